@@ -1,0 +1,161 @@
+"""Host facts derived from a Snapshot: distro, native / WSL 1 / WSL 2, architecture, systemd.
+
+Pure functions of the snapshot, so a user's report and the live host are read the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import asdict, dataclass, field
+
+from .snapshot import Snapshot
+
+NATIVE, WSL1, WSL2, UNKNOWN = "native", "wsl1", "wsl2", "unknown"
+
+
+def parse_os_release(text: str) -> dict[str, str]:
+    """os-release(5): KEY=value lines, values optionally shell-quoted."""
+    fields: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        try:
+            parts = shlex.split(value)
+            fields[key.strip()] = parts[0] if parts else ""
+        except ValueError:  # an unbalanced quote in a pasted, cut-off file
+            fields[key.strip()] = value.strip().strip("\"'")
+    return fields
+
+
+def wsl_kind(snap: Snapshot) -> str:
+    """native, wsl1, wsl2 or unknown, from the kernel release, /proc/version, env and /dev/dxg."""
+    release = snap.platform.get("release") or ""
+    proc_version = snap.file("/proc/version") or ""
+    if re.search(r"-Microsoft\b", release) or re.search(r"\d+\.\d+\.\d+-\d+-Microsoft", proc_version):
+        return WSL1
+    if "microsoft-standard-wsl2" in release.lower() or re.search(r"microsoft-standard-WSL2", proc_version, re.I):
+        return WSL2
+    if "microsoft" in release.lower() or "microsoft" in proc_version.lower():
+        return WSL2  # WSL 2 custom kernels still carry "microsoft"
+    docker = snap.command("docker_version") or snap.command("docker_info")
+    if docker and "WSL 1 distro" in docker.text:
+        return WSL1
+    if docker and "WSL 2 distro" in docker.text:
+        return WSL2
+    if snap.env.get("WSL_DISTRO_NAME") or snap.env.get("WSL_INTEROP") or snap.path("/proc/sys/fs/binfmt_misc/WSLInterop"):
+        return WSL2  # WSL 1 was caught above by its kernel release
+    if snap.path("/dev/dxg"):
+        return WSL2
+    if release or proc_version:
+        return NATIVE
+    return UNKNOWN
+
+
+def has_systemd(snap: Snapshot) -> bool | None:
+    """Whether systemd is PID 1; None when nothing in the snapshot tells."""
+    systemctl = snap.command("systemctl_docker")
+    if systemctl:
+        if "has not been booted with systemd" in systemctl.text or systemctl.not_found:
+            return False
+        if systemctl.text.strip() in ("active", "inactive", "failed", "activating", "unknown") or systemctl.rc in (0, 3):
+            return True
+    for result in snap.commands():
+        if "has not been booted with systemd" in result.text:
+            return False
+    return snap.path("/run/systemd/system")  # sd_booted(3) tests this very path
+
+
+def docker_engine_os(snap: Snapshot) -> str | None:
+    """``Operating System:`` of the engine the CLI talks to (Docker Desktop shows itself here)."""
+    info = snap.command("docker_info")
+    if not info:
+        return None
+    match = re.search(r"^\s*Operating System:\s*(.+)$", info.text, re.M)
+    if match:
+        return match.group(1).strip()
+    match = re.search(r'"OperatingSystem"\s*:\s*"([^"]*)"', info.text)
+    return match.group(1) if match else None
+
+
+def gpus(snap: Snapshot) -> list[dict]:
+    """GPUs from ``nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader``."""
+    query = snap.command("nvidia_smi_query")
+    found = []
+    if not query or query.failed:
+        return found
+    for line in query.stdout.splitlines():
+        cells = [c.strip() for c in line.split(",")]
+        if len(cells) >= 3 and cells[0] and not cells[0].startswith("name") and re.match(r"\d", cells[1]):
+            found.append({"name": cells[0], "driver_version": cells[1], "memory_total": cells[2]})
+    return found
+
+
+@dataclass
+class HostInfo:
+    """What kind of host this is; the ``host`` object of ``doctor --json``."""
+
+    distro_id: str = ""
+    distro_version: str = ""
+    codename: str = ""
+    pretty_name: str = ""
+    id_like: str = ""
+    kind: str = UNKNOWN
+    arch: str = ""
+    kernel: str = ""
+    systemd: bool | None = None
+    docker_engine_os: str | None = None
+    wsl_distro: str | None = None
+    user: str | None = None
+    is_root: bool | None = None
+    gpus: list = field(default_factory=list)
+
+    @property
+    def is_wsl(self) -> bool:
+        return self.kind in (WSL1, WSL2)
+
+    @property
+    def docker_desktop(self) -> bool:
+        return bool(self.docker_engine_os and "docker desktop" in self.docker_engine_os.lower())
+
+    @property
+    def debian_family(self) -> bool:
+        return self.distro_id in ("ubuntu", "debian") or "debian" in self.id_like.split() or "ubuntu" in self.id_like.split()
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["docker_desktop"] = self.docker_desktop
+        return data
+
+
+def _user(snap: Snapshot) -> tuple[str | None, bool | None]:
+    ident = snap.command("id")
+    if ident and ident.stdout:
+        match = re.search(r"uid=(\d+)\(([^)]*)\)", ident.stdout)
+        if match:
+            return match.group(2), match.group(1) == "0"
+    user = snap.env.get("USER")
+    return user, (user == "root") if user else None
+
+
+def host_info(snap: Snapshot) -> HostInfo:
+    osr = parse_os_release(snap.file("/etc/os-release") or "")
+    user, is_root = _user(snap)
+    return HostInfo(
+        distro_id=osr.get("ID", "").lower(),
+        distro_version=osr.get("VERSION_ID", ""),
+        codename=osr.get("VERSION_CODENAME") or osr.get("UBUNTU_CODENAME", ""),
+        pretty_name=osr.get("PRETTY_NAME", ""),
+        id_like=osr.get("ID_LIKE", "").lower(),
+        kind=wsl_kind(snap),
+        arch=snap.platform.get("machine") or "",
+        kernel=snap.platform.get("release") or "",
+        systemd=has_systemd(snap),
+        docker_engine_os=docker_engine_os(snap),
+        wsl_distro=snap.env.get("WSL_DISTRO_NAME"),
+        user=user,
+        is_root=is_root,
+        gpus=gpus(snap),
+    )

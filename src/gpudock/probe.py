@@ -1,0 +1,219 @@
+"""Look at the live host: run the probes of DESIGN.md's table and return a Snapshot.
+
+This is the one module that touches the host to *look*. Every command has a
+time-out, runs as an argv list, and never raises: a missing command is rc 127,
+a hung one is recorded with ``timed_out``, undecodable bytes are replaced.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import platform
+import signal
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from .images import CUDA_IMAGE, HELLO_IMAGE, NBODY_IMAGE, OFFICIAL_HELLO_IMAGE
+from .snapshot import NOT_FOUND, Snapshot
+
+MAX_OUTPUT = 200_000  # characters kept per stream; nvidia-smi -q on 8 GPUs is ~60k
+
+FILES = (
+    "/etc/os-release",
+    "/proc/version",
+    "/etc/docker/daemon.json",
+    "/proc/driver/nvidia/version",
+    "/etc/wsl.conf",
+    "/etc/nvidia-container-runtime/config.toml",
+)
+APT_SOURCE_GLOBS = ("/etc/apt/sources.list.d/*.list", "/etc/apt/sources.list.d/*.sources")
+PATHS = (
+    "/dev/dxg",
+    "/usr/lib/wsl/lib/libcuda.so.1",
+    "/usr/lib/wsl/lib/nvidia-smi",
+    "/dev/nvidia0",
+    "/dev/nvidiactl",
+    "/dev/nvidia-uvm",
+    "/var/run/docker.sock",
+    "/usr/bin/dockerd",
+    "/usr/bin/nvidia-container-runtime-hook",
+    "/usr/bin/nvidia-ctk",
+    "/run/systemd/system",
+    "/proc/sys/fs/binfmt_misc/WSLInterop",
+    "/mnt/wsl/docker-desktop/cli-tools",
+    "/var/run/cdi/nvidia.yaml",
+    "/etc/cdi/nvidia.yaml",
+)
+ENV_KEYS = ("WSL_DISTRO_NAME", "WSL_INTEROP", "DOCKER_HOST", "DOCKER_CONTEXT", "USER", "SUDO_USER", "CI")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One command of DESIGN.md's probe table. ``deep`` ones are slow, need the
+    network or sudo, and run only when asked for (``collect(deep=True)``)."""
+
+    name: str
+    argv: tuple[str, ...]
+    timeout: float = 15.0
+    deep: bool = False
+
+
+def probes(hello_image: str = OFFICIAL_HELLO_IMAGE, gpu_image: str = CUDA_IMAGE, as_root: bool = True) -> list[Probe]:
+    sudo = () if as_root else ("sudo", "-n")  # -n: fail at once rather than wait for a password
+    gpu_run = ("docker", "run", "--rm", "--network", "none")
+    return [
+        Probe("docker_version", ("docker", "version")),
+        Probe("docker_info", ("docker", "info")),
+        Probe("docker_ps", ("docker", "ps")),
+        Probe("docker_hello", ("docker", "run", "--rm", hello_image), timeout=60),
+        Probe("docker_gpu", gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60),
+        Probe("nvidia_smi", ("nvidia-smi",)),
+        Probe("nvidia_smi_query", ("nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader")),
+        Probe("nvidia_ctk_version", ("nvidia-ctk", "--version")),
+        Probe("nvidia_container_cli_info", ("nvidia-container-cli", "info")),
+        Probe("nvidia_container_cli_debug", ("nvidia-container-cli", "-k", "-d", "/dev/stderr", "info")),
+        Probe("dpkg_nvidia", ("dpkg", "-l", "*nvidia*")),
+        Probe("dpkg_docker", ("dpkg", "-l", "docker*", "containerd*", "podman-docker")),
+        Probe("systemctl_docker", ("systemctl", "is-active", "docker")),
+        Probe("id", ("id",)),
+        Probe("ls_docker_sock", ("ls", "-l", "/var/run/docker.sock")),
+        Probe("docker_gpu_runtime", gpu_run + ("--runtime=nvidia", gpu_image, "nvidia-smi"), timeout=60, deep=True),
+        Probe("docker_gpu_sudo", sudo + gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60, deep=True),
+        Probe("docker_nbody", ("docker", "run", "--rm", "--gpus", "all", NBODY_IMAGE, "nbody", "-gpu", "-benchmark"), timeout=300, deep=True),
+        Probe("nvidia_docker_run", ("nvidia-docker", "run", "--rm", "nvidia/cuda", "nvidia-smi"), timeout=60, deep=True),
+        Probe("apt_update", sudo + ("apt-get", "update"), timeout=180, deep=True),
+    ]
+
+
+def _decode(data: bytes | None) -> str:
+    text = (data or b"").decode("utf-8", errors="replace")
+    return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n[... cut by gpudock]"
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def run_command(
+    argv: Sequence[str],
+    timeout: float = 15.0,
+    env: Mapping[str, str] | None = None,
+    user: str | int | None = None,
+) -> dict:
+    """Run ``argv`` and return the snapshot's command entry; never raises.
+
+    The command runs in its own process group so a time-out also kills what it
+    started (``docker run`` leaves a client waiting otherwise). ``user`` runs it
+    as another account (root only), for tests of the docker group.
+    """
+    full_env = dict(os.environ)
+    full_env.update({"LC_ALL": "C", "LANG": "C"})  # rules read English messages
+    full_env.update(env or {})
+    extra = {}
+    if user is not None:
+        extra = {"user": user, "group": _primary_group(user), "extra_groups": []}
+    try:
+        proc = subprocess.Popen(
+            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=full_env, start_new_session=True, **extra,
+        )
+    except FileNotFoundError:
+        return {"rc": NOT_FOUND, "stdout": "", "stderr": f"{argv[0]}: command not found"}
+    except PermissionError as err:
+        return {"rc": 126, "stdout": "", "stderr": f"{argv[0]}: {err.strerror}"}
+    except (OSError, ValueError, KeyError) as err:
+        return {"rc": None, "stdout": "", "stderr": f"{argv[0]}: cannot start: {err}"}
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        try:
+            out, err = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            out, err = b"", b""
+        return {"rc": None, "stdout": _decode(out), "stderr": _decode(err) + f"\n[gpudock: no answer within {timeout:g} s; killed]",
+                "timed_out": True}
+    return {"rc": proc.returncode, "stdout": _decode(out), "stderr": _decode(err)}
+
+
+def _primary_group(user: str | int) -> int:
+    import pwd
+
+    entry = pwd.getpwnam(user) if isinstance(user, str) else pwd.getpwuid(user)
+    return entry.pw_gid
+
+
+def _read_file(path: str) -> str | None | bool:
+    """Text, None when absent, False when present but unreadable (then: not probed)."""
+    try:
+        with open(path, "rb") as handle:
+            return _decode(handle.read(64_000))
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return False
+
+
+def _local_images(env: Mapping[str, str] | None, user) -> set[str]:
+    listing = run_command(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], timeout=10, env=env, user=user)
+    if listing.get("rc") != 0:
+        return set()
+    names = set(listing["stdout"].split())
+    return names | {n.rsplit(":", 1)[0] for n in names if n.endswith(":latest")}
+
+
+def choose_images(local: set[str]) -> tuple[str, str]:
+    """Images for the hello and GPU probes that can run without a registry where possible.
+
+    hello-world when present (or when nothing local would do: then the pull is the
+    test); else gpudock's FROM-scratch hello. For ``--gpus`` the CUDA image when
+    present, else any local image: the toolkit's error comes before the image's
+    command runs, so the verdict on the wiring stays true offline.
+    """
+    hello = OFFICIAL_HELLO_IMAGE
+    if OFFICIAL_HELLO_IMAGE not in local and HELLO_IMAGE in local:
+        hello = HELLO_IMAGE
+    gpu = CUDA_IMAGE
+    if CUDA_IMAGE not in local and CUDA_IMAGE.split(":")[0] not in local and HELLO_IMAGE in local:
+        gpu = HELLO_IMAGE
+    return hello, gpu
+
+
+def collect(
+    names: Iterable[str] | None = None,
+    deep: bool = False,
+    env: Mapping[str, str] | None = None,
+    user: str | int | None = None,
+    max_workers: int = 8,
+) -> Snapshot:
+    """Probe the live host. ``names`` limits the command probes; ``deep`` adds the slow ones."""
+    as_root = os.geteuid() == 0 and user is None
+    wanted = set(names) if names is not None else None
+    hello, gpu = choose_images(_local_images(env, user))
+    chosen = [p for p in probes(hello, gpu, as_root)
+              if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)]
+    with ThreadPoolExecutor(max_workers=max_workers) as pool:
+        results = dict(zip(
+            [p.name for p in chosen],
+            pool.map(lambda p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}, chosen),
+        ))
+    files = {}
+    for path in list(FILES) + sorted(f for pattern in APT_SOURCE_GLOBS for f in glob.glob(pattern)):
+        text = _read_file(path)
+        if text is not False:
+            files[path] = text
+    uname = platform.uname()
+    merged_env = {**os.environ, **(env or {})}
+    return Snapshot({
+        "platform": {"system": uname.system, "release": uname.release, "machine": uname.machine},
+        "env": {k: merged_env[k] for k in ENV_KEYS if k in merged_env},
+        "files": files,
+        "paths": {p: os.path.exists(p) for p in PATHS},
+        "commands": results,
+    })
