@@ -40,10 +40,10 @@ def wsl_kind(snap: Snapshot) -> str:
         return WSL2
     if "microsoft" in release.lower() or "microsoft" in proc_version.lower():
         return WSL2  # WSL 2 custom kernels still carry "microsoft"
-    docker = snap.command("docker_version") or snap.command("docker_info")
-    if docker and "WSL 1 distro" in docker.text:
+    stub = " ".join(r.text for r in snap.commands() if "could not be found in this WSL" in r.text)
+    if "WSL 1 distro" in stub:  # Docker Desktop's stub names the WSL version
         return WSL1
-    if docker and "WSL 2 distro" in docker.text:
+    if "WSL 2 distro" in stub:
         return WSL2
     if snap.env.get("WSL_DISTRO_NAME") or snap.env.get("WSL_INTEROP") or snap.path("/proc/sys/fs/binfmt_misc/WSLInterop"):
         return WSL2  # WSL 1 was caught above by its kernel release

@@ -130,7 +130,7 @@ class Snapshot:
     """Read access to a validated snapshot dict; ``data`` is the contract JSON."""
 
     def __init__(self, data: Mapping | None = None):
-        self.data: dict = validate(dict(data or {}))
+        self.data: dict = dict(validate(data if data is not None else {}))
 
     # --- accessors: None means "not probed" -------------------------------------
     @property

@@ -1,0 +1,64 @@
+"""requires_<tool> markers become skips where the tool is missing, and failures in CI.
+
+CI (CI=true, or GPUDOCK_REQUIRE_DOCKER=1) must run the Docker tests against the
+real daemon: a skip there would hide a broken .ci/run, so it fails instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@lru_cache(maxsize=None)
+def docker_answers() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@lru_cache(maxsize=None)
+def gpu_present() -> bool:
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+@lru_cache(maxsize=None)
+def browser_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def _docker_required() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("GPUDOCK_REQUIRE_DOCKER") == "1"
+
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("requires_docker") and not docker_answers():
+        if _docker_required():
+            pytest.fail("CI must run Docker tests against a real daemon, but `docker info` fails: .ci/run did not start dockerd")
+        pytest.skip("no Docker daemon answers here (start dockerd to run this test)")
+    if item.get_closest_marker("requires_gpu") and not gpu_present():
+        pytest.skip("no NVIDIA GPU visible to CuPy on this machine")
+    if item.get_closest_marker("requires_browser") and not browser_path():
+        pytest.skip("no headless Chromium (apt-get install chromium)")
+    if item.get_closest_marker("requires_root") and os.geteuid() != 0:
+        pytest.skip("needs root to run commands as another user")
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA

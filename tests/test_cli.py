@@ -1,0 +1,70 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gpudock.cli import main
+
+CASES = Path(__file__).parent / "data" / "cases"
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "gpudock", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_doctor_snapshot_json_follows_the_contract():
+    case = CASES / "wsl2-lib-file-exists-linux-driver.json"
+    proc = run_cli("doctor", "--snapshot", str(case), "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert set(doc) == {"findings", "host"}
+    codes = [f["code"] for f in doc["findings"]]
+    assert set(json.loads(case.read_text())["expect"]) <= set(codes)
+    for finding in doc["findings"]:
+        assert set(finding) == {"code", "severity", "title", "evidence", "fix", "docs"}
+        assert finding["severity"] in ("error", "warning", "info", "ok")
+    assert doc["host"]["kind"] == "wsl2"
+
+
+def test_exit_0_without_errors(capsys):
+    assert main(["doctor", "--snapshot", str(CASES / "wsl2-healthy-nbody.json")]) == 0
+    out = capsys.readouterr().out
+    assert "gpu-ok" in out and "No errors." in out
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json at all", "not valid JSON"),
+    ('{"commands": {"docker_info": {"rc": "zero"}}}', "commands.docker_info.rc must be an integer or null"),
+    ("[1, 2, 3]", "must be a JSON object"),
+    (b"\xff\xfe\x00garbage", "not UTF-8"),
+])
+def test_broken_snapshot_exits_2_with_one_line(tmp_path, content, message):
+    path = tmp_path / "snap.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    proc = run_cli("doctor", "--snapshot", str(path))
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_missing_snapshot_file_and_folder(tmp_path, capsys):
+    assert main(["doctor", "--snapshot", str(tmp_path / "none.json")]) == 2
+    assert main(["doctor", "--snapshot", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and "no such file" in err[0] and "is a folder" in err[1]
+
+
+def test_bad_usage_is_one_line_exit_2():
+    proc = run_cli("doctor", "--no-such-flag")
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "unrecognized arguments" in proc.stderr
+
+
+def test_save_snapshot_writes_the_snapshot_it_diagnosed(tmp_path):
+    out = tmp_path / "sub" / "saved.json"
+    assert main(["doctor", "--snapshot", str(CASES / "debian12-daemon-down.json"), "--save-snapshot", str(out), "--json"]) == 1
+    saved = json.loads(out.read_text())
+    assert saved["commands"]["docker_info"]["stdout"].startswith("Client:")
