@@ -40,6 +40,59 @@ def _hello(args) -> int:
     return 0
 
 
+def _plan_options(parser) -> None:
+    parser.add_argument("--snapshot", metavar="FILE", help="plan for a saved snapshot instead of this host")
+    parser.add_argument("--source", choices=("distro", "docker-ce"), default="distro",
+                        help="Docker from the distribution (docker.io, default) or Docker's apt repository")
+    parser.add_argument("--branch", metavar="NNN", help="pin the driver branch, e.g. 580 (cuda-drivers-580)")
+    parser.add_argument("--open", dest="open_modules", action="store_true", help="driver with NVIDIA's open kernel modules (nvidia-open)")
+    parser.add_argument("--toolkit-version", metavar="V", help="pin the toolkit packages, e.g. 1.17.8-1")
+    parser.add_argument("--cdi", action="store_true", help="also generate a CDI spec (Podman, Docker with CDI)")
+
+
+def _make_plan(args):
+    from .doctor import load_or_probe
+    from .hostinfo import host_info
+    from .install import make_plan
+
+    snap = load_or_probe(args.snapshot)
+    return make_plan(args.step, snap, host_info(snap), source=args.source, branch=args.branch,
+                     open_modules=args.open_modules, toolkit_version=args.toolkit_version, cdi=args.cdi)
+
+
+def _plan(args) -> int:
+    plan = _make_plan(args)
+    if args.format == "sh":
+        print(plan.to_sh(), end="")
+    elif args.format == "json":
+        print(plan.to_json())
+    else:
+        from rich.console import Console
+
+        console = Console()
+        console.print(plan.table())
+        for note in plan.notes:
+            console.print(f"note: {note}", style="yellow", markup=False)
+    return 0
+
+
+def _install(args) -> int:
+    from rich.console import Console
+
+    from .install import apply
+    from .rundir import new_run_dir
+
+    plan = _make_plan(args)
+    console = Console()
+    if not args.apply:
+        console.print(plan.table())
+        console.print("Nothing was run. Add --apply to run these steps (--yes to skip the questions).", style="yellow")
+        return 0
+    result = apply(plan, new_run_dir(args.log_dir, suffix=f"-install-{args.step}"), yes=args.yes, console=console)
+    console.print(f"log: {result.log}", markup=False)
+    return 0 if result.status != "aborted" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gpudock", description="Get an NVIDIA GPU working inside Docker, and prove it.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -54,6 +107,21 @@ def build_parser() -> argparse.ArgumentParser:
     hello = sub.add_parser("hello", help="run gpudock's local hello image (FROM scratch, no registry needed)")
     hello.add_argument("--build", action="store_true", help="build it first from Debian's busybox-static")
     hello.set_defaults(func=_hello)
+    from .install import STEPS
+
+    plan = sub.add_parser("plan", help="show the install steps for this host: table, shell script or JSON")
+    plan.add_argument("step", choices=STEPS)
+    plan.add_argument("--format", choices=("table", "sh", "json"), default="table")
+    _plan_options(plan)
+    plan.set_defaults(func=_plan)
+
+    install = sub.add_parser("install", help="apply an install plan (only with --apply)")
+    install.add_argument("step", choices=STEPS)
+    install.add_argument("--apply", action="store_true", help="really run the steps (otherwise only show them)")
+    install.add_argument("--yes", action="store_true", help="do not ask before each root step")
+    install.add_argument("--log-dir", metavar="DIR", help="where the log goes (default: a new runs/<UTC time>-install-STEP/)")
+    _plan_options(install)
+    install.set_defaults(func=_install)
     return parser
 
 

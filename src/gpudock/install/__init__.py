@@ -1,0 +1,44 @@
+"""Install steps as plans: the NVIDIA driver, Docker, the NVIDIA Container Toolkit."""
+
+from __future__ import annotations
+
+from ..hostinfo import HostInfo
+from ..snapshot import Snapshot
+from .apply import ApplyFailed, ApplyResult, apply
+from .docker import plan_docker
+from .driver import plan_driver
+from .plan import Check, Plan, PlanRefused, Step
+from .toolkit import plan_toolkit
+
+STEPS = ("driver", "docker", "toolkit", "all")
+
+
+def make_plan(name: str, snap: Snapshot, host: HostInfo, *, source: str = "distro", branch: str | None = None,
+              open_modules: bool = False, toolkit_version: str | None = None, cdi: bool = False) -> Plan:
+    """The plan for one install step (or ``all`` of them, in the deck's order) on this host."""
+    if name == "driver":
+        return plan_driver(snap, host, branch=branch, open_modules=open_modules)
+    if name == "docker":
+        return plan_docker(snap, host, source=source)
+    if name == "toolkit":
+        return plan_toolkit(snap, host, version=toolkit_version, cdi=cdi)
+    if name == "all":
+        parts, notes = [], []
+        if host.is_wsl:
+            notes.append("driver: skipped on WSL; the Windows NVIDIA driver provides the GPU")
+        else:
+            parts.append(plan_driver(snap, host, branch=branch, open_modules=open_modules))
+        if host.docker_desktop:
+            notes.append("docker and toolkit: skipped; Docker Desktop's engine brings both (turn on its WSL integration)")
+        else:
+            parts += [plan_docker(snap, host, source=source), plan_toolkit(snap, host, version=toolkit_version, cdi=cdi)]
+        if not parts:
+            from .distro import describe
+
+            return Plan("all", describe(host), [], notes=notes)
+        return Plan("all", parts[0].host, [s for p in parts for s in p.steps],
+                    verify=parts[-1].verify, notes=notes + [n for p in parts for n in p.notes])
+    raise PlanRefused(f"unknown install step {name!r}: choose one of {', '.join(STEPS)}")
+
+
+__all__ = ["apply", "ApplyFailed", "ApplyResult", "Check", "make_plan", "Plan", "PlanRefused", "Step", "STEPS"]

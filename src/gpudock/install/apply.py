@@ -1,0 +1,181 @@
+"""Apply a Plan: show each command, run it (sudo when not root), log it, stop at the first failure.
+
+Idempotent by construction: a step whose check passes is skipped, so a rerun after a
+failure or a kill picks up where it stopped, and a rerun after success changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from rich.console import Console
+
+from ..errors import GpudockError
+from .plan import Check, Plan, Step
+
+
+class ApplyFailed(GpudockError):
+    exit_code = 1
+
+
+@dataclass
+class ApplyResult:
+    status: str                      # ok | nothing-to-do | manual | aborted
+    log: Path
+    steps: list[tuple[str, str]] = field(default_factory=list)  # (title, ran|satisfied|manual|declined)
+
+
+def _argv(step_argv, root: bool) -> list[str]:
+    if root and os.geteuid() != 0:
+        return ["sudo", *step_argv]
+    return list(step_argv)
+
+
+def check_passes(check: Check, timeout: float = 60) -> bool:
+    try:
+        proc = subprocess.run(_argv(check.argv, check.root), capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, errors="replace")
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    if proc.returncode != 0:
+        return False
+    if check.stdout_regex:
+        import re
+
+        return re.search(check.stdout_regex, proc.stdout) is not None
+    return True
+
+
+def _wait_for(check: Check, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while True:
+        if check_passes(check):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(1)
+
+
+class _Log:
+    """Every command, its output and exit status, appended to one text file that is never truncated."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.handle = open(path, "a", encoding="utf-8")
+
+    def write(self, text: str) -> None:
+        self.handle.write(text)
+        self.handle.flush()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def _run_streaming(argv: list[str], stdin: str | None, log: _Log, console: Console) -> int:
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    except OSError as err:
+        log.write(f"cannot start: {err}\n")
+        console.print(f"    cannot start {argv[0]}: {err.strerror}", style="red")
+        return 127
+    if stdin is not None:
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    for line in proc.stdout:
+        log.write(line)
+        console.print("    " + line.rstrip("\n"), style="dim", markup=False, highlight=False)
+    return proc.wait()
+
+
+def _start_background(argv: list[str], log: _Log, log_dir: Path) -> int:
+    out = log_dir / f"{Path(argv[-1] if argv[0] == 'sudo' else argv[0]).name}.log"
+    handle = open(out, "a")
+    try:
+        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as err:
+        log.write(f"cannot start: {err}\n")
+        return 127
+    log.write(f"started in the background; its output goes to {out}\n")
+    return 0
+
+
+def _run_step(step: Step, log: _Log, log_dir: Path, console: Console) -> int:
+    argv = _argv(step.argv, step.root)
+    console.print(f"  $ {shlex.join(argv)}", style="bold", markup=False, highlight=False)
+    log.write(f"$ {shlex.join(argv)}\n")
+    rc = _start_background(argv, log, log_dir) if step.background else _run_streaming(argv, step.stdin, log, console)
+    if rc == 0 and step.verify and not _wait_for(step.verify, step.verify_wait_s):
+        log.write(f"verification failed: {shlex.join(step.verify.argv)}\n")
+        rc = 1 if rc == 0 else rc
+    log.write(f"[exit {rc}]\n")
+    return rc
+
+
+def apply(plan: Plan, log_dir: str | Path, yes: bool = False, console: Console | None = None,
+          confirm: Callable[[str], bool] | None = None) -> ApplyResult:
+    """Run ``plan``; raise ApplyFailed naming the step and the log at the first failure.
+
+    ``yes=False`` asks ``confirm`` before each root step (default: a prompt on the terminal).
+    """
+    console = console or Console()
+    log_dir = Path(log_dir)
+    log = _Log(log_dir / f"install-{plan.name}.log")
+    confirm = confirm or (lambda question: console.input(f"{question} [y/N] ").strip().lower() in ("y", "yes"))
+    result = ApplyResult("ok", log.path)
+    log.write(f"# gpudock install {plan.name} on {plan.host}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
+    total = len(plan.steps)
+    try:
+        for number, step in enumerate(plan.steps, 1):
+            console.print(f"[{number}/{total}] {step.title}", style="cyan", markup=False, highlight=False)
+            if step.check and check_passes(step.check):
+                console.print("  already satisfied, skipped", style="green")
+                log.write(f"[{number}/{total}] {step.title}: already satisfied\n")
+                result.steps.append((step.title, "satisfied"))
+                continue
+            if step.manual:
+                console.print(f"  do this yourself: {shlex.join(step.argv)}", style="yellow", markup=False)
+                log.write(f"[{number}/{total}] {step.title}: left to the user ({shlex.join(step.argv)})\n")
+                result.steps.append((step.title, "manual"))
+                result.status = "manual"
+                continue
+            if step.root and not yes and not confirm(f"  run as root: {shlex.join(step.argv)} ?"):
+                log.write(f"[{number}/{total}] {step.title}: declined by the user\n")
+                result.steps.append((step.title, "declined"))
+                result.status = "aborted"
+                console.print("Stopped before this step; nothing after it ran. Rerun to continue.", style="yellow")
+                return result
+            log.write(f"[{number}/{total}] {step.title}\n")
+            rc = _run_step(step, log, log_dir, console)
+            if rc != 0 and step.fallback:
+                console.print(f"  failed (exit {rc}); trying: {step.fallback.title}", style="yellow", markup=False)
+                log.write(f"fallback: {step.fallback.title}\n")
+                rc = _run_step(step.fallback, log, log_dir, console)
+            if rc != 0:
+                result.steps.append((step.title, "failed"))
+                raise ApplyFailed(f"step {number}/{total} \"{step.title}\" failed (exit {rc}); its output is in {log.path}; "
+                                  "fix the cause and rerun: finished steps are skipped")
+            result.steps.append((step.title, "ran"))
+        if all(state == "satisfied" for _title, state in result.steps):
+            result.status = "nothing-to-do"
+        for check in plan.verify if result.status != "manual" else []:
+            ok = check_passes(check, timeout=120)
+            log.write(f"verify {shlex.join(check.argv)}: {'ok' if ok else 'FAILED'}\n")
+            console.print(f"verify: {shlex.join(check.argv)} → {'ok' if ok else 'failed'}", style="green" if ok else "red",
+                          markup=False)
+            if not ok:
+                raise ApplyFailed(f"the steps ran but `{shlex.join(check.argv)}` still fails; see {log.path} and run `gpudock doctor`")
+    finally:
+        log.close()
+    summary = {"ok": "done", "nothing-to-do": "nothing to do: every step was already satisfied",
+               "manual": "done, except the steps marked for you to do"}[result.status]
+    console.print(summary, style="bold green")
+    return result

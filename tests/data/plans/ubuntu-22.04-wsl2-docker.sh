@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# gpudock plan docker for Ubuntu 22.04.5 LTS (WSL 2, x86_64)
+# Generated: review it, then run it. Steps whose check passes are skipped.
+# shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
+set -euo pipefail
+
+# docker.io conflicts with Docker's docker-ce packages: use one source only.
+# WSL without systemd: the daemon does not start at boot; run `sudo service docker start` (or enable systemd in /etc/wsl.conf) after each `wsl --shutdown`.
+# 1. refresh the package lists
+if ! dpkg-query -W '-f=${Status}' docker.io 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo apt-get update
+fi
+
+# 2. install Docker Engine from the distribution (docker.io)  (https://docs.docker.com/engine/install/ubuntu/)
+if ! dpkg-query -W '-f=${Status}' docker.io 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo apt-get install -y docker.io
+fi
+
+# 3. let alice use Docker without sudo (docker group; log in again afterwards)  (https://docs.docker.com/engine/install/linux-postinstall/)
+if ! id -nG alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
+  sudo usermod -aG docker alice
+fi
+
+# 4. start the Docker daemon without systemd (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+if ! sudo docker info >/dev/null 2>&1; then
+  sudo service docker start || sudo sh -c 'dockerd > /var/log/gpudock-dockerd.log 2>&1 &'
+fi
+for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
+
+sudo docker info >/dev/null 2>&1 && echo 'verified: docker info'

@@ -1,0 +1,39 @@
+"""Golden plans: `python tests/install/golden.py` rewrites tests/data/plans/ from the current planners."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from hosts import KINDS, OS_RELEASE, host_snapshot  # noqa: E402
+
+from gpudock.hostinfo import host_info  # noqa: E402
+from gpudock.install import PlanRefused, make_plan  # noqa: E402
+
+GOLDEN = Path(__file__).parents[1] / "data" / "plans"
+VARIANTS = {"driver": {}, "driver-open-580": {"open_modules": True, "branch": "580"}, "docker": {},
+            "docker-ce": {"source": "docker-ce"}, "toolkit": {}, "all": {}}
+
+
+def render(distro: str, kind: str, variant: str) -> str:
+    snap = host_snapshot(distro, kind)
+    step = variant.split("-")[0]
+    try:
+        return make_plan(step, snap, host_info(snap), **VARIANTS[variant]).to_sh()
+    except PlanRefused as refused:
+        return f"REFUSED: {refused}\n"
+
+
+def cases():
+    for distro in OS_RELEASE:
+        for kind in KINDS:
+            for variant in VARIANTS:
+                yield distro, kind, variant, GOLDEN / f"{distro}-{kind}-{variant}.sh"
+
+
+if __name__ == "__main__":
+    GOLDEN.mkdir(parents=True, exist_ok=True)
+    for distro, kind, variant, path in cases():
+        path.write_text(render(distro, kind, variant))
+    print(f"wrote {len(list(cases()))} golden plans to {GOLDEN}")
