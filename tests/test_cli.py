@@ -68,3 +68,18 @@ def test_save_snapshot_writes_the_snapshot_it_diagnosed(tmp_path):
     assert main(["doctor", "--snapshot", str(CASES / "debian12-daemon-down.json"), "--save-snapshot", str(out), "--json"]) == 1
     saved = json.loads(out.read_text())
     assert saved["commands"]["docker_info"]["stdout"].startswith("Client:")
+
+
+def test_table_prints_evidence_verbatim_and_the_engine_version():
+    from rich.console import Console
+
+    from gpudock.doctor import check
+    from gpudock.report import print_findings
+
+    report = check(str(CASES / "debian12-docker-up-no-gpu.json"))
+    console = Console(width=300, record=True, file=open("/dev/null", "w"))
+    print_findings(report.findings, report.host, console)
+    out = console.export_text()
+    assert "capabilities: [[gpu]]" in out  # not eaten as rich markup
+    ok = next(f for f in report.findings if f.code == "docker-ok")
+    assert ok.title.endswith("(engine 20.10.24+dfsg1)")

@@ -473,16 +473,26 @@ def docker_desktop_conflict(snap, host):
     )
 
 
+def _engine_version(snap) -> str | None:
+    info = snap.command("docker_info")
+    match = info and re.search(r"Server Version:\s*(\S+)|\"ServerVersion\"\s*:\s*\"([^\"]+)\"", info.text)
+    if match:
+        return match.group(1) or match.group(2)
+    version = snap.command("docker_version")
+    match = version and re.search(r"^\s*Engine:\s*\n\s*Version:\s*(\S+)", version.text, re.M)
+    return match.group(1) if match else None
+
+
 @rule
 def docker_ok(snap, host):
     hello = snap.command("docker_hello")
     if not hello or hello.failed or not (hello.ok or "Hello from Docker" in hello.text):
         return None
-    version = _find(snap, r"^\s*(Server Version|Version):\s*\S+", ["docker_info", "docker_version"])
     evidence = "docker_hello: " + ("Hello from Docker!" if "Hello from Docker" in hello.text else "exit 0")
     title = "Docker Engine answers and runs containers"
+    version = _engine_version(snap)
     if version:
-        title += f" ({version[1].strip()})"
+        title += f" (engine {version})"
     return Finding("docker-ok", "ok", title, evidence)
 
 

@@ -41,6 +41,8 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
         verb = "enable --now" if action == "start" else "restart"
         return [f"sudo systemctl {verb} docker"]
     steps = [f"sudo service docker {action}", direct]
+    if action == "restart":
+        steps.insert(1, "where dockerd was started by hand: sudo pkill -x dockerd, wait until `pgrep -x dockerd` is empty, then:")
     if host.systemd is None:
         steps.insert(0, f"sudo systemctl {'enable --now' if action == 'start' else 'restart'} docker   # on a systemd host")
     if host.kind == "wsl2" and host.systemd is False:

@@ -42,7 +42,8 @@ def findings_table(findings: list[Finding], host: HostInfo) -> Table:
         fix = "\n".join(f"{i}. {step}" for i, step in enumerate(f.fix, 1))
         if f.docs:
             fix += ("\n" if fix else "") + "\n".join(f.docs)
-        table.add_row(Text(_MARK.get(f.severity, "?"), style=style), title, f.evidence, fix)
+        # Text, not markup: evidence such as "capabilities: [[gpu]]" must print as it is
+        table.add_row(Text(_MARK.get(f.severity, "?"), style=style), title, Text(f.evidence), Text(fix))
     return table
 
 
@@ -51,4 +52,4 @@ def print_findings(findings: list[Finding], host: HostInfo, console: Console | N
     console.print(findings_table(findings, host))
     errors = sum(f.severity == "error" for f in findings)
     summary = f"{errors} error(s); fix the first one first, then run `gpudock doctor` again." if errors else "No errors."
-    console.print(summary, style="bold red" if errors else "bold green")
+    console.print(summary, style="bold red" if errors else "bold green", markup=False)
