@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .errors import GpudockError
+from .errors import GpudockError, UsageError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,6 +93,34 @@ def _install(args) -> int:
     return 0 if result.status != "aborted" else 1
 
 
+def _bench(args) -> int:
+    from .bench.results import Results, compare
+
+    if args.compare:
+        if args.compare[0] != "compare" or len(args.compare) != 3:
+            raise UsageError("use `gpudock bench [--quick] [--json] [--out F]` or `gpudock bench compare A.json B.json`")
+        from .bench.report import print_comparison
+
+        a, b = Results.load(args.compare[1]), Results.load(args.compare[2])
+        rows = compare(a, b)
+        if not rows:
+            raise UsageError(f"{args.compare[1]} and {args.compare[2]} share no measured point (same name, device, precision, size)")
+        print_comparison(rows, args.compare[1], args.compare[2])
+        return 0
+    from .bench.report import print_results
+    from .bench.run import run_benchmarks
+
+    results = run_benchmarks(quick=args.quick, cpu=not args.no_cpu, gpu=not args.no_gpu, progress=not args.json,
+                             say=lambda line: print(line, file=sys.stderr))
+    if args.out:
+        results.save(args.out)
+    if args.json:
+        print(results.to_json())
+    else:
+        print_results(results)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gpudock", description="Get an NVIDIA GPU working inside Docker, and prove it.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -107,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     hello = sub.add_parser("hello", help="run gpudock's local hello image (FROM scratch, no registry needed)")
     hello.add_argument("--build", action="store_true", help="build it first from Debian's busybox-static")
     hello.set_defaults(func=_hello)
+    bench = sub.add_parser("bench", help="GPU (CuPy), CPU (NumPy) benchmarks; or `bench compare A.json B.json`")
+    bench.add_argument("compare", nargs="*", metavar="compare A B", help="compare two results files")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats (under 30 s on an H200)")
+    bench.add_argument("--json", action="store_true", help="print the results JSON (no progress bar)")
+    bench.add_argument("--out", metavar="FILE", help="also write the results JSON here")
+    bench.add_argument("--no-cpu", action="store_true", help="skip the NumPy CPU baseline")
+    bench.add_argument("--no-gpu", action="store_true", help="skip the GPUs")
+    bench.set_defaults(func=_bench)
+
     from .install import STEPS
 
     plan = sub.add_parser("plan", help="show the install steps for this host: table, shell script or JSON")
