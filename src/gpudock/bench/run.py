@@ -91,7 +91,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
             check_nbody_gpu(precision)
             pos = cupy.asarray(nbody.bodies(sizes.nbody_gpu, precision))
             out = cupy.empty_like(pos)
-            timing = time_gpu(lambda: nbody.accel_gpu(pos, precision, out), repeats=r, warmup=2)
+            timing = time_gpu(lambda: nbody.accel_gpu(pos, precision, out), repeats=r)
             return [_row("nbody", "host", dev, precision, sizes.nbody_gpu, "GFLOP/s",
                          nbody.gflops(sizes.nbody_gpu, precision, timing.median), timing,
                          f"{nbody.FLOPS_PER_INTERACTION[precision]} flops per interaction, as NVIDIA's nbody sample")]
@@ -100,7 +100,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
     def gemm_task(precision):
         def run():
             a, b, c = gemm.gpu_operands(sizes.gemm_gpu, precision)
-            timing = time_gpu(gemm.gpu_matmul(precision, a, b, c), repeats=r, warmup=2, inner=3)
+            timing = time_gpu(gemm.gpu_matmul(precision, a, b, c), repeats=r)
             return [_row("gemm", "host", dev, precision, sizes.gemm_gpu, "GFLOP/s", gemm.flops(sizes.gemm_gpu) / timing.median / 1e9,
                          timing, "cuBLAS via CuPy" + (" (bf16 inputs, fp32 accumulate)" if precision == "bf16" else ""))]
         return Task(f"{dev}: gemm {precision} {sizes.gemm_gpu}³", on_device(run))
@@ -110,7 +110,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
             src, dst = memory.device_buffers(sizes.copy_gpu)
             rows = []
             for name, fn in (("copy_d2d", memory.d2d_memcpy(src, dst)), ("copy_d2d_kernel", memory.d2d_kernel(src, dst))):
-                timing = time_gpu(fn, repeats=r, warmup=2, inner=3)
+                timing = time_gpu(fn, repeats=r)
                 rows.append(_row(name, "host", dev, "bytes", sizes.copy_gpu, "GB/s", 2 * sizes.copy_gpu / timing.median / 1e9,
                                  timing, "bytes read + written"))
             return rows
@@ -124,7 +124,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
                 host, _keep = memory.host_buffer(sizes.transfer, pinned)
                 kind = "pinned" if pinned else "pageable"
                 for name, fn in ((f"h2d_{kind}", memory.h2d(host, dev_buf)), (f"d2h_{kind}", memory.d2h(dev_buf, host))):
-                    timing = time_gpu(fn, repeats=r, warmup=1)
+                    timing = time_gpu(fn, repeats=r, warmup_s=0.1)
                     rows.append(_row(name, "host", dev, "bytes", sizes.transfer, "GB/s", sizes.transfer / timing.median / 1e9, timing))
             return rows
         return Task(f"{dev}: host<->device {sizes.transfer // MiB} MiB", on_device(run))

@@ -32,24 +32,30 @@ def time_cpu(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> Tim
     return Timing(times)
 
 
-def time_gpu(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, inner: int = 1) -> Timing:
-    """Seconds per call of ``fn`` measured with CUDA events on the current stream.
+def time_gpu(fn: Callable[[], object], repeats: int = 5, warmup_s: float = 0.3, min_sample_s: float = 0.03) -> Timing:
+    """Seconds per call of ``fn``, measured with CUDA events on the current stream.
 
-    ``inner`` calls are enqueued between one pair of events, so launch gaps of
-    sub-millisecond kernels do not count as GPU time.
+    The GPU is first kept busy for ``warmup_s`` so clocks and caches settle (a count of
+    warm-up calls is too short for millisecond kernels); then each sample enqueues enough
+    calls between one pair of events to last ``min_sample_s``, so launch gaps and event
+    resolution do not count.
     """
+    import math
+
     import cupy
 
-    for _ in range(warmup):
-        fn()
-    cupy.cuda.get_current_stream().synchronize()
-    times = []
-    for _ in range(repeats):
+    def run(calls: int) -> float:
         start, stop = cupy.cuda.Event(), cupy.cuda.Event()
         start.record()
-        for _ in range(inner):
+        for _ in range(calls):
             fn()
         stop.record()
         stop.synchronize()
-        times.append(cupy.cuda.get_elapsed_time(start, stop) / 1000.0 / inner)
-    return Timing(times)
+        return cupy.cuda.get_elapsed_time(start, stop) / 1000.0
+
+    one = run(1)  # also compiles and allocates
+    inner = max(1, math.ceil(min_sample_s / max(one, 1e-7)))
+    deadline = time.perf_counter() + warmup_s
+    while time.perf_counter() < deadline:
+        run(inner)
+    return Timing([run(inner) / inner for _ in range(repeats)])
