@@ -121,6 +121,18 @@ def _bench(args) -> int:
     return 0
 
 
+def _run(args) -> int:
+    from .notebooks import run_notebooks
+
+    folder, runs = run_notebooks(args.notebooks, dict(args.parameters or []), args.out, args.snapshot,
+                                 say=lambda line: print(line, file=sys.stderr))
+    failed = [r for r in runs if r.status == "failed"]
+    print(f"{len(runs) - len(failed)}/{len(runs)} notebooks ok; executed notebooks and summary.json in {folder}")
+    for run in failed:
+        print(f"gpudock: {run.notebook} failed at {run.error} (see {folder / (run.notebook + '.ipynb')})", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gpudock", description="Get an NVIDIA GPU working inside Docker, and prove it.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -143,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-cpu", action="store_true", help="skip the NumPy CPU baseline")
     bench.add_argument("--no-gpu", action="store_true", help="skip the GPUs")
     bench.set_defaults(func=_bench)
+
+    run = sub.add_parser("run", help="execute the tutorial notebooks headless (papermill) into runs/<UTC time>/")
+    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="names such as 01-docker-check or 01 (default: all)")
+    run.add_argument("-p", "--parameter", dest="parameters", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                     help="set a notebook parameter (checked against the notebooks' parameters cells)")
+    run.add_argument("--out", metavar="DIR", help="run folder (default: a new runs/<UTC time>/; never an earlier run's)")
+    run.add_argument("--snapshot", metavar="FILE", help="replay a saved snapshot instead of probing this host")
+    run.set_defaults(func=_run)
 
     from .install import STEPS
 

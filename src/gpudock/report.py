@@ -53,3 +53,18 @@ def print_findings(findings: list[Finding], host: HostInfo, console: Console | N
     errors = sum(f.severity == "error" for f in findings)
     summary = f"{errors} error(s); fix the first one first, then run `gpudock doctor` again." if errors else "No errors."
     console.print(summary, style="bold red" if errors else "bold green", markup=False)
+
+
+def findings_text(findings: list[Finding]) -> str:
+    """Plain text, the same on every run of the same snapshot (notebooks compare it with nbval)."""
+    if not findings:
+        return "(nothing to report here)"
+    blocks = []
+    for f in findings:
+        lines = [f"{_MARK.get(f.severity, '?')} [{f.severity}] {f.code}: {f.title}"]
+        if f.evidence:
+            lines.append(f"    evidence: {f.evidence}")
+        lines += [f"    {i}. {step}" for i, step in enumerate(f.fix, 1)]
+        lines += [f"    see {url}" for url in f.docs]
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)

@@ -11,9 +11,6 @@ def plot_results(results: Results, ceilings: dict[str, dict[str, float]] | None 
 
     ``ceilings`` maps a device label to gpu_ceilings(); rows without a ceiling show the value alone.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     ceilings = ceilings or {}
@@ -37,4 +34,5 @@ def plot_results(results: Results, ceilings: dict[str, dict[str, float]] | None 
         ax.set_xlabel("value (log scale); dashed outline: the device's own ceiling")
     fig.suptitle(title or "gpudock bench")
     fig.tight_layout()
+    plt.close(fig)  # returned, not shown: the caller (a notebook cell, savefig) decides
     return fig

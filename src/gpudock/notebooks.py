@@ -1,0 +1,174 @@
+"""Run the tutorial notebooks headless: jupytext .md -> papermill -> runs/<UTC time>/ + summary.json.
+
+Parameters are checked against every notebook's `parameters` cell before any notebook starts,
+so a typo costs one line and exit 2, not a half-finished run.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import GpudockError, UsageError
+from .rundir import new_run_dir
+
+KERNEL = "python3"  # ipykernel's native kernel: the Python environment gpudock runs in
+
+
+def notebooks_dir() -> Path:
+    """notebooks/ of the working directory, else of the source checkout gpudock was installed from."""
+    here = Path("notebooks")
+    if here.is_dir() and any(here.glob("*.md")):
+        return here
+    checkout = Path(__file__).resolve().parents[2] / "notebooks"
+    if checkout.is_dir():
+        return checkout
+    raise GpudockError("no notebooks/ folder here or beside the gpudock source; run from the repository")
+
+
+def find_notebooks(names: list[str] | None = None) -> list[Path]:
+    folder = notebooks_dir()
+    every = sorted(folder.glob("*.md"))
+    if not names:
+        return every
+    chosen = []
+    for name in names:
+        path = Path(name)
+        if path.is_file():
+            chosen.append(path)
+            continue
+        matches = [p for p in every if p.stem == name or p.stem.startswith(name)]
+        if len(matches) != 1:
+            known = ", ".join(p.stem for p in every)
+            raise UsageError(f"no single notebook matches {name!r}; the notebooks are: {known}")
+        chosen.append(matches[0])
+    return chosen
+
+
+def declared_parameters(path: Path) -> dict[str, type]:
+    """name -> type of the literal in the notebook's `parameters` cell."""
+    import jupytext
+
+    nb = jupytext.read(path)
+    cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
+    if cell is None:
+        return {}
+    found = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                found[node.targets[0].id] = type(ast.literal_eval(node.value))
+            except ValueError:
+                found[node.targets[0].id] = str
+    return found
+
+
+_TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
+_TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "any text"}
+
+
+def convert(name: str, raw: str, kind: type):
+    """A command-line string as the parameter's own type, or UsageError saying what it accepts."""
+    if kind is bool:
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+    elif kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+    elif kind is float:
+        try:
+            return float(raw)
+        except ValueError:
+            pass
+    else:
+        return raw
+    raise UsageError(f"parameter {name} takes {_TYPE_WORDS[kind]}, not {raw!r}")
+
+
+def resolve_parameters(paths: list[Path], raw: dict[str, str]) -> dict[Path, dict]:
+    """Per notebook, the typed values of the parameters it declares; unknown names are errors."""
+    declared = {path: declared_parameters(path) for path in paths}
+    every: dict[str, type] = {}
+    for params in declared.values():
+        every.update(params)
+    for name in raw:
+        if name not in every:
+            accepted = ", ".join(f"{n} ({_TYPE_WORDS[t].split()[0] if t is not bool else 'true/false'})" for n, t in sorted(every.items()))
+            raise UsageError(f"unknown parameter {name!r}; these notebooks accept: {accepted}")
+    typed = {name: convert(name, value, every[name]) for name, value in raw.items()}
+    return {path: {n: v for n, v in typed.items() if n in declared[path]} for path in paths}
+
+
+@dataclass
+class NotebookRun:
+    notebook: str
+    status: str  # ok | failed | skipped
+    duration_s: float
+    error: str = ""
+
+
+def _failure(err, nb) -> str:
+    """'code cell K (In [N]): Name: value' — K counts the code cells of the source notebook."""
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    where = f"code cell {code.index(err.source) + 1} " if err.source in code else ""
+    value = str(err.evalue).splitlines()[0] if err.evalue else ""
+    return f"{where}(In [{err.exec_count}]): {err.ename}: {value}".strip()
+
+
+def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) -> NotebookRun:
+    """One notebook through papermill, written to ``out`` even when it fails."""
+    import jupytext
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.monotonic()
+    nb = jupytext.read(path)
+    try:
+        papermill.execute_notebook(nb, str(out), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
+                                   cwd=str(cwd) if cwd else None, language="python")
+        status, error = "ok", ""
+    except PapermillExecutionError as err:
+        status, error = "failed", _failure(err, nb)
+    except Exception as err:  # kernel died, no such kernel, unreadable notebook
+        status, error = "failed", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    return NotebookRun(path.stem, status, round(time.monotonic() - started, 2), error)
+
+
+def run_notebooks(names: list[str] | None = None, raw_parameters: dict[str, str] | None = None,
+                  out: str | Path | None = None, snapshot: str | Path | None = None,
+                  say: Callable[[str], None] = print) -> tuple[Path, list[NotebookRun]]:
+    """Execute the notebooks into a new run folder; returns (folder, per-notebook results)."""
+    paths = find_notebooks(names)
+    raw = dict(raw_parameters or {})
+    if snapshot:
+        if not Path(snapshot).is_file():
+            raise UsageError(f"snapshot: no such file: {snapshot}")
+        raw["snapshot"] = str(Path(snapshot).resolve())
+    per_notebook = resolve_parameters(paths, raw)  # before anything runs
+    folder = new_run_dir(out)
+    runs: list[NotebookRun] = []
+    try:
+        for index, path in enumerate(paths, 1):
+            say(f"[{index}/{len(paths)}] {path.stem} …")
+            result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path], cwd=folder)
+            runs.append(result)
+            say(f"[{index}/{len(paths)}] {path.stem}: {result.status} ({result.duration_s:.1f} s)"
+                + (f" — {result.error}" if result.error else ""))
+            _write_summary(folder, runs)
+    except KeyboardInterrupt:
+        runs += [NotebookRun(p.stem, "skipped", 0.0, "interrupted") for p in paths[len(runs):]]
+        _write_summary(folder, runs)
+        raise
+    return folder, runs
+
+
+def _write_summary(folder: Path, runs: list[NotebookRun]) -> None:
+    (folder / "summary.json").write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")

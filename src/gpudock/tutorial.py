@@ -1,0 +1,171 @@
+"""What the notebooks call: one line per cell, the same output for the same snapshot.
+
+``session(snapshot)`` probes this host once (or replays a saved snapshot); its methods print
+what the deck showed as screenshots. Expected failures (a refused plan, no GPU) are printed,
+never raised, because papermill fails a run on any error output.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+from . import probe
+from .diagnose import diagnose
+from .errors import GpudockError
+from .generations import generations
+from .hostinfo import host_info
+from .report import findings_text, host_line
+from .snapshot import Snapshot
+
+# Which finding codes each notebook talks about.
+LAYERS = {
+    "docker": ("docker-", "systemd-missing"),
+    "driver": ("nvidia-driver", "nvml-version", "wsl", "apt-"),
+    "toolkit": ("nvidia-toolkit", "nvidia-runtime", "legacy-nvidia", "nvml-unknown", "apt-"),
+    "gpu": ("gpu-ok", "cuda-", "wsl-lib", "wsl-no-adapters", "nvml-"),
+}
+
+
+class Session:
+    def __init__(self, snapshot: str | Path = ""):
+        self.source = str(snapshot) if snapshot else ""
+        self.snap = Snapshot.load(snapshot) if snapshot else probe.collect()
+        self.host = host_info(self.snap)
+        self.findings = diagnose(self.snap, self.host)
+
+    @property
+    def replay(self) -> bool:
+        return bool(self.source)
+
+    # --- the host --------------------------------------------------------------------------
+    def show_host(self) -> None:
+        print(("replay of a saved snapshot: " + Path(self.source).name) if self.replay else "live: this host, probed just now")
+        print(host_line(self.host))
+        for gpu in self.host.gpus:
+            print(f"GPU: {gpu['name']}, driver {gpu['driver_version']}, {gpu['memory_total']}")
+        if not self.host.gpus:
+            print("GPU: none reported by nvidia-smi")
+
+    def show_findings(self, layer: str | None = None) -> None:
+        prefixes = LAYERS.get(layer, ("",)) if layer else ("",)
+        chosen = [f for f in self.findings if f.code.startswith(prefixes)]
+        print(findings_text(chosen))
+
+    def show_command(self, probe_name: str) -> None:
+        """A probe's command and its output, as the deck's screenshot would have shown it."""
+        result = self.snap.command(probe_name)
+        if result is None:
+            print(f"({probe_name} was not probed" + (" in this snapshot)" if self.replay else ")"))
+            return
+        argv = (self.snap.data["commands"][probe_name] or {}).get("argv")
+        print("$ " + (shlex.join(argv) if argv else probe_name))
+        print(result.text.rstrip() or "(no output)")
+        status = "timed out" if result.timed_out else f"exit status {result.rc}" if result.rc is not None else "exit status unknown"
+        print(f"[{status}]")
+
+    # --- deck sections ------------------------------------------------------------------------
+    def docker_hello(self) -> None:
+        """Deck 1.1: `docker run hello-world`; offline, gpudock's FROM-scratch image stands in."""
+        self.show_command("docker_hello")
+        hello = self.snap.command("docker_hello")
+        if self.replay or not hello or not hello.failed or "Hello from Docker" in hello.text:
+            return
+        if "Unable to find image" in hello.text or "pull" in hello.text:
+            print("\nhello-world cannot be pulled here (no registry). Building gpudock's local hello image instead "
+                  "(FROM scratch + Debian's busybox-static):")
+            try:
+                from . import dockerops
+                from .images import HELLO_IMAGE
+
+                dockerops.build_hello_image()
+                print(dockerops.run(HELLO_IMAGE, network_mode="none").rstrip())
+            except GpudockError as err:
+                print(f"could not: {err}")
+
+    def show_generations(self) -> None:
+        """Deck 1.3, live: which NVIDIA Docker generations this host has."""
+        found = generations(self.snap)
+        for gen in found:
+            print(f"{'✓' if gen.present else '·'} {gen.name}" + (f"\n    {gen.evidence}" if gen.evidence else ""))
+        current = [g.name for g in found if g.present]
+        print("\nthis host: " + (", ".join(current) if current else "no NVIDIA container support installed yet"))
+
+    def show_plan(self, step: str, apply: bool = False, **options) -> None:
+        """Deck 1.4: today's install commands for this host; applied only when ``apply`` is True (live)."""
+        from .install import make_plan
+
+        try:
+            plan = make_plan(step, self.snap, self.host, **options)
+        except GpudockError as refused:
+            print(f"gpudock refuses: {refused}")
+            return
+        print(f"plan {plan.name} for {plan.host}:")
+        for note in plan.notes:
+            print(f"  note: {note}")
+        for number, s in enumerate(plan.steps, 1):
+            print(f"{number}. {s.title}" + (" (you do this)" if s.manual else ""))
+            print("   $ " + s.command_line().replace("\n", "\n     "))
+            if s.check:
+                print(f"   skipped when: {s.check.shell()}")
+        if not apply:
+            print("\nNothing was run (apply = False). Set apply = True, or run `gpudock install "
+                  f"{step} --apply`, to run these steps.")
+            return
+        if self.replay:
+            print("\nreplay: nothing is applied to a saved snapshot")
+            return
+        from .install import apply as apply_plan
+        from .rundir import new_run_dir
+
+        try:
+            result = apply_plan(plan, new_run_dir(suffix=f"-install-{step}"), yes=True)
+            print(f"log: {result.log}")
+        except GpudockError as err:
+            print(f"apply stopped: {err}")
+
+    def gpu_container(self) -> None:
+        """Deck's last step, part 1: a container that sees the GPU (`docker run --gpus all … nvidia-smi`)."""
+        self.show_command("docker_gpu")
+        if any(f.code.startswith(LAYERS["gpu"]) for f in self.findings):
+            self.show_findings("gpu")
+            return
+        first = next((f for f in self.findings if f.severity == "error"), None)
+        print("no container has seen a GPU here" + (f"; fix this first: {first.code}: {first.title}" if first else ""))
+
+    def bench(self, quick: bool = True, cpu: bool = True, plot: bool = True):
+        """Deck's last step, part 2: measured numbers and a plot; live only."""
+        if self.replay:
+            print("skipped in replay: benchmarks measure the live host (run without a snapshot)")
+            return None
+        from .bench.ceilings import gpu_ceilings
+        from .bench.devices import gpu_status
+        from .bench.plot import plot_results
+        from .bench.report import results_table
+        from .bench.run import run_benchmarks
+        from rich.console import Console
+
+        results = run_benchmarks(quick=quick, cpu=cpu, progress=False)
+        Console(width=130).print(results_table(results))
+        if plot:
+            gpus, _ = gpu_status()
+            ceilings = {g.label: gpu_ceilings(g.index, g.compute_capability, g.sm_count) for g in gpus}
+            return plot_results(results, ceilings)
+        return results
+
+    def nbody_sample(self, pull: bool = False) -> None:
+        """NVIDIA's nbody sample in a container (the deck's benchmark), when it can run here."""
+        if self.replay:
+            self.show_command("docker_nbody")
+            return
+        from .bench.container import nbody_sample
+
+        try:
+            result = nbody_sample(pull=pull)
+            print(f"{result.device}: {result.value:,.1f} GFLOP/s at N={result.size} ({result.precision}), in a container")
+        except GpudockError as err:
+            print(f"nbody sample not run: {err}")
+
+
+def session(snapshot: str | Path = "") -> Session:
+    return Session(snapshot)
