@@ -133,6 +133,14 @@ def _run(args) -> int:
     return 1 if failed else 0
 
 
+def _slides(args) -> int:
+    from .slides import export
+
+    for path in export(args.run_dir, args.format, args.out):
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gpudock", description="Get an NVIDIA GPU working inside Docker, and prove it.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -163,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", metavar="DIR", help="run folder (default: a new runs/<UTC time>/; never an earlier run's)")
     run.add_argument("--snapshot", metavar="FILE", help="replay a saved snapshot instead of probing this host")
     run.set_defaults(func=_run)
+
+    slides = sub.add_parser("slides", help="turn a run's executed notebooks into a Marp deck and reveal.js HTML")
+    slides.add_argument("run_dir", nargs="?", metavar="RUN_DIR", help="a folder `gpudock run` wrote (default: the latest under runs/)")
+    slides.add_argument("--format", choices=("marp", "reveal", "both"), default="both")
+    slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
+    slides.set_defaults(func=_slides)
 
     from .install import STEPS
 

@@ -158,7 +158,8 @@ def run_notebooks(names: list[str] | None = None, raw_parameters: dict[str, str]
     try:
         for index, path in enumerate(paths, 1):
             say(f"[{index}/{len(paths)}] {path.stem} …")
-            result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path], cwd=folder)
+            # the kernel runs where gpudock was started, so relative paths in parameters mean what the user meant
+            result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path])
             runs.append(result)
             say(f"[{index}/{len(paths)}] {path.stem}: {result.status} ({result.duration_s:.1f} s)"
                 + (f" — {result.error}" if result.error else ""))

@@ -133,25 +133,29 @@ class Session:
         first = next((f for f in self.findings if f.severity == "error"), None)
         print("no container has seen a GPU here" + (f"; fix this first: {first.code}: {first.title}" if first else ""))
 
-    def bench(self, quick: bool = True, cpu: bool = True, plot: bool = True):
-        """Deck's last step, part 2: measured numbers and a plot; live only."""
-        if self.replay:
-            print("skipped in replay: benchmarks measure the live host (run without a snapshot)")
-            return None
-        from .bench.ceilings import gpu_ceilings
-        from .bench.devices import gpu_status
+    def bench(self, quick: bool = True, cpu: bool = True, results: str | Path = ""):
+        """Deck's last step, part 2: measured numbers and their plot (a figure, shown by the next cell).
+
+        ``results`` shows a saved `gpudock bench --json` file instead of measuring, e.g. figures
+        recorded on another machine; in replay without it, nothing is measured.
+        """
         from .bench.plot import plot_results
         from .bench.report import results_table
-        from .bench.run import run_benchmarks
-        from rich.console import Console
+        from .bench.results import Results
 
-        results = run_benchmarks(quick=quick, cpu=cpu, progress=False)
-        Console(width=130).print(results_table(results))
-        if plot:
-            gpus, _ = gpu_status()
-            ceilings = {g.label: gpu_ceilings(g.index, g.compute_capability, g.sm_count) for g in gpus}
-            return plot_results(results, ceilings)
-        return results
+        if results:
+            loaded = Results.load(results)
+            print(f"saved results: {Path(results).name}, measured {loaded.host.get('time', '?')} on {loaded.host.get('hostname', '?')}")
+            print(plain(results_table(loaded)))
+            return plot_results(loaded, loaded.host.get("ceilings", {}))
+        if self.replay:
+            print("skipped in replay: benchmarks measure the live host (run without a snapshot, or give saved results)")
+            return None
+        from .bench.run import run_benchmarks
+
+        measured = run_benchmarks(quick=quick, cpu=cpu, progress=False)
+        print(plain(results_table(measured)))
+        return plot_results(measured, measured.host.get("ceilings", {}))
 
     def nbody_sample(self, pull: bool = False) -> None:
         """NVIDIA's nbody sample in a container (the deck's benchmark), when it can run here."""
@@ -165,6 +169,17 @@ class Session:
             print(f"{result.device}: {result.value:,.1f} GFLOP/s at N={result.size} ({result.precision}), in a container")
         except GpudockError as err:
             print(f"nbody sample not run: {err}")
+
+
+def plain(renderable, width: int = 104) -> str:
+    """A rich renderable as plain text: no ANSI codes in notebooks, slides or nbval comparisons."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_jupyter=False, record=True)
+    console.print(renderable)
+    return console.export_text().rstrip()
 
 
 def session(snapshot: str | Path = "") -> Session:

@@ -46,11 +46,22 @@ class Task:
     run: Callable[[], list[Result]]
 
 
-def _where() -> str:
-    """"container" inside Docker (which creates /.dockerenv), else "host"."""
+def _where(mountinfo: str = "/proc/self/mountinfo", dockerenv: str = "/.dockerenv") -> str:
+    """"container" inside a Docker container, else "host"; GPUDOCK_WHERE overrides.
+
+    /.dockerenv alone misleads (machine images built with Docker keep it), so the root must
+    also be an overlay mount, as Docker's storage drivers make it.
+    """
     import os
 
-    return "container" if os.path.exists("/.dockerenv") else "host"
+    if os.environ.get("GPUDOCK_WHERE") in ("host", "container"):
+        return os.environ["GPUDOCK_WHERE"]
+    try:
+        with open(mountinfo) as handle:
+            root_fs = next((line.split(" - ")[1].split()[0] for line in handle if line.split()[4] == "/"), "")
+    except (OSError, IndexError):
+        root_fs = ""
+    return "container" if os.path.exists(dockerenv) and root_fs in ("overlay", "aufs", "fuse-overlayfs") else "host"
 
 
 def _row(name, where, device, precision, size, metric, value, timing: Timing, note="") -> Result:
@@ -169,6 +180,10 @@ def host_facts(gpus: list[Gpu], why_no_gpu: str) -> dict:
              "gpus": [g.__dict__ | {"label": g.label} for g in gpus]}
     if why_no_gpu:
         facts["no_gpu"] = why_no_gpu
+    if gpus:
+        from .ceilings import gpu_ceilings
+
+        facts["ceilings"] = {g.label: gpu_ceilings(g.index, g.compute_capability, g.sm_count) for g in gpus}
     try:
         import cupy
 
