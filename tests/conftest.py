@@ -43,6 +43,7 @@ def browser_path() -> str | None:
 
 
 def _docker_required() -> bool:
+    """In CI the real Docker daemon and Chromium must be there: a skip would hide a broken .ci/run."""
     return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("GPUDOCK_REQUIRE_DOCKER") == "1"
 
 
@@ -54,6 +55,8 @@ def pytest_runtest_setup(item):
     if item.get_closest_marker("requires_gpu") and not gpu_present():
         pytest.skip("no NVIDIA GPU visible to CuPy on this machine")
     if item.get_closest_marker("requires_browser") and not browser_path():
+        if _docker_required():
+            pytest.fail("CI must run the browser tests, but no Chromium is installed: .ci/run did not install it")
         pytest.skip("no headless Chromium (apt-get install chromium)")
     if item.get_closest_marker("requires_root") and os.geteuid() != 0:
         pytest.skip("needs root to run commands as another user")

@@ -108,6 +108,10 @@ def test_reveal_deck_in_headless_chromium(decks, tmp_path):
 @pytest.mark.requires_browser
 def test_marp_cli_renders_the_deck(decks, tmp_path):
     if not MARP.exists():
+        from conftest import _docker_required
+
+        if _docker_required():
+            pytest.fail("CI must render the Marp deck, but marp-cli is missing: .ci/run did not run `npm ci`")
         pytest.skip("marp-cli is not installed (npm install)")
     shutil.copytree(decks, tmp_path / "deck", dirs_exist_ok=True)
     proc = subprocess.run([str(MARP), "--no-stdin", "--theme-set", "template.css", "--html", "deck.md", "-o", "deck-marp.html"],
