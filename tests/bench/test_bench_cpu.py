@@ -139,3 +139,20 @@ def test_plot_has_a_bar_per_result(tmp_path):
     assert any(t.get_text().strip() == "50%" for t in ax.texts) and any(t.get_text().strip() == "75%" for t in ax.texts)
     fig.savefig(tmp_path / "p.png")
     assert (tmp_path / "p.png").stat().st_size > 1000
+
+
+def test_where_tells_a_container_from_a_machine_image(tmp_path, monkeypatch):
+    from gpudock.bench.run import _where
+
+    dockerenv = tmp_path / ".dockerenv"
+    dockerenv.touch()
+    overlay = tmp_path / "overlay"
+    overlay.write_text("80 52 0:43 / / rw,relatime master:2 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/X\n")
+    ext4 = tmp_path / "ext4"
+    ext4.write_text("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n")
+    monkeypatch.delenv("GPUDOCK_WHERE", raising=False)
+    assert _where(str(overlay), str(dockerenv)) == "container"
+    assert _where(str(ext4), str(dockerenv)) == "host"  # a VM whose image was built with Docker
+    assert _where(str(overlay), str(tmp_path / "absent")) == "host"
+    monkeypatch.setenv("GPUDOCK_WHERE", "container")
+    assert _where(str(ext4), str(tmp_path / "absent")) == "container"

@@ -1,0 +1,54 @@
+"""pyproject.toml and environment.yml list the same dependencies; the package runs as `python -m gpudock`."""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"docker-py": "docker"}  # conda-forge's name for the Docker SDK (PyPI: docker)
+CONDA_ONLY = {"python", "pip", "jupyterlab"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_side = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda_side = set()
+    for entry in env["dependencies"]:
+        if isinstance(entry, str):
+            name = _name(entry)
+            conda_side.add(CONDA_NAMES.get(name, name))
+        else:
+            assert entry["pip"] == ["-e ."], "the pip section installs gpudock itself"
+    assert conda_side - CONDA_ONLY == pip_side
+    assert env["channels"] == ["conda-forge"]
+
+
+def test_cuda_extras_pick_one_cupy_wheel_each():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert [_name(r) for r in extras["cuda11"]] == ["cupy-cuda11x"]
+    assert [_name(r) for r in extras["cuda12"]] == ["cupy-cuda12x"]
+    assert [_name(r) for r in extras["cuda13"]] == ["cupy-cuda13x"]
+
+
+def test_module_and_console_script_agree():
+    module = subprocess.run([sys.executable, "-m", "gpudock", "--help"], capture_output=True, text=True)
+    assert module.returncode == 0 and "doctor" in module.stdout and "bench" in module.stdout
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["gpudock"] == "gpudock.cli:main"
+
+
+def test_importing_gpudock_does_no_io(tmp_path):
+    """No probes, files or network at import time: importing must not even touch the current folder."""
+    code = ("import sys, gpudock, gpudock.cli, gpudock.diagnose, gpudock.install, gpudock.notebooks, gpudock.slides;"
+            "heavy = [m for m in ('docker', 'papermill', 'cupy', 'matplotlib') if m in sys.modules]; print(heavy)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+    assert list(tmp_path.iterdir()) == []
