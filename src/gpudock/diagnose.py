@@ -41,6 +41,18 @@ def rule(func: Rule) -> Rule:
     return func
 
 
+def signature_rule(code: str, pattern: str, title: str, fix, docs: list[str], severity: str = "error") -> None:
+    """A rule that fires on one text signature in any probe; ``fix`` is a list of steps or a function of the host."""
+    def check(snap, host):
+        hit = _find(snap, pattern)
+        if not hit:
+            return None
+        return Finding(code, severity, title, _ev(hit), fix(host) if callable(fix) else list(fix), docs)
+
+    check.__name__ = code.replace("-", "_")
+    RULES.append(check)
+
+
 # --- evidence helpers ------------------------------------------------------------------
 def _find(snap: Snapshot, pattern: str, names: Iterable[str] | None = None, flags=re.I) -> tuple[str, str] | None:
     """(probe, line) of the first line matching ``pattern`` in the named (or all) probes."""
@@ -154,20 +166,14 @@ def wsl_gpu_not_exposed(snap, host):
     )
 
 
-@rule
-def wsl_no_adapters(snap, host):
-    hit = _find(snap, r"WSL environment detected but no adapters were found")
-    if not hit:
-        return None
-    return Finding(
-        "wsl-no-adapters", "error", "The container toolkit found WSL but no GPU adapter",
-        _ev(hit),
-        ["make sure the GPU is an NVIDIA GPU that Windows' Device Manager shows working",
-         "install the current NVIDIA Windows driver (GPU-PV support)", *_wsl_steps(host),
-         "update the toolkit in the distro: `gpudock plan toolkit`"],
-        [DOCS["wsl_cuda"], DOCS["toolkit_troubleshooting"]],
-    )
-
+signature_rule(
+    "wsl-no-adapters", r"WSL environment detected but no adapters were found",
+    "The container toolkit found WSL but no GPU adapter",
+    lambda host: ["make sure the GPU is an NVIDIA GPU that Windows' Device Manager shows working",
+                  "install the current NVIDIA Windows driver (GPU-PV support)", *_wsl_steps(host),
+                  "update the toolkit in the distro: `gpudock plan toolkit`"],
+    [DOCS["wsl_cuda"], DOCS["toolkit_troubleshooting"]],
+)
 
 _LINUX_DRIVER = r"nvidia-driver(-\S+)?|nvidia-utils-\S+|libnvidia-compute-\S+|cuda-drivers(-\S+)?|nvidia-open(-\S+)?|nvidia-kernel-\S+|nvidia-dkms-\S+|nvidia-headless-\S+|xserver-xorg-video-nvidia\S*"
 
@@ -554,17 +560,13 @@ def nvidia_toolkit_missing(snap, host):
                    _ev(hit), steps, [DOCS["toolkit_install"]])
 
 
-@rule
-def nvidia_runtime_unknown(snap, host):
-    hit = _find(snap, r"unknown or invalid runtime name: nvidia|Unknown runtime specified nvidia")
-    if not hit:
-        return None
-    return Finding("nvidia-runtime-unknown", "error", "Docker does not know the nvidia runtime (--runtime=nvidia)", _ev(hit),
-                   ["sudo nvidia-ctk runtime configure --runtime=docker   # adds runtimes.nvidia to /etc/docker/daemon.json",
-                    *docker_service(host, "restart"),
-                    "or drop --runtime=nvidia and use --gpus all"],
-                   [DOCS["toolkit_install"]])
-
+signature_rule(
+    "nvidia-runtime-unknown", r"unknown or invalid runtime name: nvidia|Unknown runtime specified nvidia",
+    "Docker does not know the nvidia runtime (--runtime=nvidia)",
+    lambda host: ["sudo nvidia-ctk runtime configure --runtime=docker   # adds runtimes.nvidia to /etc/docker/daemon.json",
+                  *docker_service(host, "restart"), "or drop --runtime=nvidia and use --gpus all"],
+    [DOCS["toolkit_install"]],
+)
 
 def _runtimes_line(snap) -> str | None:
     info = snap.command("docker_info")
@@ -618,20 +620,14 @@ def cuda_driver_too_old(snap, host):
     )
 
 
-@rule
-def wsl_lib_file_exists(snap, host):
-    hit = _find(snap, r"file creation failed: .*lib(nvidia|cuda)\S*\.so[.\d]*: file exists")
-    if not hit:
-        return None
-    return Finding(
-        "wsl-lib-file-exists", "error", "The toolkit cannot mount the WSL driver libraries: the image already has them",
-        _ev(hit),
-        ["use an image that does not ship libnvidia-ml.so.1 / libcuda.so.1 (the official nvidia/cuda images do not)",
-         "if you built it: do not copy driver libraries into it (let the toolkit inject them)",
-         "remove Linux driver packages from the distro (`dpkg -l '*nvidia*'`), then `gpudock plan toolkit` for a current toolkit"],
-        [DOCS["toolkit_troubleshooting"], DOCS["wsl_cuda"]],
-    )
-
+signature_rule(
+    "wsl-lib-file-exists", r"file creation failed: .*lib(nvidia|cuda)\S*\.so[.\d]*: file exists",
+    "The toolkit cannot mount the WSL driver libraries: the image already has them",
+    ["use an image that does not ship libnvidia-ml.so.1 / libcuda.so.1 (the official nvidia/cuda images do not)",
+     "if you built it: do not copy driver libraries into it (let the toolkit inject them)",
+     "remove Linux driver packages from the distro (`dpkg -l '*nvidia*'`), then `gpudock plan toolkit` for a current toolkit"],
+    [DOCS["toolkit_troubleshooting"], DOCS["wsl_cuda"]],
+)
 
 @rule
 def nvml_unknown_error(snap, host):
@@ -654,18 +650,16 @@ def nvml_unknown_error(snap, host):
                    _ev(hit), steps, [DOCS["toolkit_troubleshooting"]])
 
 
-@rule
-def cuda_no_device(snap, host):
-    hit = _find(snap, r"only 0 Devices available|CUDA_ERROR_NO_DEVICE|no CUDA-capable device is detected|cudaErrorNoDevice|no devices supporting CUDA")
-    if not hit:
-        return None
-    steps = ["run the container with `--gpus all` (or `--runtime=nvidia`, or `--device nvidia.com/gpu=all` with CDI)",
-             "do not set NVIDIA_VISIBLE_DEVICES=void/none or NVIDIA_DISABLE_REQUIRE"]
-    if host.kind == WSL2:
-        steps.append("on WSL 2 check /dev/dxg and /usr/lib/wsl/lib inside the container; update the Windows driver and `wsl --update`")
-    return Finding("cuda-no-device", "error", "The container starts but CUDA sees no GPU", _ev(hit), steps,
-                   [DOCS["toolkit_troubleshooting"]])
-
+signature_rule(
+    "cuda-no-device",
+    r"only 0 Devices available|CUDA_ERROR_NO_DEVICE|no CUDA-capable device is detected|cudaErrorNoDevice|no devices supporting CUDA",
+    "The container starts but CUDA sees no GPU",
+    lambda host: ["run the container with `--gpus all` (or `--runtime=nvidia`, or `--device nvidia.com/gpu=all` with CDI)",
+                  "do not set NVIDIA_VISIBLE_DEVICES=void/none or NVIDIA_DISABLE_REQUIRE"]
+    + (["on WSL 2 check /dev/dxg and /usr/lib/wsl/lib inside the container; update the Windows driver and `wsl --update`"]
+       if host.kind == WSL2 else []),
+    [DOCS["toolkit_troubleshooting"]],
+)
 
 @rule
 def nvidia_driver_ok(snap, host):

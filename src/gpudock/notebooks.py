@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import GpudockError, UsageError
+from .files import write_text_atomic
 from .rundir import new_run_dir
 
 KERNEL = "python3"  # ipykernel's native kernel: the Python environment gpudock runs in
@@ -172,4 +173,4 @@ def run_notebooks(names: list[str] | None = None, raw_parameters: dict[str, str]
 
 
 def _write_summary(folder: Path, runs: list[NotebookRun]) -> None:
-    (folder / "summary.json").write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")
+    write_text_atomic(folder / "summary.json", json.dumps([asdict(r) for r in runs], indent=2) + "\n")

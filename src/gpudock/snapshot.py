@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import SnapshotError
+from .files import write_text_atomic
 
 NOT_FOUND = 127  # the shell's exit status for "command not found"
 # bash, zsh, dash and Ubuntu's command-not-found helper, as pasted in reports
@@ -179,13 +180,7 @@ class Snapshot:
         return json.dumps(self.data, indent=2, ensure_ascii=False, sort_keys=True)
 
     def save(self, path: str | Path) -> Path:
-        """Write atomically, so a crash never leaves half a snapshot behind."""
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(self.to_json() + "\n", encoding="utf-8")
-        tmp.replace(target)
-        return target
+        return write_text_atomic(path, self.to_json() + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "Snapshot":
