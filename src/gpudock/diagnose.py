@@ -26,7 +26,7 @@ ORDER = [
     "apt-signed-by-conflict", "apt-key-missing",
     "docker-cli-missing", "docker-desktop-integration-off", "docker-desktop-conflict", "systemd-missing",
     "docker-daemon-unreachable", "docker-permission-denied", "docker-hello-failed",
-    "legacy-nvidia-docker", "nvidia-toolkit-missing", "nvidia-runtime-unknown", "nvidia-runtime-not-configured",
+    "legacy-nvidia-docker", "docker-gpus-unsupported", "nvidia-toolkit-missing", "nvidia-runtime-unknown", "nvidia-runtime-not-configured",
     "cuda-driver-too-old", "wsl-lib-file-exists", "nvml-unknown-error", "cuda-no-device",
     "nvidia-driver-ok", "docker-ok", "gpu-ok",
 ]
@@ -143,7 +143,8 @@ def wsl1_no_gpu(snap, host):
 def wsl_gpu_not_exposed(snap, host):
     if host.kind != WSL2:
         return None
-    hit = _find(snap, r"driver error: failed to process request")
+    hit = _find(snap, r"driver error: failed to process request|GPU access blocked by the operating system|"
+                      r"load library failed: libnvidia-ml\.so")
     if not hit:
         for path in ("/dev/dxg", "/usr/lib/wsl/lib/libcuda.so.1"):
             if snap.path(path) is False:
@@ -161,6 +162,9 @@ def wsl_gpu_not_exposed(snap, host):
         _ev(hit),
         ["install the current NVIDIA driver for your GPU on Windows (not inside Linux)",
          *_wsl_steps(host),
+         "`GPU access blocked by the operating system`: a data-centre GPU in TCC mode is not shared with WSL; "
+         + windows("nvidia-smi -g 0 -dm 0") + " (as administrator, WDDM mode) and reboot Windows; also remove any "
+         "nvidia-utils-* installed inside the distro",
          "check: `ls -l /dev/dxg /usr/lib/wsl/lib/libcuda.so.1` and `/usr/lib/wsl/lib/nvidia-smi` must work"],
         [DOCS["wsl_cuda"]],
     )
@@ -311,7 +315,8 @@ def apt_signed_by_conflict(snap, host):
 
 # --- docker ------------------------------------------------------------------------------
 _DOCKER_STUB = r"The command 'docker' could not be found in this WSL"
-_DOCKER_NOT_FOUND = r"(^|[\s:])docker: (command )?not found|command not found: docker|Command 'docker' not found|" + _DOCKER_STUB
+_DOCKER_NOT_FOUND = (r"(^|[\s:])docker: (command )?not found|command not found: docker|Command 'docker' not found|"
+                     r"Unknown command: '?docker\b|" + _DOCKER_STUB)
 
 
 def _docker_cli_missing_hit(snap):
@@ -386,7 +391,7 @@ def docker_daemon_unreachable(snap, host):
 
 @rule
 def docker_permission_denied(snap, host):
-    hit = _find(snap, r"permission denied while trying to connect to the docker")
+    hit = _find(snap, r"permission denied while trying to connect to the docker|docker\.sock: connect: permission denied")
     if not hit or hit[0] == "docker_gpu_sudo":
         return None
     user = host.user if host.user and host.user != "root" else "$USER"
@@ -404,7 +409,7 @@ def docker_permission_denied(snap, host):
 
 @rule
 def systemd_missing(snap, host):
-    hit = _find(snap, r"has not been booted with systemd")
+    hit = _find(snap, r"has not been booted with systemd") or _find(snap, r"Failed to connect to bus", ["systemctl_docker"])
     systemctl = snap.command("systemctl_docker")
     if not hit and systemctl and systemctl.not_found:
         hit = ("systemctl_docker", (systemctl.lines() or ["systemctl: command not found"])[0])
@@ -512,7 +517,8 @@ def legacy_nvidia_docker(snap, host):
             if re.search(r"nvidia\.github\.io/(nvidia-docker|nvidia-container-runtime)", text):
                 hit = ("files", f"{path}: {next(l for l in text.splitlines() if 'nvidia.github.io' in l).strip()[:200]}")
                 break
-    hit = hit or _find(snap, r"nvidia-docker-plugin|nvidia_driver_\d|nvidia\.github\.io/(nvidia-docker|nvidia-container-runtime)")
+    hit = hit or _find(snap, r"nvidia-docker-plugin|nvidia_driver_\d|nvidia\.github\.io/(nvidia-docker|nvidia-container-runtime)|"
+                             r"# Unsupported distribution!")
     nvdocker = snap.command("nvidia_docker_run")
     if not hit and nvdocker and nvdocker.ok:
         hit = ("nvidia_docker_run", "the nvidia-docker wrapper works")
@@ -574,6 +580,16 @@ def _runtimes_line(snap) -> str | None:
         return None
     match = re.search(r"^\s*Runtimes:(.*)$", info.text, re.M) or re.search(r'"Runtimes"\s*:\s*(\{[^}]*(\{[^}]*\}[^}]*)*\})', info.text)
     return match.group(0).strip() if match else None
+
+
+signature_rule(
+    "docker-gpus-unsupported", r"unknown flag: --gpus",
+    "This docker CLI predates --gpus (Docker 19.03): the client, not the toolkit, is too old",
+    lambda host: ["docker version   # the Client: Version must be 19.03 or newer (the server may already be)",
+                  "gpudock plan docker   # a current Docker Engine and CLI from one source",
+                  "until then: docker run --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=all …"],
+    [DOCS["docker_install_ubuntu"], DOCS["toolkit_install"]],
+)
 
 
 @rule

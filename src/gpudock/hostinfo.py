@@ -58,7 +58,7 @@ def has_systemd(snap: Snapshot) -> bool | None:
     """Whether systemd is PID 1; None when nothing in the snapshot tells."""
     systemctl = snap.command("systemctl_docker")
     if systemctl:
-        if "has not been booted with systemd" in systemctl.text or systemctl.not_found:
+        if re.search(r"has not been booted with systemd|Failed to connect to bus", systemctl.text) or systemctl.not_found:
             return False
         if systemctl.text.strip() in ("active", "inactive", "failed", "activating", "unknown") or systemctl.rc in (0, 3):
             return True

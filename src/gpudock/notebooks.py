@@ -70,6 +70,7 @@ def declared_parameters(path: Path) -> dict[str, type]:
 
 _TRUE, _FALSE = {"true", "1", "yes", "on"}, {"false", "0", "no", "off"}
 _TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "any text"}
+_SHORT_WORDS = {bool: "true/false", int: "integer", float: "number", str: "text"}
 
 
 def convert(name: str, raw: str, kind: type):
@@ -102,7 +103,7 @@ def resolve_parameters(paths: list[Path], raw: dict[str, str]) -> dict[Path, dic
         every.update(params)
     for name in raw:
         if name not in every:
-            accepted = ", ".join(f"{n} ({_TYPE_WORDS[t].split()[0] if t is not bool else 'true/false'})" for n, t in sorted(every.items()))
+            accepted = ", ".join(f"{n} ({_SHORT_WORDS[t]})" for n, t in sorted(every.items()))
             raise UsageError(f"unknown parameter {name!r}; these notebooks accept: {accepted}")
     typed = {name: convert(name, value, every[name]) for name, value in raw.items()}
     return {path: {n: v for n, v in typed.items() if n in declared[path]} for path in paths}
