@@ -83,3 +83,11 @@ def test_table_prints_evidence_verbatim_and_the_engine_version():
     assert "capabilities: [[gpu]]" in out  # not eaten as rich markup
     ok = next(f for f in report.findings if f.code == "docker-ok")
     assert ok.title.endswith("(engine 20.10.24+dfsg1)")
+
+
+def test_unwritable_save_path_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = main(["doctor", "--snapshot", str(CASES / "debian12-daemon-down.json"), "--save-snapshot", str(blocker / "s.json")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("gpudock: cannot write")

@@ -204,6 +204,10 @@ def main(argv=None) -> int:
     except GpudockError as err:
         print(f"gpudock: {err}", file=sys.stderr)
         return err.exit_code
+    except OSError as err:  # a folder or file we were told to write cannot be written
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"gpudock: cannot write {where}{err.strerror or err}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("gpudock: interrupted", file=sys.stderr)
         return 130
