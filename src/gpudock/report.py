@@ -58,7 +58,7 @@ def print_findings(findings: list[Finding], host: HostInfo, console: Console | N
 def findings_text(findings: list[Finding]) -> str:
     """Plain text, the same on every run of the same snapshot (notebooks compare it with nbval)."""
     if not findings:
-        return "(nothing to report here)"
+        return "no problems found in this part"
     blocks = []
     for f in findings:
         lines = [f"{_MARK.get(f.severity, '?')} [{f.severity}] {f.code}: {f.title}"]
