@@ -54,9 +54,18 @@ def test_deep_probes_only_when_asked():
 
 
 def test_offline_image_choice():
-    assert probe.choose_images(set()) == ("hello-world", "ubuntu:24.04")
+    assert probe.choose_images(set()) == ("hello-world", None)
+    assert "docker_gpu" not in {p.name for p in probe.probes("hello-world", None)}
     assert probe.choose_images({"gpudock/hello:latest"}) == ("gpudock/hello:latest", "gpudock/hello:latest")
     assert probe.choose_images({"hello-world", "ubuntu:24.04", "gpudock/hello:latest"}) == ("hello-world", "ubuntu:24.04")
+    assert probe.choose_images({"hello-world"}) == ("hello-world", "hello-world")
+
+
+def test_a_pull_is_announced_before_it_happens(tmp_path):
+    said = []
+    # an unreachable daemon lists no local images: hello-world would be pulled, so it is announced
+    probe.collect(names=["docker_hello"], env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}, say=said.append)
+    assert said == ["probing: hello-world is not on this host; `docker run` will pull it from its registry (network)"]
 
 
 # --- live, against the real Docker Engine --------------------------------------------------

@@ -19,7 +19,7 @@ def _doctor(args) -> int:
     from .doctor import check
     from .report import doctor_json, print_findings
 
-    report = check(args.snapshot, deep=args.deep)
+    report = check(args.snapshot, deep=args.deep, say=lambda line: print(line, file=sys.stderr))
     if args.save_snapshot:
         report.snapshot.save(args.save_snapshot)
     if args.json:
@@ -55,7 +55,7 @@ def _make_plan(args):
     from .hostinfo import host_info
     from .install import make_plan
 
-    snap = load_or_probe(args.snapshot)
+    snap = load_or_probe(args.snapshot, say=lambda line: print(line, file=sys.stderr))
     return make_plan(args.step, snap, host_info(snap), source=args.source, branch=args.branch,
                      open_modules=args.open_modules, toolkit_version=args.toolkit_version, cdi=args.cdi)
 

@@ -31,16 +31,16 @@ class Report:
         return findings_table(self.findings, self.host)
 
 
-def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = False) -> Snapshot:
-    """The snapshot to work from: given, read from a file, or probed live."""
+def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print) -> Snapshot:
+    """The snapshot to work from: given, read from a file, or probed live (``say`` hears of image pulls)."""
     if isinstance(snapshot, Snapshot):
         return snapshot
     if snapshot:
         return Snapshot.load(snapshot)
-    return probe.collect(deep=deep)
+    return probe.collect(deep=deep, say=say)
 
 
-def check(snapshot: str | Path | Snapshot | None = None, deep: bool = False) -> Report:
-    snap = load_or_probe(snapshot, deep=deep)
+def check(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print) -> Report:
+    snap = load_or_probe(snapshot, deep=deep, say=say)
     host = host_info(snap)
     return Report(diagnose(snap, host), host, snap)

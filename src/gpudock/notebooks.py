@@ -135,7 +135,9 @@ def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) ->
     nb = jupytext.read(path)
     try:
         papermill.execute_notebook(nb, str(out), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
-                                   cwd=str(cwd) if cwd else None, language="python")
+                                   cwd=str(cwd) if cwd else None, language="python",
+                                   # the kernel's own start-up log (a TCP-transport notice per notebook) is noise here
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
         status, error = "ok", ""
     except PapermillExecutionError as err:
         status, error = "failed", _failure(err, nb)

@@ -14,7 +14,7 @@ import signal
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from .images import CUDA_IMAGE, HELLO_IMAGE, NBODY_IMAGE, OFFICIAL_HELLO_IMAGE
 from .snapshot import NOT_FOUND, Snapshot
@@ -59,17 +59,23 @@ class Probe:
     argv: tuple[str, ...]
     timeout: float = 15.0
     deep: bool = False
+    image: str | None = None  # the container image it runs, if any (pulled by `docker run` when absent)
 
 
-def probes(hello_image: str = OFFICIAL_HELLO_IMAGE, gpu_image: str = CUDA_IMAGE, as_root: bool = True) -> list[Probe]:
+def probes(hello_image: str = OFFICIAL_HELLO_IMAGE, gpu_image: str | None = CUDA_IMAGE, as_root: bool = True) -> list[Probe]:
+    """The probe table; without a local ``gpu_image`` the container GPU probes are left out (never a silent pull)."""
     sudo = () if as_root else ("sudo", "-n")  # -n: fail at once rather than wait for a password
     gpu_run = ("docker", "run", "--rm", "--network", "none")
-    return [
+    gpu_probes = [] if gpu_image is None else [
+        Probe("docker_gpu", gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60, image=gpu_image),
+        Probe("docker_gpu_runtime", gpu_run + ("--runtime=nvidia", gpu_image, "nvidia-smi"), timeout=60, deep=True, image=gpu_image),
+        Probe("docker_gpu_sudo", sudo + gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60, deep=True, image=gpu_image),
+    ]
+    return gpu_probes + [
         Probe("docker_version", ("docker", "version")),
         Probe("docker_info", ("docker", "info")),
         Probe("docker_ps", ("docker", "ps")),
-        Probe("docker_hello", ("docker", "run", "--rm", hello_image), timeout=60),
-        Probe("docker_gpu", gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60),
+        Probe("docker_hello", ("docker", "run", "--rm", hello_image), timeout=60, image=hello_image),
         Probe("nvidia_smi", ("nvidia-smi",)),
         Probe("nvidia_smi_query", ("nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader")),
         Probe("nvidia_ctk_version", ("nvidia-ctk", "--version")),
@@ -80,9 +86,8 @@ def probes(hello_image: str = OFFICIAL_HELLO_IMAGE, gpu_image: str = CUDA_IMAGE,
         Probe("systemctl_docker", ("systemctl", "is-active", "docker")),
         Probe("id", ("id",)),
         Probe("ls_docker_sock", ("ls", "-l", "/var/run/docker.sock")),
-        Probe("docker_gpu_runtime", gpu_run + ("--runtime=nvidia", gpu_image, "nvidia-smi"), timeout=60, deep=True),
-        Probe("docker_gpu_sudo", sudo + gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60, deep=True),
-        Probe("docker_nbody", ("docker", "run", "--rm", "--gpus", "all", NBODY_IMAGE, "nbody", "-gpu", "-benchmark"), timeout=300, deep=True),
+        Probe("docker_nbody", ("docker", "run", "--rm", "--gpus", "all", NBODY_IMAGE, "nbody", "-gpu", "-benchmark"), timeout=300,
+              deep=True, image=NBODY_IMAGE),
         Probe("nvidia_docker_run", ("nvidia-docker", "run", "--rm", "nvidia/cuda", "nvidia-smi"), timeout=60, deep=True),
         Probe("apt_update", sudo + ("apt-get", "update"), timeout=180, deep=True),
     ]
@@ -168,21 +173,22 @@ def _local_images(env: Mapping[str, str] | None, user) -> set[str]:
     return names | {n.rsplit(":", 1)[0] for n in names if n.endswith(":latest")}
 
 
-def choose_images(local: set[str]) -> tuple[str, str]:
-    """Images for the hello and GPU probes that can run without a registry where possible.
+def choose_images(local: set[str]) -> tuple[str, str | None]:
+    """Images for the hello and GPU probes, preferring what is already on the host.
 
-    hello-world when present (or when nothing local would do: then the pull is the
-    test); else gpudock's FROM-scratch hello. For ``--gpus`` the CUDA image when
-    present, else any local image: the toolkit's error comes before the image's
-    command runs, so the verdict on the wiring stays true offline.
+    hello: hello-world when present, else gpudock's FROM-scratch hello, else hello-world (the
+    deck's own first command, a 13 kB pull; announced, and a failed pull is diagnosed).
+    GPU: the CUDA image, else any local small image: Docker refuses `--gpus` before the image's
+    command runs, so the toolkit verdict holds offline. None when no image is local: the GPU
+    probes are then skipped rather than pulling an image nobody asked for.
     """
     hello = OFFICIAL_HELLO_IMAGE
     if OFFICIAL_HELLO_IMAGE not in local and HELLO_IMAGE in local:
         hello = HELLO_IMAGE
-    gpu = CUDA_IMAGE
-    if CUDA_IMAGE not in local and CUDA_IMAGE.split(":")[0] not in local and HELLO_IMAGE in local:
-        gpu = HELLO_IMAGE
-    return hello, gpu
+    for candidate in (CUDA_IMAGE, HELLO_IMAGE, OFFICIAL_HELLO_IMAGE):
+        if candidate in local:
+            return hello, candidate
+    return hello, None
 
 
 def collect(
@@ -191,13 +197,20 @@ def collect(
     env: Mapping[str, str] | None = None,
     user: str | int | None = None,
     max_workers: int = 8,
+    say: Callable[[str], None] = lambda line: None,
 ) -> Snapshot:
-    """Probe the live host. ``names`` limits the command probes; ``deep`` adds the slow ones."""
+    """Probe the live host. ``names`` limits the command probes; ``deep`` adds the slow ones.
+
+    ``say`` hears about anything that may leave the machine (an image pull) before it happens.
+    """
     as_root = os.geteuid() == 0 and user is None
     wanted = set(names) if names is not None else None
-    hello, gpu = choose_images(_local_images(env, user))
+    local = _local_images(env, user)
+    hello, gpu = choose_images(local)
     chosen = [p for p in probes(hello, gpu, as_root)
               if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)]
+    for image in sorted({p.image for p in chosen if p.image} - local):
+        say(f"probing: {image} is not on this host; `docker run` will pull it from its registry (network)")
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         results = dict(zip(
             [p.name for p in chosen],

@@ -30,7 +30,7 @@ LAYERS = {
 class Session:
     def __init__(self, snapshot: str | Path = ""):
         self.source = str(snapshot) if snapshot else ""
-        self.snap = Snapshot.load(snapshot) if snapshot else probe.collect()
+        self.snap = Snapshot.load(snapshot) if snapshot else probe.collect(say=print)
         self.host = host_info(self.snap)
         self.findings = diagnose(self.snap, self.host)
 
