@@ -25,6 +25,7 @@ if [ -d .dockercarry ]; then
   docker run --rm --network none $GPU_DOCKER_ARGS -v /usr:/usr:ro -v /opt:/opt:ro -v "$repo":/gpudock:ro -v "$out":/out \
     -e PYTHONPATH=/gpudock/src -e CUPY_CACHE_DIR=/tmp/cupy-cache -e HOME=/tmp -e PYTHONUNBUFFERED=1 gpudock/base \
     "$py" -m gpudock bench --no-cpu --json --out /out/container.json > /dev/null 2> /tmp/container.err || tail -20 /tmp/container.err
-  COLUMNS=160 python3 -m gpudock bench compare "$out/host-gpu.json" "$out/container.json" | tee "$out/compare.txt"
+  python3 -m gpudock bench --no-cpu --json --out /tmp/host-gpu-after.json > /dev/null
+  python3 benchmarks/host_vs_container.py "$out/host-gpu.json" "$out/container.json" /tmp/host-gpu-after.json | tee "$out/compare.txt"
   stop_docker
 fi
