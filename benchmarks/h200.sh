@@ -22,7 +22,8 @@ if [ -d .dockercarry ]; then
   py=$(command -v python3)
   python3 -m gpudock bench --no-cpu --json --out "$out/host-gpu.json" > /dev/null
   # shellcheck disable=SC2086  # GPU_DOCKER_ARGS is a list of flags
-  docker run --rm --network none $GPU_DOCKER_ARGS -v /usr:/usr:ro -v /opt:/opt:ro -v "$repo":/gpudock:ro -v "$out":/out \
+  # the container gets the host's own library path too, so both load the same libraries
+  docker run --rm --network none $GPU_DOCKER_ARGS -e LD_LIBRARY_PATH="/usr/local/nvidia/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" -v /usr:/usr:ro -v /opt:/opt:ro -v "$repo":/gpudock:ro -v "$out":/out \
     -e PYTHONPATH=/gpudock/src -e CUPY_CACHE_DIR=/tmp/cupy-cache -e HOME=/tmp -e PYTHONUNBUFFERED=1 gpudock/base \
     "$py" -m gpudock bench --no-cpu --json --out /out/container.json > /dev/null 2> /tmp/container.err || tail -20 /tmp/container.err
   python3 -m gpudock bench --no-cpu --json --out /tmp/host-gpu-after.json > /dev/null
