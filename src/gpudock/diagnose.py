@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 
 from .findings import Finding
 from .fixes import DOCS, docker_service, windows
-from .hostinfo import NATIVE, UNKNOWN, WSL1, WSL2, HostInfo, host_info
+from .hostinfo import NO_SYSTEMD, NO_SYSTEMD_SYSTEMCTL, WSL1, WSL2, HostInfo, host_info
 from .snapshot import CommandResult, Snapshot
 
 Rule = Callable[[Snapshot, HostInfo], "Finding | None"]
@@ -409,7 +409,7 @@ def docker_permission_denied(snap, host):
 
 @rule
 def systemd_missing(snap, host):
-    hit = _find(snap, r"has not been booted with systemd") or _find(snap, r"Failed to connect to bus", ["systemctl_docker"])
+    hit = _find(snap, NO_SYSTEMD) or _find(snap, NO_SYSTEMD_SYSTEMCTL, ["systemctl_docker"])
     systemctl = snap.command("systemctl_docker")
     if not hit and systemctl and systemctl.not_found:
         hit = ("systemctl_docker", (systemctl.lines() or ["systemctl: command not found"])[0])

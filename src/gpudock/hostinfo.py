@@ -12,6 +12,10 @@ from dataclasses import asdict, dataclass, field
 from .snapshot import Snapshot
 
 NATIVE, WSL1, WSL2, UNKNOWN = "native", "wsl1", "wsl2", "unknown"
+# What systemctl prints where PID 1 is not systemd. The first line is unambiguous in any command's
+# output; "Failed to connect to bus" only means this when systemctl itself says it.
+NO_SYSTEMD = r"has not been booted with systemd"
+NO_SYSTEMD_SYSTEMCTL = NO_SYSTEMD + r"|Failed to connect to bus"
 
 
 def parse_os_release(text: str) -> dict[str, str]:
@@ -58,12 +62,12 @@ def has_systemd(snap: Snapshot) -> bool | None:
     """Whether systemd is PID 1; None when nothing in the snapshot tells."""
     systemctl = snap.command("systemctl_docker")
     if systemctl:
-        if re.search(r"has not been booted with systemd|Failed to connect to bus", systemctl.text) or systemctl.not_found:
+        if re.search(NO_SYSTEMD_SYSTEMCTL, systemctl.text) or systemctl.not_found:
             return False
         if systemctl.text.strip() in ("active", "inactive", "failed", "activating", "unknown") or systemctl.rc in (0, 3):
             return True
     for result in snap.commands():
-        if "has not been booted with systemd" in result.text:
+        if re.search(NO_SYSTEMD, result.text):
             return False
     return snap.path("/run/systemd/system")  # sd_booted(3) tests this very path
 

@@ -207,4 +207,4 @@ class Snapshot:
             ) from None
         except RecursionError:
             raise SnapshotError(f"snapshot: {source} is nested too deeply to be a snapshot") from None
-        return cls(validate(data))
+        return cls(data)  # the constructor validates

@@ -47,10 +47,13 @@ class Session:
         if not self.host.gpus:
             print("GPU: none reported by nvidia-smi")
 
+    def layer(self, name: str | None) -> list:
+        """The findings a notebook section talks about (all of them for None)."""
+        prefixes = LAYERS.get(name, ("",)) if name else ("",)
+        return [f for f in self.findings if f.code.startswith(prefixes)]
+
     def show_findings(self, layer: str | None = None) -> None:
-        prefixes = LAYERS.get(layer, ("",)) if layer else ("",)
-        chosen = [f for f in self.findings if f.code.startswith(prefixes)]
-        print(findings_text(chosen))
+        print(findings_text(self.layer(layer)))
 
     def show_command(self, probe_name: str) -> None:
         """A probe's command and its output, as the deck's screenshot would have shown it."""
@@ -127,7 +130,7 @@ class Session:
     def gpu_container(self) -> None:
         """Deck's last step, part 1: a container that sees the GPU (`docker run --gpus all … nvidia-smi`)."""
         self.show_command("docker_gpu")
-        if any(f.code.startswith(LAYERS["gpu"]) for f in self.findings):
+        if self.layer("gpu"):
             self.show_findings("gpu")
             return
         first = next((f for f in self.findings if f.severity == "error"), None)

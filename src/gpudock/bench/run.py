@@ -65,7 +65,7 @@ def _where(mountinfo: str = "/proc/self/mountinfo", dockerenv: str = "/.dockeren
 
 
 def _row(name, where, device, precision, size, metric, value, timing: Timing, note="") -> Result:
-    return Result(name, _where() if where == "host" else where, device, precision, int(size), metric, float(value), len(timing.times),
+    return Result(name, where, device, precision, int(size), metric, float(value), len(timing.times),
                   timing.median, timing.spread, note)
 
 
@@ -83,7 +83,7 @@ def check_nbody_gpu(precision: str, n: int = 1024, tolerance: float | None = Non
     return error
 
 
-def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
+def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host") -> list[Task]:
     import cupy
 
     def on_device(fn):
@@ -103,7 +103,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
             pos = cupy.asarray(nbody.bodies(sizes.nbody_gpu, precision))
             out = cupy.empty_like(pos)
             timing = time_gpu(lambda: nbody.accel_gpu(pos, precision, out), repeats=r)
-            return [_row("nbody", "host", dev, precision, sizes.nbody_gpu, "GFLOP/s",
+            return [_row("nbody", where, dev, precision, sizes.nbody_gpu, "GFLOP/s",
                          nbody.gflops(sizes.nbody_gpu, precision, timing.median), timing,
                          f"{nbody.FLOPS_PER_INTERACTION[precision]} flops per interaction, as NVIDIA's nbody sample")]
         return Task(f"{dev}: nbody {precision} N={sizes.nbody_gpu}", on_device(run))
@@ -112,7 +112,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
         def run():
             a, b, c = gemm.gpu_operands(sizes.gemm_gpu, precision)
             timing = time_gpu(gemm.gpu_matmul(precision, a, b, c), repeats=r)
-            return [_row("gemm", "host", dev, precision, sizes.gemm_gpu, "GFLOP/s", gemm.flops(sizes.gemm_gpu) / timing.median / 1e9,
+            return [_row("gemm", where, dev, precision, sizes.gemm_gpu, "GFLOP/s", gemm.flops(sizes.gemm_gpu) / timing.median / 1e9,
                          timing, "cuBLAS via CuPy" + (" (bf16 inputs, fp32 accumulate)" if precision == "bf16" else ""))]
         return Task(f"{dev}: gemm {precision} {sizes.gemm_gpu}³", on_device(run))
 
@@ -122,7 +122,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
             rows = []
             for name, fn in (("copy_d2d", memory.d2d_memcpy(src, dst)), ("copy_d2d_kernel", memory.d2d_kernel(src, dst))):
                 timing = time_gpu(fn, repeats=r)
-                rows.append(_row(name, "host", dev, "bytes", sizes.copy_gpu, "GB/s", 2 * sizes.copy_gpu / timing.median / 1e9,
+                rows.append(_row(name, where, dev, "bytes", sizes.copy_gpu, "GB/s", 2 * sizes.copy_gpu / timing.median / 1e9,
                                  timing, "bytes read + written"))
             return rows
         return Task(f"{dev}: device copy {sizes.copy_gpu // MiB} MiB", on_device(run))
@@ -136,7 +136,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
                 kind = "pinned" if pinned else "pageable"
                 for name, fn in ((f"h2d_{kind}", memory.h2d(host, dev_buf)), (f"d2h_{kind}", memory.d2h(dev_buf, host))):
                     timing = time_gpu(fn, repeats=r, warmup_s=0.1)
-                    rows.append(_row(name, "host", dev, "bytes", sizes.transfer, "GB/s", sizes.transfer / timing.median / 1e9, timing))
+                    rows.append(_row(name, where, dev, "bytes", sizes.transfer, "GB/s", sizes.transfer / timing.median / 1e9, timing))
             return rows
         return Task(f"{dev}: host<->device {sizes.transfer // MiB} MiB", on_device(run))
 
@@ -145,14 +145,14 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes) -> list[Task]:
     return tasks + [copy_task(), transfer_task()]
 
 
-def cpu_tasks(sizes: Sizes) -> list[Task]:
+def cpu_tasks(sizes: Sizes, where: str = "host") -> list[Task]:
     dev, r = cpu_label(), sizes.repeats
 
     def nbody_task(precision):
         def run():
             pos = nbody.bodies(sizes.nbody_cpu, precision)
             timing = time_cpu(lambda: nbody.accel_numpy(pos), repeats=r)
-            return [_row("nbody", "host", dev, precision, sizes.nbody_cpu, "GFLOP/s",
+            return [_row("nbody", where, dev, precision, sizes.nbody_cpu, "GFLOP/s",
                          nbody.gflops(sizes.nbody_cpu, precision, timing.median), timing, "NumPy")]
         return Task(f"cpu: nbody {precision} N={sizes.nbody_cpu}", run)
 
@@ -160,14 +160,14 @@ def cpu_tasks(sizes: Sizes) -> list[Task]:
         def run():
             a, b, c = gemm.cpu_operands(sizes.gemm_cpu, precision)
             timing = time_cpu(lambda: np.matmul(a, b, out=c), repeats=r)
-            return [_row("gemm", "host", dev, precision, sizes.gemm_cpu, "GFLOP/s", gemm.flops(sizes.gemm_cpu) / timing.median / 1e9,
+            return [_row("gemm", where, dev, precision, sizes.gemm_cpu, "GFLOP/s", gemm.flops(sizes.gemm_cpu) / timing.median / 1e9,
                          timing, "NumPy (BLAS)")]
         return Task(f"cpu: gemm {precision} {sizes.gemm_cpu}³", run)
 
     def copy_task():
         def run():
             timing = time_cpu(memory.cpu_copy(sizes.copy_cpu), repeats=r)
-            return [_row("copy", "host", dev, "bytes", sizes.copy_cpu, "GB/s", 2 * sizes.copy_cpu / timing.median / 1e9, timing,
+            return [_row("copy", where, dev, "bytes", sizes.copy_cpu, "GB/s", 2 * sizes.copy_cpu / timing.median / 1e9, timing,
                          "bytes read + written")]
         return Task(f"cpu: copy {sizes.copy_cpu // MiB} MiB", run)
 
@@ -201,7 +201,8 @@ def run_benchmarks(quick: bool = False, cpu: bool = True, gpu: bool = True, prog
     gpus, why = gpu_status() if gpu else ([], "GPU benchmarks not asked for")
     if gpu and not gpus:
         say(f"no GPU: {why}. Measuring the CPU with NumPy only.")
-    tasks = [t for g in gpus for t in gpu_tasks(g, sizes)] + (cpu_tasks(sizes) if cpu else [])
+    where = _where()  # one look at the mount table per run, not one per result row
+    tasks = [t for g in gpus for t in gpu_tasks(g, sizes, where)] + (cpu_tasks(sizes, where) if cpu else [])
     results = Results(host_facts(gpus, why))
     if progress:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
