@@ -19,5 +19,7 @@ for _ in range(runs):
     times.append(time.perf_counter() - start)
     if proc.returncode not in (0, 1):
         sys.exit(f"gpudock doctor failed: {proc.stderr.strip()}")
-print(f"gpudock doctor --json, {runs} runs: median {statistics.median(times):.2f} s, max {max(times):.2f} s "
-      f"({'meets' if max(times) < 3 else 'misses'} the 3 s target)")
+print(
+    f"gpudock doctor --json, {runs} runs: median {statistics.median(times):.2f} s, max {max(times):.2f} s "
+    f"({'meets' if max(times) < 3 else 'misses'} the 3 s target)"
+)

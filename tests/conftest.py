@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ import pytest
 DATA = Path(__file__).parent / "data"
 
 
-@lru_cache(maxsize=None)
+@cache
 def docker_answers() -> bool:
     if not shutil.which("docker"):
         return False
@@ -27,7 +27,7 @@ def docker_answers() -> bool:
         return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def gpu_present() -> bool:
     try:
         import cupy
@@ -37,7 +37,7 @@ def gpu_present() -> bool:
         return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def browser_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
@@ -50,7 +50,9 @@ def _docker_required() -> bool:
 def pytest_runtest_setup(item):
     if item.get_closest_marker("requires_docker") and not docker_answers():
         if _docker_required():
-            pytest.fail("CI must run Docker tests against a real daemon, but `docker info` fails: .ci/run did not start dockerd")
+            pytest.fail(
+                "CI must run Docker tests against a real daemon, but `docker info` fails: .ci/run did not start dockerd"
+            )
         pytest.skip("no Docker daemon answers here (start dockerd to run this test)")
     if item.get_closest_marker("requires_gpu") and not gpu_present():
         pytest.skip("no NVIDIA GPU visible to CuPy on this machine")

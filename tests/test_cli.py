@@ -34,12 +34,15 @@ def test_exit_0_without_errors(capsys):
     assert "gpu-ok" in out and "No errors." in out
 
 
-@pytest.mark.parametrize("content, message", [
-    ("not json at all", "not valid JSON"),
-    ('{"commands": {"docker_info": {"rc": "zero"}}}', "commands.docker_info.rc must be an integer or null"),
-    ("[1, 2, 3]", "must be a JSON object"),
-    (b"\xff\xfe\x00garbage", "not UTF-8"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("not json at all", "not valid JSON"),
+        ('{"commands": {"docker_info": {"rc": "zero"}}}', "commands.docker_info.rc must be an integer or null"),
+        ("[1, 2, 3]", "must be a JSON object"),
+        (b"\xff\xfe\x00garbage", "not UTF-8"),
+    ],
+)
 def test_broken_snapshot_exits_2_with_one_line(tmp_path, content, message):
     path = tmp_path / "snap.json"
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -65,7 +68,10 @@ def test_bad_usage_is_one_line_exit_2():
 
 def test_save_snapshot_writes_the_snapshot_it_diagnosed(tmp_path):
     out = tmp_path / "sub" / "saved.json"
-    assert main(["doctor", "--snapshot", str(CASES / "debian12-daemon-down.json"), "--save-snapshot", str(out), "--json"]) == 1
+    assert (
+        main(["doctor", "--snapshot", str(CASES / "debian12-daemon-down.json"), "--save-snapshot", str(out), "--json"])
+        == 1
+    )
     saved = json.loads(out.read_text())
     assert saved["commands"]["docker_info"]["stdout"].startswith("Client:")
 
@@ -88,6 +94,8 @@ def test_table_prints_evidence_verbatim_and_the_engine_version():
 def test_unwritable_save_path_is_one_line(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code = main(["doctor", "--snapshot", str(CASES / "debian12-daemon-down.json"), "--save-snapshot", str(blocker / "s.json")])
+    code = main(
+        ["doctor", "--snapshot", str(CASES / "debian12-daemon-down.json"), "--save-snapshot", str(blocker / "s.json")]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("gpudock: cannot write")

@@ -49,7 +49,11 @@ def test_every_code_of_the_contract_has_a_rule_and_a_case():
     seen = set()
     for case in CASES:
         seen.update(json.loads(case.read_text())["expect"])
-    seen.update(json.loads((Path(__file__).parent / "data" / "cases" / "expectations-real.json").read_text())["h200-device-snapshot.json"]["expect"])
+    seen.update(
+        json.loads((Path(__file__).parent / "data" / "cases" / "expectations-real.json").read_text())[
+            "h200-device-snapshot.json"
+        ]["expect"]
+    )
     missing_rule = [c for c in contract if c not in ORDER]
     missing_case = [c for c in contract if c not in seen]
     assert not missing_rule, missing_rule
@@ -66,22 +70,48 @@ def test_errors_come_before_warnings_and_lower_layers_first():
 
 
 def test_gpu_ok_needs_a_container_that_saw_the_gpu():
-    host_only = {"commands": {"nvidia_smi": {"rc": 0, "stdout": "| NVIDIA-SMI 580.1  Driver Version: 580.1  CUDA Version: 13.0 |\n|   0  NVIDIA H200   On  |\n"}}}
+    host_only = {
+        "commands": {
+            "nvidia_smi": {
+                "rc": 0,
+                "stdout": "| NVIDIA-SMI 580.1  Driver Version: 580.1  CUDA Version: 13.0 |\n|   0  NVIDIA H200   On  |\n",
+            }
+        }
+    }
     assert "gpu-ok" not in _codes(host_only)
     failed = {"commands": {"docker_gpu": {"rc": 125, "stdout": "|   0  NVIDIA H200   On  |", "stderr": "error"}}}
     assert "gpu-ok" not in _codes(failed)
 
 
 def test_fix_is_fitted_to_the_host():
-    down = {"commands": {"docker_info": {"rc": 1, "stderr": "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"}}}
-    wsl_no_systemd = {**down, "platform": {"release": "5.15.167.4-microsoft-standard-WSL2"},
-                      "commands": {**down["commands"], "systemctl_docker": {"rc": 1, "stderr": "System has not been booted with systemd as init system (PID 1). Can't operate."}}}
+    down = {
+        "commands": {
+            "docker_info": {
+                "rc": 1,
+                "stderr": "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+            }
+        }
+    }
+    wsl_no_systemd = {
+        **down,
+        "platform": {"release": "5.15.167.4-microsoft-standard-WSL2"},
+        "commands": {
+            **down["commands"],
+            "systemctl_docker": {
+                "rc": 1,
+                "stderr": "System has not been booted with systemd as init system (PID 1). Can't operate.",
+            },
+        },
+    }
     systemd_host = {**down, "commands": {**down["commands"], "systemctl_docker": {"rc": 3, "stdout": "inactive\n"}}}
 
     def fix(doc):
         return " ".join(next(f for f in diagnose(Snapshot(doc)) if f.code == "docker-daemon-unreachable").fix)
 
-    assert "sudo service docker start" in fix(wsl_no_systemd) and "systemctl" not in fix(wsl_no_systemd).split("wsl.conf")[0]
+    assert (
+        "sudo service docker start" in fix(wsl_no_systemd)
+        and "systemctl" not in fix(wsl_no_systemd).split("wsl.conf")[0]
+    )
     assert "sudo systemctl enable --now docker" in fix(systemd_host) and "service docker" not in fix(systemd_host)
 
 
@@ -105,8 +135,10 @@ def test_wsl_driver_purge_names_the_installed_packages():
 
 def test_nvml_unknown_fix_tells_fresh_from_reloaded():
     reloaded = {"commands": {"docker_exec": {"rc": None, "stdout": "Failed to initialize NVML: Unknown Error"}}}
-    fresh = {"commands": {"docker_gpu": {"rc": 255, "stdout": "Failed to initialize NVML: Unknown Error"}},
-             "files": {"/etc/nvidia-container-runtime/config.toml": "[nvidia-container-cli]\nno-cgroups = true\n"}}
+    fresh = {
+        "commands": {"docker_gpu": {"rc": 255, "stdout": "Failed to initialize NVML: Unknown Error"}},
+        "files": {"/etc/nvidia-container-runtime/config.toml": "[nvidia-container-cli]\nno-cgroups = true\n"},
+    }
 
     def fix(doc):
         return " ".join(next(f for f in diagnose(Snapshot(doc)) if f.code == "nvml-unknown-error").fix)

@@ -11,14 +11,24 @@ def test_os_release_quotes_and_cut_off_lines():
     assert fields["PRETTY_NAME"].startswith("Ubuntu 24.")
 
 
-@pytest.mark.parametrize("snapshot, kind", [
-    ({"platform": {"release": "5.15.167.4-microsoft-standard-WSL2"}}, "wsl2"),
-    ({"platform": {"release": "4.4.0-19041-Microsoft"}}, "wsl1"),
-    ({"files": {"/proc/version": "Linux version 4.4.0-22621-Microsoft (Microsoft@Microsoft.com) (gcc version 5.4.0)"}}, "wsl1"),
-    ({"env": {"WSL_DISTRO_NAME": "Ubuntu"}}, "wsl2"),
-    ({"platform": {"release": "6.8.0-45-generic"}}, "native"),
-    ({}, "unknown"),
-])
+@pytest.mark.parametrize(
+    "snapshot, kind",
+    [
+        ({"platform": {"release": "5.15.167.4-microsoft-standard-WSL2"}}, "wsl2"),
+        ({"platform": {"release": "4.4.0-19041-Microsoft"}}, "wsl1"),
+        (
+            {
+                "files": {
+                    "/proc/version": "Linux version 4.4.0-22621-Microsoft (Microsoft@Microsoft.com) (gcc version 5.4.0)"
+                }
+            },
+            "wsl1",
+        ),
+        ({"env": {"WSL_DISTRO_NAME": "Ubuntu"}}, "wsl2"),
+        ({"platform": {"release": "6.8.0-45-generic"}}, "native"),
+        ({}, "unknown"),
+    ],
+)
 def test_wsl_kind(snapshot, kind):
     assert wsl_kind(Snapshot(snapshot)) == kind
 

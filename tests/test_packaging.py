@@ -3,9 +3,9 @@
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,8 +47,10 @@ def test_module_and_console_script_agree():
 
 def test_importing_gpudock_does_no_io(tmp_path):
     """No probes, files or network at import time: importing must not even touch the current folder."""
-    code = ("import sys, gpudock, gpudock.cli, gpudock.diagnose, gpudock.install, gpudock.notebooks, gpudock.slides;"
-            "heavy = [m for m in ('docker', 'papermill', 'cupy', 'matplotlib') if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, gpudock, gpudock.cli, gpudock.diagnose, gpudock.install, gpudock.notebooks, gpudock.slides;"
+        "heavy = [m for m in ('docker', 'papermill', 'cupy', 'matplotlib') if m in sys.modules]; print(heavy)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr
     assert list(tmp_path.iterdir()) == []

@@ -40,10 +40,27 @@ def test_collect_gives_a_valid_snapshot_with_every_section():
 
 
 def test_every_design_probe_is_known():
-    design = {"docker_version", "docker_info", "docker_hello", "docker_gpu", "nvidia_smi", "nvidia_smi_query",
-              "nvidia_ctk_version", "nvidia_container_cli_info", "dpkg_nvidia", "systemctl_docker", "docker_nbody",
-              "docker_gpu_runtime", "docker_gpu_sudo", "apt_update", "docker_ps", "id", "ls_docker_sock",
-              "nvidia_docker_run", "nvidia_container_cli_debug"}
+    design = {
+        "docker_version",
+        "docker_info",
+        "docker_hello",
+        "docker_gpu",
+        "nvidia_smi",
+        "nvidia_smi_query",
+        "nvidia_ctk_version",
+        "nvidia_container_cli_info",
+        "dpkg_nvidia",
+        "systemctl_docker",
+        "docker_nbody",
+        "docker_gpu_runtime",
+        "docker_gpu_sudo",
+        "apt_update",
+        "docker_ps",
+        "id",
+        "ls_docker_sock",
+        "nvidia_docker_run",
+        "nvidia_container_cli_debug",
+    }
     assert design <= {p.name for p in probe.probes()}
     assert all(p.timeout > 0 for p in probe.probes())
 
@@ -57,7 +74,10 @@ def test_offline_image_choice():
     assert probe.choose_images(set()) == ("hello-world", None)
     assert "docker_gpu" not in {p.name for p in probe.probes("hello-world", None)}
     assert probe.choose_images({"gpudock/hello:latest"}) == ("gpudock/hello:latest", "gpudock/hello:latest")
-    assert probe.choose_images({"hello-world", "ubuntu:24.04", "gpudock/hello:latest"}) == ("hello-world", "ubuntu:24.04")
+    assert probe.choose_images({"hello-world", "ubuntu:24.04", "gpudock/hello:latest"}) == (
+        "hello-world",
+        "ubuntu:24.04",
+    )
     assert probe.choose_images({"hello-world"}) == ("hello-world", "hello-world")
 
 
@@ -83,8 +103,9 @@ def _codes(snap):
 @pytest.mark.requires_docker
 def test_live_daemon_up_runs_the_local_hello_image(hello_image):
     snap = probe.collect(names=["docker_version", "docker_info", "docker_hello"])
-    assert "gpudock/hello" in " ".join(snap.data["commands"]["docker_hello"]["argv"]) or \
-        "hello-world" in " ".join(snap.data["commands"]["docker_hello"]["argv"])
+    assert "gpudock/hello" in " ".join(snap.data["commands"]["docker_hello"]["argv"]) or "hello-world" in " ".join(
+        snap.data["commands"]["docker_hello"]["argv"]
+    )
     codes = _codes(snap)
     assert "docker-ok" in codes
     assert not {"docker-daemon-unreachable", "docker-hello-failed", "docker-permission-denied"} & set(codes)
@@ -133,7 +154,9 @@ def test_live_doctor_cli_on_this_gpu_less_host(hello_image):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "gpudock", "doctor", "--json"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpudock", "doctor", "--json"], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1, proc.stderr
     codes = [f["code"] for f in json.loads(proc.stdout)["findings"]]
     assert "docker-ok" in codes and "nvidia-driver-missing" in codes

@@ -17,27 +17,76 @@ json_values = st.recursive(
 )
 
 # Pieces of real error text, so garbled output still reaches the rules' patterns.
-fragments = st.sampled_from([
-    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock", "permission denied while trying to connect to the docker",
-    "could not select device driver \"\" with capabilities: [[gpu]]", "|   0  NVIDIA H200   On  |", "NVIDIA-SMI 580  Driver Version: 580",
-    "unsatisfied condition: cuda>=", "Conflicting values set for option Signed-By regarding source", "ii  nvidia-driver-535",
-    "The command 'docker' could not be found in this WSL", "Failed to initialize NVML: Unknown Error", "Runtimes:", "\x00", "\ufffd",
-    "= 1.0 billion interactions per second", "Operating System: Docker Desktop", "NO_PUBKEY", "uid=0(root)",
-])
+fragments = st.sampled_from(
+    [
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock",
+        "permission denied while trying to connect to the docker",
+        'could not select device driver "" with capabilities: [[gpu]]',
+        "|   0  NVIDIA H200   On  |",
+        "NVIDIA-SMI 580  Driver Version: 580",
+        "unsatisfied condition: cuda>=",
+        "Conflicting values set for option Signed-By regarding source",
+        "ii  nvidia-driver-535",
+        "The command 'docker' could not be found in this WSL",
+        "Failed to initialize NVML: Unknown Error",
+        "Runtimes:",
+        "\x00",
+        "\ufffd",
+        "= 1.0 billion interactions per second",
+        "Operating System: Docker Desktop",
+        "NO_PUBKEY",
+        "uid=0(root)",
+    ]
+)
 garbled_text = st.lists(fragments | st.text(max_size=40), max_size=6).map("\n".join)
-probe_names = st.sampled_from(["docker_version", "docker_info", "docker_hello", "docker_gpu", "nvidia_smi", "nvidia_smi_query",
-                               "dpkg_nvidia", "dpkg_docker", "apt_update", "id", "systemctl_docker", "nvidia_ctk_version",
-                               "docker_nbody", "docker_gpu_sudo", "anything_else"])
-commands = st.dictionaries(probe_names, st.fixed_dictionaries(
-    {"rc": st.none() | st.integers(-2, 300), "stdout": st.none() | garbled_text, "stderr": st.none() | garbled_text},
-    optional={"timed_out": st.booleans()}), max_size=8)
-snapshots = st.fixed_dictionaries({}, optional={
-    "platform": st.dictionaries(st.sampled_from(["system", "release", "machine"]), st.text(max_size=40) | st.just("5.15.1-microsoft-standard-WSL2")),
-    "env": st.dictionaries(st.sampled_from(["WSL_DISTRO_NAME", "DOCKER_HOST", "USER"]), st.text(max_size=20)),
-    "files": st.dictionaries(st.sampled_from(["/etc/os-release", "/proc/version", "/etc/docker/daemon.json"]), st.none() | garbled_text),
-    "paths": st.dictionaries(st.sampled_from(["/dev/dxg", "/dev/nvidia0", "/usr/bin/dockerd"]), st.none() | st.booleans()),
-    "commands": commands,
-})
+probe_names = st.sampled_from(
+    [
+        "docker_version",
+        "docker_info",
+        "docker_hello",
+        "docker_gpu",
+        "nvidia_smi",
+        "nvidia_smi_query",
+        "dpkg_nvidia",
+        "dpkg_docker",
+        "apt_update",
+        "id",
+        "systemctl_docker",
+        "nvidia_ctk_version",
+        "docker_nbody",
+        "docker_gpu_sudo",
+        "anything_else",
+    ]
+)
+commands = st.dictionaries(
+    probe_names,
+    st.fixed_dictionaries(
+        {
+            "rc": st.none() | st.integers(-2, 300),
+            "stdout": st.none() | garbled_text,
+            "stderr": st.none() | garbled_text,
+        },
+        optional={"timed_out": st.booleans()},
+    ),
+    max_size=8,
+)
+snapshots = st.fixed_dictionaries(
+    {},
+    optional={
+        "platform": st.dictionaries(
+            st.sampled_from(["system", "release", "machine"]),
+            st.text(max_size=40) | st.just("5.15.1-microsoft-standard-WSL2"),
+        ),
+        "env": st.dictionaries(st.sampled_from(["WSL_DISTRO_NAME", "DOCKER_HOST", "USER"]), st.text(max_size=20)),
+        "files": st.dictionaries(
+            st.sampled_from(["/etc/os-release", "/proc/version", "/etc/docker/daemon.json"]), st.none() | garbled_text
+        ),
+        "paths": st.dictionaries(
+            st.sampled_from(["/dev/dxg", "/dev/nvidia0", "/usr/bin/dockerd"]), st.none() | st.booleans()
+        ),
+        "commands": commands,
+    },
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -17,7 +17,9 @@ MARP = ROOT / "node_modules" / ".bin" / "marp"
 
 
 def gpudock(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "gpudock", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "gpudock", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +53,7 @@ def test_marp_deck_structure(decks):
 def test_reveal_deck_works_offline(decks):
     html = (decks / "deck.html").read_text()
     assert 'src="reveal.js/dist/reveal.js"' in html
-    for tag in ("<script src=\"http", "<link rel=\"stylesheet\" href=\"http"):
+    for tag in ('<script src="http', '<link rel="stylesheet" href="http'):
         assert tag not in html, "nothing may load from a CDN"
     assert (decks / "reveal.js" / "dist" / "reveal.js").is_file()
 
@@ -59,14 +61,19 @@ def test_reveal_deck_works_offline(decks):
 def test_slides_is_not_stale(decks):
     committed = (ROOT / "slides" / "deck.md").read_text()
     assert committed == (decks / "deck.md").read_text(), "slides/ is stale: run `bash slides/rebuild.sh`"
-    assert sorted(p.name for p in (ROOT / "slides" / "deck_files").iterdir()) == sorted(p.name for p in (decks / "deck_files").iterdir())
+    assert sorted(p.name for p in (ROOT / "slides" / "deck_files").iterdir()) == sorted(
+        p.name for p in (decks / "deck_files").iterdir()
+    )
 
 
-@pytest.mark.parametrize("args, message", [
-    (("slides", "/nonexistent/run"), "no such run folder"),
-    (("slides", "EMPTY"), "holds no executed notebooks"),
-    (("slides", "EMPTY", "--format", "pdf"), "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("slides", "/nonexistent/run"), "no such run folder"),
+        (("slides", "EMPTY"), "holds no executed notebooks"),
+        (("slides", "EMPTY", "--format", "pdf"), "invalid choice"),
+    ],
+)
 def test_bad_run_folder_exits_2_with_one_line(tmp_path, args, message):
     args = tuple(str(tmp_path) if a == "EMPTY" else a for a in args)
     proc = gpudock(*args)
@@ -86,15 +93,26 @@ def test_reveal_deck_in_headless_chromium(decks, tmp_path):
     failed = []
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=browser_path(), args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic"])
+            browser = p.chromium.launch(
+                executable_path=browser_path(),
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                    "--disable-quic",
+                ],
+            )
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             page.on("requestfailed", lambda request: failed.append(request.url))
             page.goto(f"http://127.0.0.1:{server.server_address[1]}/deck.html")
             page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=20000)
             title = page.inner_text(".reveal .slides section h1")
-            sizes = page.evaluate("Promise.all([...document.images].map(i => i.decode().then(() => i.naturalWidth, () => 0)))")
+            sizes = page.evaluate(
+                "Promise.all([...document.images].map(i => i.decode().then(() => i.naturalWidth, () => 0)))"
+            )
             page.screenshot(path=str(tmp_path / "first-slide.png"))
             browser.close()
     finally:
@@ -114,8 +132,13 @@ def test_marp_cli_renders_the_deck(decks, tmp_path):
             pytest.fail("CI must render the Marp deck, but marp-cli is missing: .ci/run did not run `npm ci`")
         pytest.skip("marp-cli is not installed (npm install)")
     shutil.copytree(decks, tmp_path / "deck", dirs_exist_ok=True)
-    proc = subprocess.run([str(MARP), "--no-stdin", "--theme-set", "template.css", "--html", "deck.md", "-o", "deck-marp.html"],
-                          capture_output=True, text=True, cwd=tmp_path / "deck", timeout=180)
+    proc = subprocess.run(
+        [str(MARP), "--no-stdin", "--theme-set", "template.css", "--html", "deck.md", "-o", "deck-marp.html"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path / "deck",
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr
     html = (tmp_path / "deck" / "deck-marp.html").read_text()
     assert "1.3. NVIDIA Docker の歴史" in html and 'lang="ja"' in html and "deck_files/" in html

@@ -31,16 +31,19 @@ def test_unknown_keys_and_probe_names_are_ignored():
     assert snap.command("my_probe").ok
 
 
-@pytest.mark.parametrize("doc, where", [
-    ([1, 2], "top level"),
-    ({"commands": {"docker_info": {"rc": "1"}}}, "commands.docker_info.rc"),
-    ({"commands": {"docker_info": {"rc": True}}}, "commands.docker_info.rc"),
-    ({"commands": {"docker_info": "broken"}}, "commands.docker_info"),
-    ({"commands": []}, "commands"),
-    ({"paths": {"/dev/dxg": "yes"}}, "paths"),
-    ({"files": {"/etc/os-release": 3}}, "files"),
-    ({"platform": "Linux"}, "platform"),
-])
+@pytest.mark.parametrize(
+    "doc, where",
+    [
+        ([1, 2], "top level"),
+        ({"commands": {"docker_info": {"rc": "1"}}}, "commands.docker_info.rc"),
+        ({"commands": {"docker_info": {"rc": True}}}, "commands.docker_info.rc"),
+        ({"commands": {"docker_info": "broken"}}, "commands.docker_info"),
+        ({"commands": []}, "commands"),
+        ({"paths": {"/dev/dxg": "yes"}}, "paths"),
+        ({"files": {"/etc/os-release": 3}}, "files"),
+        ({"platform": "Linux"}, "platform"),
+    ],
+)
 def test_mistyped_snapshot_names_the_key(doc, where):
     with pytest.raises(SnapshotError, match=where.replace(".", r"\.")):
         Snapshot(doc)
@@ -58,13 +61,16 @@ def test_missing_file_is_a_snapshot_error(tmp_path):
         Snapshot.load(tmp_path / "nope.json")
 
 
-@pytest.mark.parametrize("rc, text, expected", [
-    (127, "", True),
-    (None, "bash: docker: command not found", True),
-    (None, "Command 'nvidia-smi' not found, but can be installed with:", True),
-    (1, "docker: command not found", False),  # a known rc that is not 127 wins
-    (0, "", False),
-])
+@pytest.mark.parametrize(
+    "rc, text, expected",
+    [
+        (127, "", True),
+        (None, "bash: docker: command not found", True),
+        (None, "Command 'nvidia-smi' not found, but can be installed with:", True),
+        (1, "docker: command not found", False),  # a known rc that is not 127 wins
+        (0, "", False),
+    ],
+)
 def test_not_found(rc, text, expected):
     assert CommandResult("x", rc, "", text).not_found is expected
 

@@ -42,10 +42,19 @@ def _hello(args) -> int:
 
 def _plan_options(parser) -> None:
     parser.add_argument("--snapshot", metavar="FILE", help="plan for a saved snapshot instead of this host")
-    parser.add_argument("--source", choices=("distro", "docker-ce"), default="distro",
-                        help="Docker from the distribution (docker.io, default) or Docker's apt repository")
+    parser.add_argument(
+        "--source",
+        choices=("distro", "docker-ce"),
+        default="distro",
+        help="Docker from the distribution (docker.io, default) or Docker's apt repository",
+    )
     parser.add_argument("--branch", metavar="NNN", help="pin the driver branch, e.g. 580 (cuda-drivers-580)")
-    parser.add_argument("--open", dest="open_modules", action="store_true", help="driver with NVIDIA's open kernel modules (nvidia-open)")
+    parser.add_argument(
+        "--open",
+        dest="open_modules",
+        action="store_true",
+        help="driver with NVIDIA's open kernel modules (nvidia-open)",
+    )
     parser.add_argument("--toolkit-version", metavar="V", help="pin the toolkit packages, e.g. 1.17.8-1")
     parser.add_argument("--cdi", action="store_true", help="also generate a CDI spec (Podman, Docker with CDI)")
 
@@ -56,8 +65,16 @@ def _make_plan(args):
     from .install import make_plan
 
     snap = load_or_probe(args.snapshot, say=lambda line: print(line, file=sys.stderr))
-    return make_plan(args.step, snap, host_info(snap), source=args.source, branch=args.branch,
-                     open_modules=args.open_modules, toolkit_version=args.toolkit_version, cdi=args.cdi)
+    return make_plan(
+        args.step,
+        snap,
+        host_info(snap),
+        source=args.source,
+        branch=args.branch,
+        open_modules=args.open_modules,
+        toolkit_version=args.toolkit_version,
+        cdi=args.cdi,
+    )
 
 
 def _plan(args) -> int:
@@ -98,20 +115,29 @@ def _bench(args) -> int:
 
     if args.compare:
         if args.compare[0] != "compare" or len(args.compare) != 3:
-            raise UsageError("use `gpudock bench [--quick] [--json] [--out F]` or `gpudock bench compare A.json B.json`")
+            raise UsageError(
+                "use `gpudock bench [--quick] [--json] [--out F]` or `gpudock bench compare A.json B.json`"
+            )
         from .bench.report import print_comparison
 
         a, b = Results.load(args.compare[1]), Results.load(args.compare[2])
         rows = compare(a, b)
         if not rows:
-            raise UsageError(f"{args.compare[1]} and {args.compare[2]} share no measured point (same name, device, precision, size)")
+            raise UsageError(
+                f"{args.compare[1]} and {args.compare[2]} share no measured point (same name, device, precision, size)"
+            )
         print_comparison(rows, args.compare[1], args.compare[2])
         return 0
     from .bench.report import print_results
     from .bench.run import run_benchmarks
 
-    results = run_benchmarks(quick=args.quick, cpu=not args.no_cpu, gpu=not args.no_gpu, progress=not args.json,
-                             say=lambda line: print(line, file=sys.stderr))
+    results = run_benchmarks(
+        quick=args.quick,
+        cpu=not args.no_cpu,
+        gpu=not args.no_gpu,
+        progress=not args.json,
+        say=lambda line: print(line, file=sys.stderr),
+    )
     if args.out:
         results.save(args.out)
     if args.json:
@@ -124,12 +150,19 @@ def _bench(args) -> int:
 def _run(args) -> int:
     from .notebooks import run_notebooks
 
-    folder, runs = run_notebooks(args.notebooks, dict(args.parameters or []), args.out, args.snapshot,
-                                 say=lambda line: print(line, file=sys.stderr))
+    folder, runs = run_notebooks(
+        args.notebooks,
+        dict(args.parameters or []),
+        args.out,
+        args.snapshot,
+        say=lambda line: print(line, file=sys.stderr),
+    )
     failed = [r for r in runs if r.status == "failed"]
     print(f"{len(runs) - len(failed)}/{len(runs)} notebooks ok; executed notebooks and summary.json in {folder}")
     for run in failed:
-        print(f"gpudock: {run.notebook} failed at {run.error} (see {folder / (run.notebook + '.ipynb')})", file=sys.stderr)
+        print(
+            f"gpudock: {run.notebook} failed at {run.error} (see {folder / (run.notebook + '.ipynb')})", file=sys.stderr
+        )
     return 1 if failed else 0
 
 
@@ -148,7 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="say what state the host is in, what is broken and the fix")
     doctor.add_argument("--snapshot", metavar="FILE", help="diagnose a saved snapshot instead of this host")
     doctor.add_argument("--json", action="store_true", help="print {findings, host} as JSON")
-    doctor.add_argument("--save-snapshot", metavar="FILE", help="also write the snapshot (to send instead of a screenshot)")
+    doctor.add_argument(
+        "--save-snapshot", metavar="FILE", help="also write the snapshot (to send instead of a screenshot)"
+    )
     doctor.add_argument("--deep", action="store_true", help="also run slow probes (apt-get update, nbody, sudo docker)")
     doctor.set_defaults(func=_doctor)
 
@@ -165,15 +200,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=_bench)
 
     run = sub.add_parser("run", help="execute the tutorial notebooks headless (papermill) into runs/<UTC time>/")
-    run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="names such as 01-docker-check or 01 (default: all)")
-    run.add_argument("-p", "--parameter", dest="parameters", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                     help="set a notebook parameter (checked against the notebooks' parameters cells)")
-    run.add_argument("--out", metavar="DIR", help="run folder (default: a new runs/<UTC time>/; never an earlier run's)")
+    run.add_argument(
+        "notebooks", nargs="*", metavar="NOTEBOOK", help="names such as 01-docker-check or 01 (default: all)"
+    )
+    run.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a notebook parameter (checked against the notebooks' parameters cells)",
+    )
+    run.add_argument(
+        "--out", metavar="DIR", help="run folder (default: a new runs/<UTC time>/; never an earlier run's)"
+    )
     run.add_argument("--snapshot", metavar="FILE", help="replay a saved snapshot instead of probing this host")
     run.set_defaults(func=_run)
 
     slides = sub.add_parser("slides", help="turn a run's executed notebooks into a Marp deck and reveal.js HTML")
-    slides.add_argument("run_dir", nargs="?", metavar="RUN_DIR", help="a folder `gpudock run` wrote (default: the latest under runs/)")
+    slides.add_argument(
+        "run_dir", nargs="?", metavar="RUN_DIR", help="a folder `gpudock run` wrote (default: the latest under runs/)"
+    )
     slides.add_argument("--format", choices=("marp", "reveal", "both"), default="both")
     slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
     slides.set_defaults(func=_slides)
@@ -190,7 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     install.add_argument("step", choices=STEPS)
     install.add_argument("--apply", action="store_true", help="really run the steps (otherwise only show them)")
     install.add_argument("--yes", action="store_true", help="do not ask before each root step")
-    install.add_argument("--log-dir", metavar="DIR", help="where the log goes (default: a new runs/<UTC time>-install-STEP/)")
+    install.add_argument(
+        "--log-dir", metavar="DIR", help="where the log goes (default: a new runs/<UTC time>-install-STEP/)"
+    )
     _plan_options(install)
     install.set_defaults(func=_install)
     return parser

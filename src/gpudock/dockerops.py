@@ -11,8 +11,10 @@ from .errors import GpudockError
 from .images import HELLO_IMAGE
 
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
-HELLO_TEXT = ("Hello from Docker!\\nThis message comes from gpudock's local hello image "
-              "(FROM scratch + busybox-static), built because no registry is needed for it.")
+HELLO_TEXT = (
+    "Hello from Docker!\\nThis message comes from gpudock's local hello image "
+    "(FROM scratch + busybox-static), built because no registry is needed for it."
+)
 
 
 def client(timeout: int = 30):
@@ -27,9 +29,13 @@ def client(timeout: int = 30):
     except DockerException as err:
         reason = str(err).split("\n")[0]
         if "Permission denied" in reason or "PermissionError" in reason:
-            raise GpudockError("docker: permission denied on the Docker socket; add yourself to the docker group "
-                               "(`sudo usermod -aG docker $USER`, then log in again)") from None
-        raise GpudockError(f"docker: no daemon answers ({reason[:160]}); start it (`gpudock doctor` says how)") from None
+            raise GpudockError(
+                "docker: permission denied on the Docker socket; add yourself to the docker group "
+                "(`sudo usermod -aG docker $USER`, then log in again)"
+            ) from None
+        raise GpudockError(
+            f"docker: no daemon answers ({reason[:160]}); start it (`gpudock doctor` says how)"
+        ) from None
 
 
 def _find_busybox() -> Path:
@@ -65,9 +71,7 @@ def build_hello_image(cli=None, tag: str = HELLO_IMAGE) -> str:
     if not _is_static(busybox):
         raise GpudockError(f"{busybox} is dynamically linked; install Debian's busybox-static for a FROM-scratch image")
     dockerfile = (
-        "FROM scratch\n"
-        "COPY busybox /bin/busybox\n"
-        f'CMD ["/bin/busybox", "echo", "-e", "{HELLO_TEXT}"]\n'
+        f'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "-e", "{HELLO_TEXT}"]\n'
     ).encode()
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
@@ -98,7 +102,9 @@ def run(image: str, command=None, gpus: bool = False, cli=None, **kwargs) -> str
     try:
         out = cli.containers.run(image, command, remove=True, stdout=True, stderr=True, **kwargs)
     except docker.errors.ContainerError as err:
-        raise GpudockError(f"{image}: exited {err.exit_status}: {(err.stderr or b'').decode(errors='replace').strip()[:300]}") from None
+        raise GpudockError(
+            f"{image}: exited {err.exit_status}: {(err.stderr or b'').decode(errors='replace').strip()[:300]}"
+        ) from None
     except docker.errors.ImageNotFound:
         raise GpudockError(f"{image}: image not found locally and could not be pulled") from None
     except docker.errors.APIError as err:

@@ -36,17 +36,25 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
     """
     direct = "sudo sh -c 'dockerd > /var/log/dockerd.log 2>&1 &'   # when `service` fails too (no init script, ulimit refused)"
     if host.docker_desktop:
-        return ["Start Docker Desktop on Windows (or restart it from its tray icon) and wait until it says the engine is running"]
+        return [
+            "Start Docker Desktop on Windows (or restart it from its tray icon) and wait until it says the engine is running"
+        ]
     if host.systemd:
         verb = "enable --now" if action == "start" else "restart"
         return [f"sudo systemctl {verb} docker"]
     steps = [f"sudo service docker {action}", direct]
     if action == "restart":
-        steps.insert(1, "where dockerd was started by hand: sudo pkill -x dockerd, wait until `pgrep -x dockerd` is empty, then:")
+        steps.insert(
+            1, "where dockerd was started by hand: sudo pkill -x dockerd, wait until `pgrep -x dockerd` is empty, then:"
+        )
     if host.systemd is None:
-        steps.insert(0, f"sudo systemctl {'enable --now' if action == 'start' else 'restart'} docker   # on a systemd host")
+        steps.insert(
+            0, f"sudo systemctl {'enable --now' if action == 'start' else 'restart'} docker   # on a systemd host"
+        )
     if host.kind == "wsl2" and host.systemd is False:
-        steps.append("optional, to get systemd: add `[boot]` / `systemd=true` to /etc/wsl.conf, then run `wsl --shutdown` in Windows")
+        steps.append(
+            "optional, to get systemd: add `[boot]` / `systemd=true` to /etc/wsl.conf, then run `wsl --shutdown` in Windows"
+        )
     return steps
 
 

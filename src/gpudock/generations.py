@@ -51,10 +51,18 @@ def generations(snap: Snapshot) -> list[Generation]:
         f"{gpu_flag[0]}: a --gpus container saw the GPU" if gpu_flag and gpu_flag[0] != "docker_gpu_runtime" else "",
     )
     return [
-        Generation("v1", "nvidia-docker 1.0 (nvidia-docker-plugin)", bool(v1),
-                   ("installed: nvidia-docker" if isinstance(v1, list) else f"{v1[0]}: {v1[1]}") if v1 else ""),
-        Generation("v2", "--runtime=nvidia, nvidia-docker2's way (today's toolkit registers it too)", bool(v2_pkgs or runtime),
-                   ev(("installed: " + ", ".join(v2_pkgs)) if v2_pkgs else "", runtime)),
+        Generation(
+            "v1",
+            "nvidia-docker 1.0 (nvidia-docker-plugin)",
+            bool(v1),
+            ("installed: nvidia-docker" if isinstance(v1, list) else f"{v1[0]}: {v1[1]}") if v1 else "",
+        ),
+        Generation(
+            "v2",
+            "--runtime=nvidia, nvidia-docker2's way (today's toolkit registers it too)",
+            bool(v2_pkgs or runtime),
+            ev(("installed: " + ", ".join(v2_pkgs)) if v2_pkgs else "", runtime),
+        ),
         Generation("toolkit", "NVIDIA Container Toolkit (docker --gpus)", bool(toolkit_evidence), toolkit_evidence),
         Generation("cdi", "CDI (--device nvidia.com/gpu=all)", bool(cdi), ("spec: " + ", ".join(cdi)) if cdi else ""),
     ]

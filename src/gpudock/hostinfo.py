@@ -49,7 +49,11 @@ def wsl_kind(snap: Snapshot) -> str:
         return WSL1
     if "WSL 2 distro" in stub:
         return WSL2
-    if snap.env.get("WSL_DISTRO_NAME") or snap.env.get("WSL_INTEROP") or snap.path("/proc/sys/fs/binfmt_misc/WSLInterop"):
+    if (
+        snap.env.get("WSL_DISTRO_NAME")
+        or snap.env.get("WSL_INTEROP")
+        or snap.path("/proc/sys/fs/binfmt_misc/WSLInterop")
+    ):
         return WSL2  # WSL 1 was caught above by its kernel release
     if snap.path("/dev/dxg"):
         return WSL2
@@ -64,7 +68,10 @@ def has_systemd(snap: Snapshot) -> bool | None:
     if systemctl:
         if re.search(NO_SYSTEMD_SYSTEMCTL, systemctl.text) or systemctl.not_found:
             return False
-        if systemctl.text.strip() in ("active", "inactive", "failed", "activating", "unknown") or systemctl.rc in (0, 3):
+        if systemctl.text.strip() in ("active", "inactive", "failed", "activating", "unknown") or systemctl.rc in (
+            0,
+            3,
+        ):
             return True
     for result in snap.commands():
         if re.search(NO_SYSTEMD, result.text):
@@ -126,7 +133,11 @@ class HostInfo:
 
     @property
     def debian_family(self) -> bool:
-        return self.distro_id in ("ubuntu", "debian") or "debian" in self.id_like.split() or "ubuntu" in self.id_like.split()
+        return (
+            self.distro_id in ("ubuntu", "debian")
+            or "debian" in self.id_like.split()
+            or "ubuntu" in self.id_like.split()
+        )
 
     def as_dict(self) -> dict:
         data = asdict(self)

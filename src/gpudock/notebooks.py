@@ -9,9 +9,9 @@ from __future__ import annotations
 import ast
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 from .errors import GpudockError, UsageError
 from .files import write_text_atomic
@@ -134,10 +134,17 @@ def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) ->
     started = time.monotonic()
     nb = jupytext.read(path)
     try:
-        papermill.execute_notebook(nb, str(out), parameters=parameters, kernel_name=KERNEL, progress_bar=False,
-                                   cwd=str(cwd) if cwd else None, language="python",
-                                   # the kernel's own start-up log (a TCP-transport notice per notebook) is noise here
-                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])
+        papermill.execute_notebook(
+            nb,
+            str(out),
+            parameters=parameters,
+            kernel_name=KERNEL,
+            progress_bar=False,
+            cwd=str(cwd) if cwd else None,
+            language="python",
+            # the kernel's own start-up log (a TCP-transport notice per notebook) is noise here
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+        )
         status, error = "ok", ""
     except PapermillExecutionError as err:
         status, error = "failed", _failure(err, nb)
@@ -146,9 +153,13 @@ def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) ->
     return NotebookRun(path.stem, status, round(time.monotonic() - started, 2), error)
 
 
-def run_notebooks(names: list[str] | None = None, raw_parameters: dict[str, str] | None = None,
-                  out: str | Path | None = None, snapshot: str | Path | None = None,
-                  say: Callable[[str], None] = print) -> tuple[Path, list[NotebookRun]]:
+def run_notebooks(
+    names: list[str] | None = None,
+    raw_parameters: dict[str, str] | None = None,
+    out: str | Path | None = None,
+    snapshot: str | Path | None = None,
+    say: Callable[[str], None] = print,
+) -> tuple[Path, list[NotebookRun]]:
     """Execute the notebooks into a new run folder; returns (folder, per-notebook results)."""
     paths = find_notebooks(names)
     raw = dict(raw_parameters or {})
@@ -165,11 +176,13 @@ def run_notebooks(names: list[str] | None = None, raw_parameters: dict[str, str]
             # the kernel runs where gpudock was started, so relative paths in parameters mean what the user meant
             result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path])
             runs.append(result)
-            say(f"[{index}/{len(paths)}] {path.stem}: {result.status} ({result.duration_s:.1f} s)"
-                + (f" — {result.error}" if result.error else ""))
+            say(
+                f"[{index}/{len(paths)}] {path.stem}: {result.status} ({result.duration_s:.1f} s)"
+                + (f" — {result.error}" if result.error else "")
+            )
             _write_summary(folder, runs)
     except KeyboardInterrupt:
-        runs += [NotebookRun(p.stem, "skipped", 0.0, "interrupted") for p in paths[len(runs):]]
+        runs += [NotebookRun(p.stem, "skipped", 0.0, "interrupted") for p in paths[len(runs) :]]
         _write_summary(folder, runs)
         raise
     return folder, runs

@@ -12,9 +12,9 @@ import os
 import platform
 import signal
 import subprocess
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping, Sequence
 
 from .images import CUDA_IMAGE, HELLO_IMAGE, NBODY_IMAGE, OFFICIAL_HELLO_IMAGE
 from .snapshot import NOT_FOUND, Snapshot
@@ -62,22 +62,42 @@ class Probe:
     image: str | None = None  # the container image it runs, if any (pulled by `docker run` when absent)
 
 
-def probes(hello_image: str = OFFICIAL_HELLO_IMAGE, gpu_image: str | None = CUDA_IMAGE, as_root: bool = True) -> list[Probe]:
+def probes(
+    hello_image: str = OFFICIAL_HELLO_IMAGE, gpu_image: str | None = CUDA_IMAGE, as_root: bool = True
+) -> list[Probe]:
     """The probe table; without a local ``gpu_image`` the container GPU probes are left out (never a silent pull)."""
     sudo = () if as_root else ("sudo", "-n")  # -n: fail at once rather than wait for a password
     gpu_run = ("docker", "run", "--rm", "--network", "none")
-    gpu_probes = [] if gpu_image is None else [
-        Probe("docker_gpu", gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60, image=gpu_image),
-        Probe("docker_gpu_runtime", gpu_run + ("--runtime=nvidia", gpu_image, "nvidia-smi"), timeout=60, deep=True, image=gpu_image),
-        Probe("docker_gpu_sudo", sudo + gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60, deep=True, image=gpu_image),
-    ]
+    gpu_probes = (
+        []
+        if gpu_image is None
+        else [
+            Probe("docker_gpu", gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60, image=gpu_image),
+            Probe(
+                "docker_gpu_runtime",
+                gpu_run + ("--runtime=nvidia", gpu_image, "nvidia-smi"),
+                timeout=60,
+                deep=True,
+                image=gpu_image,
+            ),
+            Probe(
+                "docker_gpu_sudo",
+                sudo + gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"),
+                timeout=60,
+                deep=True,
+                image=gpu_image,
+            ),
+        ]
+    )
     return gpu_probes + [
         Probe("docker_version", ("docker", "version")),
         Probe("docker_info", ("docker", "info")),
         Probe("docker_ps", ("docker", "ps")),
         Probe("docker_hello", ("docker", "run", "--rm", hello_image), timeout=60, image=hello_image),
         Probe("nvidia_smi", ("nvidia-smi",)),
-        Probe("nvidia_smi_query", ("nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader")),
+        Probe(
+            "nvidia_smi_query", ("nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader")
+        ),
         Probe("nvidia_ctk_version", ("nvidia-ctk", "--version")),
         Probe("nvidia_container_cli_info", ("nvidia-container-cli", "info")),
         Probe("nvidia_container_cli_debug", ("nvidia-container-cli", "-k", "-d", "/dev/stderr", "info")),
@@ -86,9 +106,16 @@ def probes(hello_image: str = OFFICIAL_HELLO_IMAGE, gpu_image: str | None = CUDA
         Probe("systemctl_docker", ("systemctl", "is-active", "docker")),
         Probe("id", ("id",)),
         Probe("ls_docker_sock", ("ls", "-l", "/var/run/docker.sock")),
-        Probe("docker_nbody", ("docker", "run", "--rm", "--gpus", "all", NBODY_IMAGE, "nbody", "-gpu", "-benchmark"), timeout=300,
-              deep=True, image=NBODY_IMAGE),
-        Probe("nvidia_docker_run", ("nvidia-docker", "run", "--rm", "nvidia/cuda", "nvidia-smi"), timeout=60, deep=True),
+        Probe(
+            "docker_nbody",
+            ("docker", "run", "--rm", "--gpus", "all", NBODY_IMAGE, "nbody", "-gpu", "-benchmark"),
+            timeout=300,
+            deep=True,
+            image=NBODY_IMAGE,
+        ),
+        Probe(
+            "nvidia_docker_run", ("nvidia-docker", "run", "--rm", "nvidia/cuda", "nvidia-smi"), timeout=60, deep=True
+        ),
         Probe("apt_update", sudo + ("apt-get", "update"), timeout=180, deep=True),
     ]
 
@@ -125,8 +152,13 @@ def run_command(
         extra = {"user": user, "group": _primary_group(user), "extra_groups": []}
     try:
         proc = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=full_env, start_new_session=True, **extra,
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=full_env,
+            start_new_session=True,
+            **extra,
         )
     except FileNotFoundError:
         return {"rc": NOT_FOUND, "stdout": "", "stderr": f"{argv[0]}: command not found"}
@@ -142,8 +174,12 @@ def run_command(
             out, err = proc.communicate(timeout=5)
         except subprocess.TimeoutExpired:
             out, err = b"", b""
-        return {"rc": None, "stdout": _decode(out), "stderr": _decode(err) + f"\n[gpudock: no answer within {timeout:g} s; killed]",
-                "timed_out": True}
+        return {
+            "rc": None,
+            "stdout": _decode(out),
+            "stderr": _decode(err) + f"\n[gpudock: no answer within {timeout:g} s; killed]",
+            "timed_out": True,
+        }
     return {"rc": proc.returncode, "stdout": _decode(out), "stderr": _decode(err)}
 
 
@@ -166,7 +202,9 @@ def _read_file(path: str) -> str | None | bool:
 
 
 def _local_images(env: Mapping[str, str] | None, user) -> set[str]:
-    listing = run_command(["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], timeout=10, env=env, user=user)
+    listing = run_command(
+        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], timeout=10, env=env, user=user
+    )
     if listing.get("rc") != 0:
         return set()
     names = set(listing["stdout"].split())
@@ -207,15 +245,20 @@ def collect(
     wanted = set(names) if names is not None else None
     local = _local_images(env, user)
     hello, gpu = choose_images(local)
-    chosen = [p for p in probes(hello, gpu, as_root)
-              if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)]
+    chosen = [
+        p
+        for p in probes(hello, gpu, as_root)
+        if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)
+    ]
     for image in sorted({p.image for p in chosen if p.image} - local):
         say(f"probing: {image} is not on this host; `docker run` will pull it from its registry (network)")
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        results = dict(zip(
-            [p.name for p in chosen],
-            pool.map(lambda p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}, chosen),
-        ))
+        results = dict(
+            zip(
+                [p.name for p in chosen],
+                pool.map(lambda p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}, chosen),
+            )
+        )
     files = {}
     for path in list(FILES) + sorted(f for pattern in APT_SOURCE_GLOBS for f in glob.glob(pattern)):
         text = _read_file(path)
@@ -223,10 +266,12 @@ def collect(
             files[path] = text
     uname = platform.uname()
     merged_env = {**os.environ, **(env or {})}
-    return Snapshot({
-        "platform": {"system": uname.system, "release": uname.release, "machine": uname.machine},
-        "env": {k: merged_env[k] for k in ENV_KEYS if k in merged_env},
-        "files": files,
-        "paths": {p: os.path.exists(p) for p in PATHS},
-        "commands": results,
-    })
+    return Snapshot(
+        {
+            "platform": {"system": uname.system, "release": uname.release, "machine": uname.machine},
+            "env": {k: merged_env[k] for k in ENV_KEYS if k in merged_env},
+            "files": files,
+            "paths": {p: os.path.exists(p) for p in PATHS},
+            "commands": results,
+        }
+    )

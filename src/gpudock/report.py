@@ -16,8 +16,9 @@ _MARK = {"error": "✗", "warning": "!", "info": "i", "ok": "✓"}
 
 
 def doctor_json(findings: list[Finding], host: HostInfo) -> str:
-    return json.dumps({"findings": [f.as_dict() for f in findings], "host": host.as_dict()},
-                      indent=2, ensure_ascii=False)
+    return json.dumps(
+        {"findings": [f.as_dict() for f in findings], "host": host.as_dict()}, indent=2, ensure_ascii=False
+    )
 
 
 def host_line(host: HostInfo) -> str:
@@ -51,7 +52,9 @@ def print_findings(findings: list[Finding], host: HostInfo, console: Console | N
     console = console or Console()
     console.print(findings_table(findings, host))
     errors = sum(f.severity == "error" for f in findings)
-    summary = f"{errors} error(s); fix the first one first, then run `gpudock doctor` again." if errors else "No errors."
+    summary = (
+        f"{errors} error(s); fix the first one first, then run `gpudock doctor` again." if errors else "No errors."
+    )
     console.print(summary, style="bold red" if errors else "bold green", markup=False)
 
 

@@ -16,8 +16,14 @@ from .rundir import latest_run
 TEMPLATES = Path(__file__).parent / "data" / "templates"
 FRONT_MATTER = "---\nmarp: true\ntheme: template\npaginate: true\nlang: ja\ntitle: WSL + docker + GPU (2)\n---\n\n"
 FORMATS = ("marp", "reveal", "both")
-REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "dist/theme/fonts/source-sans-pro",
-                "plugin/notes/notes.js", "LICENSE")
+REVEAL_FILES = (
+    "dist/reveal.js",
+    "dist/reveal.css",
+    "dist/theme/white.css",
+    "dist/theme/fonts/source-sans-pro",
+    "plugin/notes/notes.js",
+    "LICENSE",
+)
 # text before HTML: Marp shows raw HTML escaped, and rich's tables carry a plain-text twin
 _MARKDOWN_PRIORITY = ["image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/plain"]
 
@@ -56,8 +62,9 @@ def marp_deck(notebooks: list[Path], out: Path, name: str = "deck") -> Path:
     (out / files).mkdir(parents=True, exist_ok=True)
     bodies = []
     for path in notebooks:
-        body, resources = exporter.from_notebook_node(_read(path), resources={
-            "output_files_dir": files, "unique_key": path.stem, "metadata": {"name": path.stem}})
+        body, resources = exporter.from_notebook_node(
+            _read(path), resources={"output_files_dir": files, "unique_key": path.stem, "metadata": {"name": path.stem}}
+        )
         for filename, data in resources.get("outputs", {}).items():
             (out / filename).write_bytes(data)
         bodies.append(body.strip())
@@ -73,8 +80,10 @@ def find_reveal() -> Path:
     for candidate in candidates:
         if (candidate / "dist" / "reveal.js").is_file():
             return candidate
-    raise GpudockError("reveal.js not found: run `npm install` in the repository (package.json lists it) "
-                       "or set GPUDOCK_REVEAL_JS to an unpacked reveal.js 4 package")
+    raise GpudockError(
+        "reveal.js not found: run `npm install` in the repository (package.json lists it) "
+        "or set GPUDOCK_REVEAL_JS to an unpacked reveal.js 4 package"
+    )
 
 
 def reveal_deck(notebooks: list[Path], out: Path, name: str = "deck") -> Path:
@@ -94,11 +103,18 @@ def reveal_deck(notebooks: list[Path], out: Path, name: str = "deck") -> Path:
     merged = nbformat.v4.new_notebook(metadata=_read(notebooks[0]).metadata)
     merged.metadata["title"] = "WSL + docker + GPU (2)"
     for path in notebooks:
-        cells = [c for c in _read(path).cells if not {"parameters", "injected-parameters", "papermill-error-cell-tag"}
-                 & set(c.metadata.get("tags", []))]
+        cells = [
+            c
+            for c in _read(path).cells
+            if not {"parameters", "injected-parameters", "papermill-error-cell-tag"} & set(c.metadata.get("tags", []))
+        ]
         merged.cells += cells
-    exporter = SlidesExporter(template_name="gpudock-reveal", extra_template_basedirs=[str(TEMPLATES)],
-                              reveal_url_prefix="reveal.js", reveal_theme="white")
+    exporter = SlidesExporter(
+        template_name="gpudock-reveal",
+        extra_template_basedirs=[str(TEMPLATES)],
+        reveal_url_prefix="reveal.js",
+        reveal_theme="white",
+    )
     html, _ = exporter.from_notebook_node(merged, resources={"metadata": {"name": name}})
     target = out / f"{name}.html"
     target.write_text(html, encoding="utf-8")

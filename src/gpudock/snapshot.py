@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import SnapshotError
 from .files import write_text_atomic
@@ -183,7 +184,7 @@ class Snapshot:
         return write_text_atomic(path, self.to_json() + "\n")
 
     @classmethod
-    def load(cls, path: str | Path) -> "Snapshot":
+    def load(cls, path: str | Path) -> Snapshot:
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
@@ -192,13 +193,15 @@ class Snapshot:
         except IsADirectoryError:
             raise SnapshotError(f"snapshot: {path} is a folder, not a JSON file") from None
         except UnicodeDecodeError:
-            raise SnapshotError(f"snapshot: {path} is not UTF-8 text; give the JSON file gpudock doctor --save-snapshot wrote") from None
+            raise SnapshotError(
+                f"snapshot: {path} is not UTF-8 text; give the JSON file gpudock doctor --save-snapshot wrote"
+            ) from None
         except OSError as err:
             raise SnapshotError(f"snapshot: cannot read {path}: {err.strerror}") from None
         return cls.loads(text, source=str(path))
 
     @classmethod
-    def loads(cls, text: str, source: str = "<string>") -> "Snapshot":
+    def loads(cls, text: str, source: str = "<string>") -> Snapshot:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as err:

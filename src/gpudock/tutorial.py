@@ -40,7 +40,11 @@ class Session:
 
     # --- the host --------------------------------------------------------------------------
     def show_host(self) -> None:
-        print(("replay of a saved snapshot: " + Path(self.source).name) if self.replay else "live: this host, probed just now")
+        print(
+            ("replay of a saved snapshot: " + Path(self.source).name)
+            if self.replay
+            else "live: this host, probed just now"
+        )
         print(host_line(self.host))
         for gpu in self.host.gpus:
             print(f"GPU: {gpu['name']}, driver {gpu['driver_version']}, {gpu['memory_total']}")
@@ -64,7 +68,13 @@ class Session:
         argv = (self.snap.data["commands"][probe_name] or {}).get("argv")
         print("$ " + (shlex.join(argv) if argv else probe_name))
         print(result.text.rstrip() or "(no output)")
-        status = "timed out" if result.timed_out else f"exit status {result.rc}" if result.rc is not None else "exit status unknown"
+        status = (
+            "timed out"
+            if result.timed_out
+            else f"exit status {result.rc}"
+            if result.rc is not None
+            else "exit status unknown"
+        )
         print(f"[{status}]")
 
     # --- deck sections ------------------------------------------------------------------------
@@ -75,8 +85,10 @@ class Session:
         if self.replay or not hello or not hello.failed or "Hello from Docker" in hello.text:
             return
         if "Unable to find image" in hello.text or "pull" in hello.text:
-            print("\nhello-world cannot be pulled here (no registry). Building gpudock's local hello image instead "
-                  "(FROM scratch + Debian's busybox-static):")
+            print(
+                "\nhello-world cannot be pulled here (no registry). Building gpudock's local hello image instead "
+                "(FROM scratch + Debian's busybox-static):"
+            )
             try:
                 from . import dockerops
                 from .images import HELLO_IMAGE
@@ -112,8 +124,10 @@ class Session:
             if s.check:
                 print(f"   skipped when: {s.check.shell()}")
         if not apply:
-            print("\nNothing was run (apply = False). Set apply = True, or run `gpudock install "
-                  f"{step} --apply`, to run these steps.")
+            print(
+                "\nNothing was run (apply = False). Set apply = True, or run `gpudock install "
+                f"{step} --apply`, to run these steps."
+            )
             return
         if self.replay:
             print("\nreplay: nothing is applied to a saved snapshot")
@@ -148,7 +162,9 @@ class Session:
 
         if results:
             loaded = Results.load(results)
-            print(f"saved results: {Path(results).name}, measured {loaded.host.get('time', '?')} on {loaded.host.get('hostname', '?')}")
+            print(
+                f"saved results: {Path(results).name}, measured {loaded.host.get('time', '?')} on {loaded.host.get('hostname', '?')}"
+            )
             print(plain(results_table(loaded)))
             return plot_results(loaded, loaded.host.get("ceilings", {}))
         if self.replay:
@@ -169,7 +185,9 @@ class Session:
 
         try:
             result = nbody_sample(pull=pull)
-            print(f"{result.device}: {result.value:,.1f} GFLOP/s at N={result.size} ({result.precision}), in a container")
+            print(
+                f"{result.device}: {result.value:,.1f} GFLOP/s at N={result.size} ({result.precision}), in a container"
+            )
         except GpudockError as err:
             print(f"nbody sample not run: {err}")
 

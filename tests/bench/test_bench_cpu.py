@@ -36,8 +36,12 @@ def test_gflops_counts_like_nvidia_nbody():
 
 def test_quick_cli_json_follows_the_contract(tmp_path):
     out = tmp_path / "r.json"
-    proc = subprocess.run([sys.executable, "-m", "gpudock", "bench", "--quick", "--json", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpudock", "bench", "--quick", "--json", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc == json.loads(out.read_text())
@@ -51,7 +55,9 @@ def test_quick_cli_json_follows_the_contract(tmp_path):
 
 
 def _results(value):
-    return Results({"hostname": "x"}, [Result("gemm", "host", "cuda:0 X", "fp32", 8192, "GFLOP/s", value, 7, 0.02, 0.01)])
+    return Results(
+        {"hostname": "x"}, [Result("gemm", "host", "cuda:0 X", "fp32", 8192, "GFLOP/s", value, 7, 0.02, 0.01)]
+    )
 
 
 def test_compare_matches_host_and_container_rows():
@@ -62,25 +68,37 @@ def test_compare_matches_host_and_container_rows():
     assert not compare(a, _results(80.0))[0].within_noise
 
 
-@pytest.mark.parametrize("content, message", [
-    ("garbage", "not a JSON results file"),
-    ('{"results": [{"name": "x"}]}', "results[0] lacks where"),
-    ('{"snapshot": {}}', "not a gpudock bench file"),
-    ('{"host": {}, "results": [{"name": "a", "where": "host", "device": "d", "precision": "p", "size": 1, '
-     '"metric": "m", "value": "fast", "repeats": 1, "median_s": 1, "spread": 0}]}', "value must be a number"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("garbage", "not a JSON results file"),
+        ('{"results": [{"name": "x"}]}', "results[0] lacks where"),
+        ('{"snapshot": {}}', "not a gpudock bench file"),
+        (
+            '{"host": {}, "results": [{"name": "a", "where": "host", "device": "d", "precision": "p", "size": 1, '
+            '"metric": "m", "value": "fast", "repeats": 1, "median_s": 1, "spread": 0}]}',
+            "value must be a number",
+        ),
+    ],
+)
 def test_compare_refuses_corrupt_or_foreign_files_with_one_line(tmp_path, content, message):
     good, bad = tmp_path / "good.json", tmp_path / "bad.json"
     _results(1.0).save(good)
     bad.write_text(content)
-    proc = subprocess.run([sys.executable, "-m", "gpudock", "bench", "compare", str(good), str(bad)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpudock", "bench", "compare", str(good), str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and message in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_bench_with_wrong_words_is_usage_error():
-    proc = subprocess.run([sys.executable, "-m", "gpudock", "bench", "comapre", "a", "b"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpudock", "bench", "comapre", "a", "b"], capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "bench compare A.json B.json" in proc.stderr
 
 
@@ -99,7 +117,13 @@ GPU Device 0: "GeForce RTX 2060 with Max-Q Design" with compute capability 7.5
 
 def test_parse_nvidia_nbody_output():
     result = parse_nbody(NBODY_DOCKER_DOCS)
-    assert (result.name, result.where, result.precision, result.size, result.value) == ("nbody-sample", "container", "fp32", 30720, 2724.379)
+    assert (result.name, result.where, result.precision, result.size, result.value) == (
+        "nbody-sample",
+        "container",
+        "fp32",
+        30720,
+        2724.379,
+    )
     assert result.device == "cuda:0 GeForce RTX 2060 with Max-Q Design"
     assert result.median_s == pytest.approx(0.006928)
 
@@ -147,7 +171,9 @@ def test_where_tells_a_container_from_a_machine_image(tmp_path, monkeypatch):
     dockerenv = tmp_path / ".dockerenv"
     dockerenv.touch()
     overlay = tmp_path / "overlay"
-    overlay.write_text("80 52 0:43 / / rw,relatime master:2 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/X\n")
+    overlay.write_text(
+        "80 52 0:43 / / rw,relatime master:2 - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/l/X\n"
+    )
     ext4 = tmp_path / "ext4"
     ext4.write_text("27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n")
     monkeypatch.delenv("GPUDOCK_WHERE", raising=False)

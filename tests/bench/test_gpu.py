@@ -29,7 +29,10 @@ def test_gemm_paths_compute_the_product(precision):
     else:
         want = cupy.asnumpy(a).astype(np.float64) @ cupy.asnumpy(b).astype(np.float64)
     got = cupy.asnumpy(c).astype(np.float64)
-    assert np.max(np.abs(got - want)) / np.max(np.abs(want)) < {"fp64": 1e-12, "fp32": 1e-5, "fp16": 1e-2, "bf16": 1e-2}[precision]
+    assert (
+        np.max(np.abs(got - want)) / np.max(np.abs(want))
+        < {"fp64": 1e-12, "fp32": 1e-5, "fp16": 1e-2, "bf16": 1e-2}[precision]
+    )
 
 
 def test_copy_methods_copy():
@@ -55,5 +58,11 @@ def test_quick_run_measures_every_gpu_and_the_cpu():
     assert not results.host.get("errors"), results.host.get("errors")
     for gpu in gpus:
         names = {(r.name, r.precision) for r in results.results if r.device == gpu.label}
-        assert {("nbody", "fp32"), ("nbody", "fp64"), ("gemm", "fp32"), ("copy_d2d", "bytes"), ("h2d_pinned", "bytes")} <= names
+        assert {
+            ("nbody", "fp32"),
+            ("nbody", "fp64"),
+            ("gemm", "fp32"),
+            ("copy_d2d", "bytes"),
+            ("h2d_pinned", "bytes"),
+        } <= names
     assert all(r.value > 0 and r.median_s > 0 for r in results.results)

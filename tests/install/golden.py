@@ -12,8 +12,14 @@ from gpudock.hostinfo import host_info  # noqa: E402
 from gpudock.install import PlanRefused, make_plan  # noqa: E402
 
 GOLDEN = Path(__file__).parents[1] / "data" / "plans"
-VARIANTS = {"driver": {}, "driver-open-580": {"open_modules": True, "branch": "580"}, "docker": {},
-            "docker-ce": {"source": "docker-ce"}, "toolkit": {}, "all": {}}
+VARIANTS = {
+    "driver": {},
+    "driver-open-580": {"open_modules": True, "branch": "580"},
+    "docker": {},
+    "docker-ce": {"source": "docker-ce"},
+    "toolkit": {},
+    "all": {},
+}
 
 
 def render(distro: str, kind: str, variant: str) -> str:

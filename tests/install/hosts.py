@@ -14,16 +14,29 @@ KINDS = ("native", "wsl2")
 
 def host_snapshot(distro: str, kind: str, user: str = "alice", arch: str = "x86_64", **extra) -> Snapshot:
     native = kind == "native"
-    release = ("6.8.0-45-generic" if distro.startswith("ubuntu") else "6.1.0-26-amd64") if native else "5.15.167.4-microsoft-standard-WSL2"
+    release = (
+        ("6.8.0-45-generic" if distro.startswith("ubuntu") else "6.1.0-26-amd64")
+        if native
+        else "5.15.167.4-microsoft-standard-WSL2"
+    )
     doc = {
         "platform": {"system": "Linux", "release": release, "machine": arch},
         "env": {} if native else {"WSL_DISTRO_NAME": "Ubuntu"},
         "files": {"/etc/os-release": OS_RELEASE[distro]},
         "paths": {"/dev/dxg": not native, "/run/systemd/system": native},
         "commands": {
-            "id": {"rc": 0, "stdout": f"uid=1000({user}) gid=1000({user}) groups=1000({user}),27(sudo)\n", "stderr": ""},
-            "systemctl_docker": {"rc": 3, "stdout": "inactive\n", "stderr": ""} if native else
-            {"rc": 1, "stdout": "", "stderr": "System has not been booted with systemd as init system (PID 1). Can't operate.\n"},
+            "id": {
+                "rc": 0,
+                "stdout": f"uid=1000({user}) gid=1000({user}) groups=1000({user}),27(sudo)\n",
+                "stderr": "",
+            },
+            "systemctl_docker": {"rc": 3, "stdout": "inactive\n", "stderr": ""}
+            if native
+            else {
+                "rc": 1,
+                "stdout": "",
+                "stderr": "System has not been booted with systemd as init system (PID 1). Can't operate.\n",
+            },
         },
     }
     for key, value in extra.items():

@@ -12,7 +12,13 @@ from gpudock.install import ApplyFailed, Check, Plan, Step, apply
 
 
 def touch_step(path: Path, title: str) -> Step:
-    return Step(title, ("touch", str(path)), root=False, check=Check(("test", "-e", str(path))), verify=Check(("test", "-e", str(path))))
+    return Step(
+        title,
+        ("touch", str(path)),
+        root=False,
+        check=Check(("test", "-e", str(path))),
+        verify=Check(("test", "-e", str(path))),
+    )
 
 
 def quiet():
@@ -20,11 +26,15 @@ def quiet():
 
 
 def test_failing_step_stops_and_keeps_its_output_in_the_log(tmp_path):
-    plan = Plan("demo", "test", [
-        touch_step(tmp_path / "a", "first"),
-        Step("second fails", ("sh", "-c", "echo boom-output; exit 3"), root=False),
-        touch_step(tmp_path / "c", "never reached"),
-    ])
+    plan = Plan(
+        "demo",
+        "test",
+        [
+            touch_step(tmp_path / "a", "first"),
+            Step("second fails", ("sh", "-c", "echo boom-output; exit 3"), root=False),
+            touch_step(tmp_path / "c", "never reached"),
+        ],
+    )
     with pytest.raises(ApplyFailed, match=r'step 2/3 "second fails" failed \(exit 3\)'):
         apply(plan, tmp_path / "log", yes=True, console=quiet())
     log = (tmp_path / "log" / "install-demo.log").read_text()

@@ -21,8 +21,9 @@ CASES = list(cases())
 
 @pytest.mark.parametrize("distro, kind, variant, path", CASES, ids=[p.stem for *_, p in CASES])
 def test_golden_plan(distro, kind, variant, path):
-    assert path.read_text() == render(distro, kind, variant), \
+    assert path.read_text() == render(distro, kind, variant), (
         f"plan changed: review it, then `python tests/install/golden.py` to update {path.name}"
+    )
 
 
 def all_plans(**extra_host):
@@ -31,7 +32,10 @@ def all_plans(**extra_host):
             snap = host_snapshot(distro, kind, **extra_host)
             for variant, options in VARIANTS.items():
                 try:
-                    yield f"{distro}-{kind}-{variant}", make_plan(variant.split("-")[0], snap, host_info(snap), **options)
+                    yield (
+                        f"{distro}-{kind}-{variant}",
+                        make_plan(variant.split("-")[0], snap, host_info(snap), **options),
+                    )
                 except PlanRefused:
                     continue
 
@@ -71,8 +75,12 @@ def test_security_properties(name, plan):
 
 def test_no_user_input_inside_shell_strings():
     evil = "x;rm -rf ~"
-    snap = host_snapshot("ubuntu-24.04", "native", user=evil,
-                         files={"/etc/os-release": 'ID=ubuntu\nVERSION_ID="24.04"\nVERSION_CODENAME="noble$(touch /tmp/pwned)"\n'})
+    snap = host_snapshot(
+        "ubuntu-24.04",
+        "native",
+        user=evil,
+        files={"/etc/os-release": 'ID=ubuntu\nVERSION_ID="24.04"\nVERSION_CODENAME="noble$(touch /tmp/pwned)"\n'},
+    )
     for name in ("docker", "toolkit", "driver"):
         options = {"source": "docker-ce"} if name == "docker" else {}
         plan = make_plan(name, snap, host_info(snap), **options)
@@ -99,16 +107,25 @@ def test_wsl_never_gets_a_linux_driver():
 
 
 def test_plan_follows_the_host():
-    native = make_plan("docker", host_snapshot("ubuntu-24.04", "native"), host_info(host_snapshot("ubuntu-24.04", "native")))
+    native = make_plan(
+        "docker", host_snapshot("ubuntu-24.04", "native"), host_info(host_snapshot("ubuntu-24.04", "native"))
+    )
     wsl = make_plan("docker", host_snapshot("ubuntu-24.04", "wsl2"), host_info(host_snapshot("ubuntu-24.04", "wsl2")))
     assert any(s.argv[:2] == ("systemctl", "enable") for s in native.steps)
     assert not any("systemctl" in s.argv for s in wsl.steps)
     assert any(s.argv == ("service", "docker", "start") and s.fallback.argv == ("dockerd",) for s in wsl.steps)
     assert any(s.argv == ("usermod", "-aG", "docker", "alice") for s in native.steps)
-    ce = make_plan("docker", host_snapshot("debian-12", "native"), host_info(host_snapshot("debian-12", "native")), source="docker-ce")
+    ce = make_plan(
+        "docker",
+        host_snapshot("debian-12", "native"),
+        host_info(host_snapshot("debian-12", "native")),
+        source="docker-ce",
+    )
     sources = next(s.stdin for s in ce.steps if s.stdin)
     assert "Suites: bookworm" in sources and "URIs: https://download.docker.com/linux/debian" in sources
-    driver = make_plan("driver", host_snapshot("ubuntu-22.04", "native"), host_info(host_snapshot("ubuntu-22.04", "native")))
+    driver = make_plan(
+        "driver", host_snapshot("ubuntu-22.04", "native"), host_info(host_snapshot("ubuntu-22.04", "native"))
+    )
     assert any("repos/ubuntu2204/x86_64/cuda-keyring_1.1-1_all.deb" in " ".join(s.argv) for s in driver.steps)
     assert driver.steps[-2].argv == ("apt-get", "install", "-y", "cuda-drivers")
 
@@ -124,11 +141,15 @@ def test_arm64_and_unsupported_hosts_are_refused_clearly():
     with pytest.raises(PlanRefused, match="apt-based installs only.*https://"):
         make_plan("docker", fedora, host_info(fedora))
     with pytest.raises(PlanRefused, match="three digits"):
-        make_plan("driver", host_snapshot("debian-12", "native"), host_info(host_snapshot("debian-12", "native")), branch="5x")
+        make_plan(
+            "driver", host_snapshot("debian-12", "native"), host_info(host_snapshot("debian-12", "native")), branch="5x"
+        )
 
 
 def test_docker_desktop_is_advised_not_installed_over():
-    snap = host_snapshot("ubuntu-24.04", "wsl2", commands={"docker_info": {"rc": 0, "stdout": " Operating System: Docker Desktop\n"}})
+    snap = host_snapshot(
+        "ubuntu-24.04", "wsl2", commands={"docker_info": {"rc": 0, "stdout": " Operating System: Docker Desktop\n"}}
+    )
     with pytest.raises(PlanRefused, match="Docker Desktop"):
         make_plan("docker", snap, host_info(snap))
     with pytest.raises(PlanRefused, match="Docker Desktop"):
@@ -136,8 +157,13 @@ def test_docker_desktop_is_advised_not_installed_over():
 
 
 def test_legacy_lists_are_removed_before_the_new_one():
-    snap = host_snapshot("ubuntu-22.04", "native", files={
-        "/etc/apt/sources.list.d/nvidia-docker.list": "deb https://nvidia.github.io/libnvidia-container/stable/ubuntu18.04/$(ARCH) /\n"})
+    snap = host_snapshot(
+        "ubuntu-22.04",
+        "native",
+        files={
+            "/etc/apt/sources.list.d/nvidia-docker.list": "deb https://nvidia.github.io/libnvidia-container/stable/ubuntu18.04/$(ARCH) /\n"
+        },
+    )
     plan = make_plan("toolkit", snap, host_info(snap))
     assert plan.steps[0].argv == ("rm", "-f", "/etc/apt/sources.list.d/nvidia-docker.list")
 
@@ -164,6 +190,8 @@ def test_cli_plan_json_and_sh(tmp_path):
 
 
 def test_all_on_wsl_with_docker_desktop_installs_nothing():
-    snap = host_snapshot("ubuntu-24.04", "wsl2", commands={"docker_info": {"rc": 0, "stdout": " Operating System: Docker Desktop\n"}})
+    snap = host_snapshot(
+        "ubuntu-24.04", "wsl2", commands={"docker_info": {"rc": 0, "stdout": " Operating System: Docker Desktop\n"}}
+    )
     plan = make_plan("all", snap, host_info(snap))
     assert plan.steps == [] and any("Docker Desktop" in n for n in plan.notes)

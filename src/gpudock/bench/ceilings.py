@@ -8,8 +8,19 @@ from __future__ import annotations
 
 # FP32 and FP64 FMA lanes per SM, per compute capability (CUDA C++ Programming Guide, "Arithmetic
 # Instructions" throughput table). FP64 GEMM on 8.0/9.0 runs on tensor cores at twice the FMA rate.
-_LANES = {"6.0": (64, 32), "6.1": (128, 4), "7.0": (64, 32), "7.5": (64, 2), "8.0": (64, 32), "8.6": (128, 2),
-          "8.7": (128, 2), "8.9": (128, 2), "9.0": (128, 64), "10.0": (128, 64), "12.0": (128, 2)}
+_LANES = {
+    "6.0": (64, 32),
+    "6.1": (128, 4),
+    "7.0": (64, 32),
+    "7.5": (64, 2),
+    "8.0": (64, 32),
+    "8.6": (128, 2),
+    "8.7": (128, 2),
+    "8.9": (128, 2),
+    "9.0": (128, 64),
+    "10.0": (128, 64),
+    "12.0": (128, 2),
+}
 _FP64_TENSOR = {"8.0": 2, "9.0": 2, "10.0": 2}
 _ATTR_CLOCK, _ATTR_MEM_CLOCK, _ATTR_BUS = 13, 36, 37  # cudaDevAttrClockRate, MemoryClockRate, GlobalMemoryBusWidth
 
@@ -42,7 +53,11 @@ def ceiling_for(result, ceilings: dict[str, float]) -> float | None:
     if result.name == "nbody":
         return ceilings.get(result.precision)
     if result.name == "gemm":
-        return ceilings.get("fp64_gemm" if result.precision == "fp64" else result.precision) if result.precision in ("fp64", "fp32") else None
+        return (
+            ceilings.get("fp64_gemm" if result.precision == "fp64" else result.precision)
+            if result.precision in ("fp64", "fp32")
+            else None
+        )
     if result.name.startswith("copy_d2d"):
         return ceilings.get("memory")
     return None

@@ -26,15 +26,23 @@ def parse_nbody(output: str, where: str = "container") -> Result:
     device = _DEVICE.search(output)
     iterations, ms = int(bodies.group(2)), float(bodies.group(3))
     return Result(
-        name="nbody-sample", where=where, device=f"cuda:{device.group(1)} {device.group(2)}" if device else "cuda:0",
-        precision="fp32" if gflops.group(2) == "single" else "fp64", size=int(bodies.group(1)), metric="GFLOP/s",
-        value=float(gflops.group(1)), repeats=iterations, median_s=ms / 1000 / iterations, spread=0.0,
+        name="nbody-sample",
+        where=where,
+        device=f"cuda:{device.group(1)} {device.group(2)}" if device else "cuda:0",
+        precision="fp32" if gflops.group(2) == "single" else "fp64",
+        size=int(bodies.group(1)),
+        metric="GFLOP/s",
+        value=float(gflops.group(1)),
+        repeats=iterations,
+        median_s=ms / 1000 / iterations,
+        spread=0.0,
         note=f"NVIDIA cuda-samples nbody, {gflops.group(3)} flops per interaction",
     )
 
 
-def nbody_sample(numbodies: int | None = None, fp64: bool = False, pull: bool = False, image: str = NBODY_IMAGE,
-                 say=print) -> Result:
+def nbody_sample(
+    numbodies: int | None = None, fp64: bool = False, pull: bool = False, image: str = NBODY_IMAGE, say=print
+) -> Result:
     """Run NVIDIA's nbody sample with `--gpus all` semantics and parse its numbers."""
     import docker.errors
 
@@ -45,7 +53,9 @@ def nbody_sample(numbodies: int | None = None, fp64: bool = False, pull: bool = 
         client.images.get(image)
     except docker.errors.ImageNotFound:
         if not pull:
-            raise GpudockError(f"{image} is not on this host; pull it (`docker pull {image}`) or rerun with pulling allowed") from None
+            raise GpudockError(
+                f"{image} is not on this host; pull it (`docker pull {image}`) or rerun with pulling allowed"
+            ) from None
         say(f"pulling {image} from its registry (network needed) …")
         try:
             client.images.pull(image)

@@ -34,7 +34,11 @@ def gpu_status() -> tuple[list[Gpu], str]:
     for index in range(count):
         props = cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
-        gpus.append(Gpu(index, name, f"{props['major']}.{props['minor']}", props["multiProcessorCount"], props["totalGlobalMem"]))
+        gpus.append(
+            Gpu(
+                index, name, f"{props['major']}.{props['minor']}", props["multiProcessorCount"], props["totalGlobalMem"]
+            )
+        )
     return gpus, "" if gpus else "CuPy found 0 CUDA devices"
 
 

@@ -13,7 +13,7 @@ _CUDA_R_16BF, _CUDA_R_32F, _CUBLAS_COMPUTE_32F, _CUBLAS_GEMM_DEFAULT = 14, 0, 68
 
 
 def flops(n: int) -> float:
-    return 2.0 * n ** 3
+    return 2.0 * n**3
 
 
 def supports(precision: str, compute_capability: str) -> bool:
@@ -51,9 +51,28 @@ def gpu_matmul(precision: str, a, b, c):
 
     def run():
         # column-major cuBLAS on row-major data: C^T = B^T A^T, i.e. pass B first
-        cublas.gemmEx(handle, cublas.CUBLAS_OP_N, cublas.CUBLAS_OP_N, n, n, n, alpha.ctypes.data,
-                      b.data.ptr, _CUDA_R_16BF, n, a.data.ptr, _CUDA_R_16BF, n, beta.ctypes.data,
-                      c.data.ptr, _CUDA_R_32F, n, _CUBLAS_COMPUTE_32F, _CUBLAS_GEMM_DEFAULT)
+        cublas.gemmEx(
+            handle,
+            cublas.CUBLAS_OP_N,
+            cublas.CUBLAS_OP_N,
+            n,
+            n,
+            n,
+            alpha.ctypes.data,
+            b.data.ptr,
+            _CUDA_R_16BF,
+            n,
+            a.data.ptr,
+            _CUDA_R_16BF,
+            n,
+            beta.ctypes.data,
+            c.data.ptr,
+            _CUDA_R_32F,
+            n,
+            _CUBLAS_COMPUTE_32F,
+            _CUBLAS_GEMM_DEFAULT,
+        )
+
     return run
 
 

@@ -75,7 +75,11 @@ def accel_numpy(pos: np.ndarray, block: int = 256) -> np.ndarray:
     soft2 = pos.dtype.type(SOFTENING2)
     for start in range(0, pos.shape[0], block):
         stop = start + block
-        dx, dy, dz = x[None, :] - x[start:stop, None], y[None, :] - y[start:stop, None], z[None, :] - z[start:stop, None]
+        dx, dy, dz = (
+            x[None, :] - x[start:stop, None],
+            y[None, :] - y[start:stop, None],
+            z[None, :] - z[start:stop, None],
+        )
         inv = 1 / np.sqrt(dx * dx + dy * dy + dz * dz + soft2)
         s = mass[None, :] * inv * inv * inv
         out[start:stop, 0], out[start:stop, 1], out[start:stop, 2] = (dx * s).sum(1), (dy * s).sum(1), (dz * s).sum(1)

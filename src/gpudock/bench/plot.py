@@ -16,8 +16,9 @@ def plot_results(results: Results, ceilings: dict[str, dict[str, float]] | None 
     ceilings = ceilings or {}
     devices = sorted({r.device for r in results.results})
     rows_per = [[r for r in results.results if r.device == d] for d in devices] or [[]]
-    fig, axes = plt.subplots(len(rows_per), 1, figsize=(9, 0.45 * sum(len(r) for r in rows_per) + 1.5 * len(rows_per)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows_per), 1, figsize=(9, 0.45 * sum(len(r) for r in rows_per) + 1.5 * len(rows_per)), squeeze=False
+    )
     for ax, rows, device in zip(axes[:, 0], rows_per, devices or [""]):
         labels = [f"{r.name} {r.precision} ({r.metric})" for r in rows]
         values = [r.value for r in rows]

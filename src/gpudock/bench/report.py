@@ -21,8 +21,16 @@ def results_table(results: Results) -> Table:
     for column in ("device", "where", "benchmark", "precision", "size", "value", "± spread", "repeats"):
         table.add_column(column, justify="right" if column in ("value", "± spread", "repeats") else "left")
     for r in results.results:
-        table.add_row(r.device, r.where, r.name, r.precision, _size(r), f"{r.value:,.1f} {r.metric}",
-                      f"{100 * r.spread / 2:.1f} %", str(r.repeats))
+        table.add_row(
+            r.device,
+            r.where,
+            r.name,
+            r.precision,
+            _size(r),
+            f"{r.value:,.1f} {r.metric}",
+            f"{100 * r.spread / 2:.1f} %",
+            str(r.repeats),
+        )
     return table
 
 
@@ -37,5 +45,14 @@ def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: 
     for row in rows:
         name, device, precision, size = row.key
         verdict = "within noise" if row.within_noise else ("faster" if row.ratio > 1 else "slower")
-        table.add_row(name, device, precision, f"{size / (1 << 20):.0f} MiB" if row.metric == "GB/s" else str(size), f"{row.a:,.1f}", f"{row.b:,.1f} {row.metric}", f"{row.ratio:.3f}", verdict)
+        table.add_row(
+            name,
+            device,
+            precision,
+            f"{size / (1 << 20):.0f} MiB" if row.metric == "GB/s" else str(size),
+            f"{row.a:,.1f}",
+            f"{row.b:,.1f} {row.metric}",
+            f"{row.ratio:.3f}",
+            verdict,
+        )
     (console or Console()).print(table)

@@ -50,9 +50,13 @@ class Results:
         return write_text_atomic(path, self.to_json() + "\n")
 
     @classmethod
-    def from_dict(cls, doc, source: str = "results") -> "Results":
-        if not isinstance(doc, dict) or not isinstance(doc.get("results"), list) or not isinstance(doc.get("host", {}), dict):
-            raise GpudockError(f"{source}: not a gpudock bench file (needs {{\"host\": {{...}}, \"results\": [...]}})")
+    def from_dict(cls, doc, source: str = "results") -> Results:
+        if (
+            not isinstance(doc, dict)
+            or not isinstance(doc.get("results"), list)
+            or not isinstance(doc.get("host", {}), dict)
+        ):
+            raise GpudockError(f'{source}: not a gpudock bench file (needs {{"host": {{...}}, "results": [...]}})')
         results = []
         for index, row in enumerate(doc["results"]):
             if not isinstance(row, dict) or any(k not in row for k in RESULT_KEYS):
@@ -64,7 +68,7 @@ class Results:
         return cls(doc.get("host", {}), results)
 
     @classmethod
-    def load(cls, path: str | Path) -> "Results":
+    def load(cls, path: str | Path) -> Results:
         path = Path(path)
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))

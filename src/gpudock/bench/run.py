@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -34,10 +34,26 @@ class Sizes:
     repeats: int
 
 
-FULL = Sizes(nbody_gpu=262144, gemm_gpu=8192, copy_gpu=2 * GiB, transfer=1 * GiB,
-             nbody_cpu=4096, gemm_cpu=2048, copy_cpu=512 * MiB, repeats=7)
-QUICK = Sizes(nbody_gpu=131072, gemm_gpu=4096, copy_gpu=512 * MiB, transfer=256 * MiB,
-              nbody_cpu=2048, gemm_cpu=1024, copy_cpu=128 * MiB, repeats=3)
+FULL = Sizes(
+    nbody_gpu=262144,
+    gemm_gpu=8192,
+    copy_gpu=2 * GiB,
+    transfer=1 * GiB,
+    nbody_cpu=4096,
+    gemm_cpu=2048,
+    copy_cpu=512 * MiB,
+    repeats=7,
+)
+QUICK = Sizes(
+    nbody_gpu=131072,
+    gemm_gpu=4096,
+    copy_gpu=512 * MiB,
+    transfer=256 * MiB,
+    nbody_cpu=2048,
+    gemm_cpu=1024,
+    copy_cpu=128 * MiB,
+    repeats=3,
+)
 
 
 @dataclass
@@ -47,7 +63,7 @@ class Task:
 
 
 def _where(mountinfo: str = "/proc/self/mountinfo", dockerenv: str = "/.dockerenv") -> str:
-    """"container" inside a Docker container, else "host"; GPUDOCK_WHERE overrides.
+    """ "container" inside a Docker container, else "host"; GPUDOCK_WHERE overrides.
 
     /.dockerenv alone misleads (machine images built with Docker keep it), so the root must
     also be an overlay mount, as Docker's storage drivers make it.
@@ -65,8 +81,19 @@ def _where(mountinfo: str = "/proc/self/mountinfo", dockerenv: str = "/.dockeren
 
 
 def _row(name, where, device, precision, size, metric, value, timing: Timing, note="") -> Result:
-    return Result(name, where, device, precision, int(size), metric, float(value), len(timing.times),
-                  timing.median, timing.spread, note)
+    return Result(
+        name,
+        where,
+        device,
+        precision,
+        int(size),
+        metric,
+        float(value),
+        len(timing.times),
+        timing.median,
+        timing.spread,
+        note,
+    )
 
 
 def check_nbody_gpu(precision: str, n: int = 1024, tolerance: float | None = None) -> float:
@@ -79,7 +106,9 @@ def check_nbody_gpu(precision: str, n: int = 1024, tolerance: float | None = Non
     error = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
     limit = tolerance if tolerance is not None else (1e-4 if precision == "fp32" else 1e-10)
     if not error < limit:
-        raise GpudockError(f"nbody {precision} kernel differs from the float64 reference by {error:.2e} (limit {limit:.0e})")
+        raise GpudockError(
+            f"nbody {precision} kernel differs from the float64 reference by {error:.2e} (limit {limit:.0e})"
+        )
     return error
 
 
@@ -93,6 +122,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host") -> list[Task]:
                     return fn()
                 finally:
                     cupy.get_default_memory_pool().free_all_blocks()
+
         return wrapped
 
     dev, r = gpu.label, sizes.repeats
@@ -103,28 +133,66 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host") -> list[Task]:
             pos = cupy.asarray(nbody.bodies(sizes.nbody_gpu, precision))
             out = cupy.empty_like(pos)
             timing = time_gpu(lambda: nbody.accel_gpu(pos, precision, out), repeats=r)
-            return [_row("nbody", where, dev, precision, sizes.nbody_gpu, "GFLOP/s",
-                         nbody.gflops(sizes.nbody_gpu, precision, timing.median), timing,
-                         f"{nbody.FLOPS_PER_INTERACTION[precision]} flops per interaction, as NVIDIA's nbody sample")]
+            return [
+                _row(
+                    "nbody",
+                    where,
+                    dev,
+                    precision,
+                    sizes.nbody_gpu,
+                    "GFLOP/s",
+                    nbody.gflops(sizes.nbody_gpu, precision, timing.median),
+                    timing,
+                    f"{nbody.FLOPS_PER_INTERACTION[precision]} flops per interaction, as NVIDIA's nbody sample",
+                )
+            ]
+
         return Task(f"{dev}: nbody {precision} N={sizes.nbody_gpu}", on_device(run))
 
     def gemm_task(precision):
         def run():
             a, b, c = gemm.gpu_operands(sizes.gemm_gpu, precision)
             timing = time_gpu(gemm.gpu_matmul(precision, a, b, c), repeats=r)
-            return [_row("gemm", where, dev, precision, sizes.gemm_gpu, "GFLOP/s", gemm.flops(sizes.gemm_gpu) / timing.median / 1e9,
-                         timing, "cuBLAS via CuPy" + (" (bf16 inputs, fp32 accumulate)" if precision == "bf16" else ""))]
+            return [
+                _row(
+                    "gemm",
+                    where,
+                    dev,
+                    precision,
+                    sizes.gemm_gpu,
+                    "GFLOP/s",
+                    gemm.flops(sizes.gemm_gpu) / timing.median / 1e9,
+                    timing,
+                    "cuBLAS via CuPy" + (" (bf16 inputs, fp32 accumulate)" if precision == "bf16" else ""),
+                )
+            ]
+
         return Task(f"{dev}: gemm {precision} {sizes.gemm_gpu}³", on_device(run))
 
     def copy_task():
         def run():
             src, dst = memory.device_buffers(sizes.copy_gpu)
             rows = []
-            for name, fn in (("copy_d2d", memory.d2d_memcpy(src, dst)), ("copy_d2d_kernel", memory.d2d_kernel(src, dst))):
+            for name, fn in (
+                ("copy_d2d", memory.d2d_memcpy(src, dst)),
+                ("copy_d2d_kernel", memory.d2d_kernel(src, dst)),
+            ):
                 timing = time_gpu(fn, repeats=r)
-                rows.append(_row(name, where, dev, "bytes", sizes.copy_gpu, "GB/s", 2 * sizes.copy_gpu / timing.median / 1e9,
-                                 timing, "bytes read + written"))
+                rows.append(
+                    _row(
+                        name,
+                        where,
+                        dev,
+                        "bytes",
+                        sizes.copy_gpu,
+                        "GB/s",
+                        2 * sizes.copy_gpu / timing.median / 1e9,
+                        timing,
+                        "bytes read + written",
+                    )
+                )
             return rows
+
         return Task(f"{dev}: device copy {sizes.copy_gpu // MiB} MiB", on_device(run))
 
     def transfer_task():
@@ -134,10 +202,25 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host") -> list[Task]:
             for pinned in (False, True):
                 host, _keep = memory.host_buffer(sizes.transfer, pinned)
                 kind = "pinned" if pinned else "pageable"
-                for name, fn in ((f"h2d_{kind}", memory.h2d(host, dev_buf)), (f"d2h_{kind}", memory.d2h(dev_buf, host))):
+                for name, fn in (
+                    (f"h2d_{kind}", memory.h2d(host, dev_buf)),
+                    (f"d2h_{kind}", memory.d2h(dev_buf, host)),
+                ):
                     timing = time_gpu(fn, repeats=r, warmup_s=0.1)
-                    rows.append(_row(name, where, dev, "bytes", sizes.transfer, "GB/s", sizes.transfer / timing.median / 1e9, timing))
+                    rows.append(
+                        _row(
+                            name,
+                            where,
+                            dev,
+                            "bytes",
+                            sizes.transfer,
+                            "GB/s",
+                            sizes.transfer / timing.median / 1e9,
+                            timing,
+                        )
+                    )
             return rows
+
         return Task(f"{dev}: host<->device {sizes.transfer // MiB} MiB", on_device(run))
 
     tasks = [nbody_task("fp32"), nbody_task("fp64")]
@@ -152,32 +235,73 @@ def cpu_tasks(sizes: Sizes, where: str = "host") -> list[Task]:
         def run():
             pos = nbody.bodies(sizes.nbody_cpu, precision)
             timing = time_cpu(lambda: nbody.accel_numpy(pos), repeats=r)
-            return [_row("nbody", where, dev, precision, sizes.nbody_cpu, "GFLOP/s",
-                         nbody.gflops(sizes.nbody_cpu, precision, timing.median), timing, "NumPy")]
+            return [
+                _row(
+                    "nbody",
+                    where,
+                    dev,
+                    precision,
+                    sizes.nbody_cpu,
+                    "GFLOP/s",
+                    nbody.gflops(sizes.nbody_cpu, precision, timing.median),
+                    timing,
+                    "NumPy",
+                )
+            ]
+
         return Task(f"cpu: nbody {precision} N={sizes.nbody_cpu}", run)
 
     def gemm_task(precision):
         def run():
             a, b, c = gemm.cpu_operands(sizes.gemm_cpu, precision)
             timing = time_cpu(lambda: np.matmul(a, b, out=c), repeats=r)
-            return [_row("gemm", where, dev, precision, sizes.gemm_cpu, "GFLOP/s", gemm.flops(sizes.gemm_cpu) / timing.median / 1e9,
-                         timing, "NumPy (BLAS)")]
+            return [
+                _row(
+                    "gemm",
+                    where,
+                    dev,
+                    precision,
+                    sizes.gemm_cpu,
+                    "GFLOP/s",
+                    gemm.flops(sizes.gemm_cpu) / timing.median / 1e9,
+                    timing,
+                    "NumPy (BLAS)",
+                )
+            ]
+
         return Task(f"cpu: gemm {precision} {sizes.gemm_cpu}³", run)
 
     def copy_task():
         def run():
             timing = time_cpu(memory.cpu_copy(sizes.copy_cpu), repeats=r)
-            return [_row("copy", where, dev, "bytes", sizes.copy_cpu, "GB/s", 2 * sizes.copy_cpu / timing.median / 1e9, timing,
-                         "bytes read + written")]
+            return [
+                _row(
+                    "copy",
+                    where,
+                    dev,
+                    "bytes",
+                    sizes.copy_cpu,
+                    "GB/s",
+                    2 * sizes.copy_cpu / timing.median / 1e9,
+                    timing,
+                    "bytes read + written",
+                )
+            ]
+
         return Task(f"cpu: copy {sizes.copy_cpu // MiB} MiB", run)
 
     return [nbody_task("fp32"), nbody_task("fp64")] + [gemm_task(p) for p in gemm.CPU_PRECISIONS] + [copy_task()]
 
 
 def host_facts(gpus: list[Gpu], why_no_gpu: str) -> dict:
-    facts = {"hostname": platform.node(), "cpu": cpu_label(), "python": platform.python_version(),
-             "numpy": np.__version__, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-             "gpus": [g.__dict__ | {"label": g.label} for g in gpus]}
+    facts = {
+        "hostname": platform.node(),
+        "cpu": cpu_label(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "gpus": [g.__dict__ | {"label": g.label} for g in gpus],
+    }
     if why_no_gpu:
         facts["no_gpu"] = why_no_gpu
     if gpus:
@@ -194,8 +318,9 @@ def host_facts(gpus: list[Gpu], why_no_gpu: str) -> dict:
     return facts
 
 
-def run_benchmarks(quick: bool = False, cpu: bool = True, gpu: bool = True, progress: bool = True,
-                   say: Callable[[str], None] = print) -> Results:
+def run_benchmarks(
+    quick: bool = False, cpu: bool = True, gpu: bool = True, progress: bool = True, say: Callable[[str], None] = print
+) -> Results:
     """Measure every GPU separately and the CPU; a host without a GPU says why and measures the CPU."""
     sizes = QUICK if quick else FULL
     gpus, why = gpu_status() if gpu else ([], "GPU benchmarks not asked for")
@@ -207,8 +332,13 @@ def run_benchmarks(quick: bool = False, cpu: bool = True, gpu: bool = True, prog
     if progress:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                      TimeElapsedColumn(), transient=False) as bar:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            transient=False,
+        ) as bar:
             job = bar.add_task("benchmarks", total=len(tasks))
             for task in tasks:
                 bar.update(job, description=task.label)

@@ -13,8 +13,17 @@ from .toolkit import plan_toolkit
 STEPS = ("driver", "docker", "toolkit", "all")
 
 
-def make_plan(name: str, snap: Snapshot, host: HostInfo, *, source: str = "distro", branch: str | None = None,
-              open_modules: bool = False, toolkit_version: str | None = None, cdi: bool = False) -> Plan:
+def make_plan(
+    name: str,
+    snap: Snapshot,
+    host: HostInfo,
+    *,
+    source: str = "distro",
+    branch: str | None = None,
+    open_modules: bool = False,
+    toolkit_version: str | None = None,
+    cdi: bool = False,
+) -> Plan:
     """The plan for one install step (or ``all`` of them, in the deck's order) on this host."""
     if name == "driver":
         return plan_driver(snap, host, branch=branch, open_modules=open_modules)
@@ -29,15 +38,25 @@ def make_plan(name: str, snap: Snapshot, host: HostInfo, *, source: str = "distr
         else:
             parts.append(plan_driver(snap, host, branch=branch, open_modules=open_modules))
         if host.docker_desktop:
-            notes.append("docker and toolkit: skipped; Docker Desktop's engine brings both (turn on its WSL integration)")
+            notes.append(
+                "docker and toolkit: skipped; Docker Desktop's engine brings both (turn on its WSL integration)"
+            )
         else:
-            parts += [plan_docker(snap, host, source=source), plan_toolkit(snap, host, version=toolkit_version, cdi=cdi)]
+            parts += [
+                plan_docker(snap, host, source=source),
+                plan_toolkit(snap, host, version=toolkit_version, cdi=cdi),
+            ]
         if not parts:
             from .distro import describe
 
             return Plan("all", describe(host), [], notes=notes)
-        return Plan("all", parts[0].host, [s for p in parts for s in p.steps],
-                    verify=parts[-1].verify, notes=notes + [n for p in parts for n in p.notes])
+        return Plan(
+            "all",
+            parts[0].host,
+            [s for p in parts for s in p.steps],
+            verify=parts[-1].verify,
+            notes=notes + [n for p in parts for n in p.notes],
+        )
     raise PlanRefused(f"unknown install step {name!r}: choose one of {', '.join(STEPS)}")
 
 

@@ -10,9 +10,9 @@ import os
 import shlex
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from rich.console import Console
 
@@ -26,7 +26,7 @@ class ApplyFailed(GpudockError):
 
 @dataclass
 class ApplyResult:
-    status: str                      # ok | nothing-to-do | manual | aborted
+    status: str  # ok | nothing-to-do | manual | aborted
     log: Path
     steps: list[tuple[str, str]] = field(default_factory=list)  # (title, ran|satisfied|manual|declined)
 
@@ -39,8 +39,14 @@ def _argv(step_argv, root: bool) -> list[str]:
 
 def check_passes(check: Check, timeout: float = 60) -> bool:
     try:
-        proc = subprocess.run(_argv(check.argv, check.root), capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, errors="replace")
+        proc = subprocess.run(
+            _argv(check.argv, check.root),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            errors="replace",
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     if proc.returncode != 0:
@@ -80,9 +86,15 @@ class _Log:
 
 def _run_streaming(argv: list[str], stdin: str | None, log: _Log, console: Console) -> int:
     try:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
-                                env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
     except OSError as err:
         log.write(f"cannot start: {err}\n")
         console.print(f"    cannot start {argv[0]}: {err.strerror}", style="red")
@@ -100,7 +112,9 @@ def _start_background(argv: list[str], log: _Log, log_dir: Path) -> int:
     out = log_dir / f"{Path(argv[-1] if argv[0] == 'sudo' else argv[0]).name}.log"
     handle = open(out, "a")
     try:
-        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
     except OSError as err:
         log.write(f"cannot start: {err}\n")
         return 127
@@ -120,8 +134,13 @@ def _run_step(step: Step, log: _Log, log_dir: Path, console: Console) -> int:
     return rc
 
 
-def apply(plan: Plan, log_dir: str | Path, yes: bool = False, console: Console | None = None,
-          confirm: Callable[[str], bool] | None = None) -> ApplyResult:
+def apply(
+    plan: Plan,
+    log_dir: str | Path,
+    yes: bool = False,
+    console: Console | None = None,
+    confirm: Callable[[str], bool] | None = None,
+) -> ApplyResult:
     """Run ``plan``; raise ApplyFailed naming the step and the log at the first failure.
 
     ``yes=False`` asks ``confirm`` before each root step (default: a prompt on the terminal).
@@ -161,21 +180,31 @@ def apply(plan: Plan, log_dir: str | Path, yes: bool = False, console: Console |
                 rc = _run_step(step.fallback, log, log_dir, console)
             if rc != 0:
                 result.steps.append((step.title, "failed"))
-                raise ApplyFailed(f"step {number}/{total} \"{step.title}\" failed (exit {rc}); its output is in {log.path}; "
-                                  "fix the cause and rerun: finished steps are skipped")
+                raise ApplyFailed(
+                    f'step {number}/{total} "{step.title}" failed (exit {rc}); its output is in {log.path}; '
+                    "fix the cause and rerun: finished steps are skipped"
+                )
             result.steps.append((step.title, "ran"))
         if all(state == "satisfied" for _title, state in result.steps):
             result.status = "nothing-to-do"
         for check in plan.verify if result.status != "manual" else []:
             ok = check_passes(check, timeout=120)
             log.write(f"verify {shlex.join(check.argv)}: {'ok' if ok else 'FAILED'}\n")
-            console.print(f"verify: {shlex.join(check.argv)} → {'ok' if ok else 'failed'}", style="green" if ok else "red",
-                          markup=False)
+            console.print(
+                f"verify: {shlex.join(check.argv)} → {'ok' if ok else 'failed'}",
+                style="green" if ok else "red",
+                markup=False,
+            )
             if not ok:
-                raise ApplyFailed(f"the steps ran but `{shlex.join(check.argv)}` still fails; see {log.path} and run `gpudock doctor`")
+                raise ApplyFailed(
+                    f"the steps ran but `{shlex.join(check.argv)}` still fails; see {log.path} and run `gpudock doctor`"
+                )
     finally:
         log.close()
-    summary = {"ok": "done", "nothing-to-do": "nothing to do: every step was already satisfied",
-               "manual": "done, except the steps marked for you to do"}[result.status]
+    summary = {
+        "ok": "done",
+        "nothing-to-do": "nothing to do: every step was already satisfied",
+        "manual": "done, except the steps marked for you to do",
+    }[result.status]
     console.print(summary, style="bold green")
     return result

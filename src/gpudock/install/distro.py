@@ -24,10 +24,14 @@ def describe(host: HostInfo) -> str:
 
 def require_debian_family(host: HostInfo, what: str, docs: str) -> None:
     if not host.distro_id:
-        raise PlanRefused(f"cannot plan {what}: the snapshot has no /etc/os-release; run `gpudock doctor --save-snapshot F` on the host")
+        raise PlanRefused(
+            f"cannot plan {what}: the snapshot has no /etc/os-release; run `gpudock doctor --save-snapshot F` on the host"
+        )
     if not host.debian_family:
-        raise PlanRefused(f"cannot plan {what} for {describe(host)}: gpudock plans apt-based installs only (Ubuntu, Debian); "
-                          f"follow the official instructions: {docs}")
+        raise PlanRefused(
+            f"cannot plan {what} for {describe(host)}: gpudock plans apt-based installs only (Ubuntu, Debian); "
+            f"follow the official instructions: {docs}"
+        )
 
 
 def deb_arch(host: HostInfo) -> str:
@@ -39,7 +43,9 @@ def cuda_repo(host: HostInfo, docs: str) -> tuple[str, str]:
     entry = CUDA_REPOS.get((host.distro_id, host.distro_version))
     if not entry:
         supported = ", ".join(f"{d.capitalize()} {v}" for d, v in CUDA_REPOS)
-        raise PlanRefused(f"cannot plan the NVIDIA driver for {describe(host)}: supported here are {supported}; see {docs}")
+        raise PlanRefused(
+            f"cannot plan the NVIDIA driver for {describe(host)}: supported here are {supported}; see {docs}"
+        )
     repo, arches = entry
     arch = arches.get(host.arch or "x86_64")
     if not arch:

@@ -28,19 +28,46 @@ def daemon_steps(host: HostInfo, action: str = "start") -> list[Step]:
     """Start (or restart) dockerd the way this host can: systemd, else the init script, else dockerd itself."""
     if host.systemd:
         verb = ("enable", "--now") if action == "start" else ("restart",)
-        return [Step(f"{action} the Docker daemon (systemd)", ("systemctl", *verb, "docker"),
-                     check=DOCKER_ANSWERS if action == "start" else None, verify=DOCKER_ANSWERS, verify_wait_s=30,
-                     docs=DOCS_POSTINSTALL)]
+        return [
+            Step(
+                f"{action} the Docker daemon (systemd)",
+                ("systemctl", *verb, "docker"),
+                check=DOCKER_ANSWERS if action == "start" else None,
+                verify=DOCKER_ANSWERS,
+                verify_wait_s=30,
+                docs=DOCS_POSTINSTALL,
+            )
+        ]
     steps = []
     if action == "restart":
-        steps.append(Step("stop the running dockerd (no systemd)", ("pkill", "-TERM", "-x", "dockerd"),
-                          check=Check(("sh", "-c", "! pgrep -x dockerd")), verify=Check(("sh", "-c", "! pgrep -x dockerd")),
-                          verify_wait_s=20, fallback=Step("no dockerd was running", ("true",))))
-    direct = Step("start dockerd directly (the init script failed)", ("dockerd",), background=True,
-                  verify=DOCKER_ANSWERS, verify_wait_s=30)
-    steps.append(Step("start the Docker daemon without systemd (SysV init script)", ("service", "docker", "start"),
-                      check=DOCKER_ANSWERS, verify=DOCKER_ANSWERS, verify_wait_s=15, fallback=direct,
-                      docs="https://docs.docker.com/engine/daemon/start/"))
+        steps.append(
+            Step(
+                "stop the running dockerd (no systemd)",
+                ("pkill", "-TERM", "-x", "dockerd"),
+                check=Check(("sh", "-c", "! pgrep -x dockerd")),
+                verify=Check(("sh", "-c", "! pgrep -x dockerd")),
+                verify_wait_s=20,
+                fallback=Step("no dockerd was running", ("true",)),
+            )
+        )
+    direct = Step(
+        "start dockerd directly (the init script failed)",
+        ("dockerd",),
+        background=True,
+        verify=DOCKER_ANSWERS,
+        verify_wait_s=30,
+    )
+    steps.append(
+        Step(
+            "start the Docker daemon without systemd (SysV init script)",
+            ("service", "docker", "start"),
+            check=DOCKER_ANSWERS,
+            verify=DOCKER_ANSWERS,
+            verify_wait_s=15,
+            fallback=direct,
+            docs="https://docs.docker.com/engine/daemon/start/",
+        )
+    )
     return steps
 
 
@@ -48,16 +75,23 @@ def _group_step(host: HostInfo) -> list[Step]:
     user = host.user if host.user and not host.is_root else None
     if not user:
         return []
-    return [Step(f"let {shlex.quote(user)} use Docker without sudo (docker group; log in again afterwards)",
-                 ("usermod", "-aG", "docker", user),
-                 check=Check(("id", "-nG", user), r"(^|\s)docker(\s|$)"), docs=DOCS_POSTINSTALL)]
+    return [
+        Step(
+            f"let {shlex.quote(user)} use Docker without sudo (docker group; log in again afterwards)",
+            ("usermod", "-aG", "docker", user),
+            check=Check(("id", "-nG", user), r"(^|\s)docker(\s|$)"),
+            docs=DOCS_POSTINSTALL,
+        )
+    ]
 
 
 def _refuse_over_docker_desktop(snap: Snapshot, host: HostInfo) -> None:
     if host.docker_desktop or (host.kind == "wsl2" and snap.path("/mnt/wsl/docker-desktop/cli-tools")):
-        raise PlanRefused("Docker Desktop's WSL integration serves this distro: do not install Docker Engine over it. "
-                          "Use Docker Desktop (Settings → Resources → WSL integration), or turn its integration off "
-                          f"for this distro first; see {DOCS_UBUNTU}")
+        raise PlanRefused(
+            "Docker Desktop's WSL integration serves this distro: do not install Docker Engine over it. "
+            "Use Docker Desktop (Settings → Resources → WSL integration), or turn its integration off "
+            f"for this distro first; see {DOCS_UBUNTU}"
+        )
 
 
 def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
@@ -71,8 +105,13 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
         installed = dpkg_installed("docker.io")
         steps = [
             Step("refresh the package lists", ("apt-get", "update"), check=installed),
-            Step("install Docker Engine from the distribution (docker.io)", ("apt-get", "install", "-y", "docker.io"),
-                 check=installed, verify=installed, docs=docs),
+            Step(
+                "install Docker Engine from the distribution (docker.io)",
+                ("apt-get", "install", "-y", "docker.io"),
+                check=installed,
+                verify=installed,
+                docs=docs,
+            ),
         ]
         notes = ["docker.io conflicts with Docker's docker-ce packages: use one source only."]
     else:
@@ -81,30 +120,66 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
         codename = host.codename
         if not codename:
             raise PlanRefused("cannot plan docker-ce: os-release has no VERSION_CODENAME")
-        steps = [Step(f"remove {pkg}, which conflicts with docker-ce", ("apt-get", "remove", "-y", pkg),
-                      check=Check(("sh", "-c", f"! dpkg-query -W -f='${{Status}}' {pkg} 2>/dev/null | grep -q 'install ok installed'")),
-                      docs=docs)
-                 for pkg in CONFLICTING if snap.command("dpkg_docker") is None or pkg in (snap.command("dpkg_docker").stdout or "")]
+        steps = [
+            Step(
+                f"remove {pkg}, which conflicts with docker-ce",
+                ("apt-get", "remove", "-y", pkg),
+                check=Check(
+                    ("sh", "-c", f"! dpkg-query -W -f='${{Status}}' {pkg} 2>/dev/null | grep -q 'install ok installed'")
+                ),
+                docs=docs,
+            )
+            for pkg in CONFLICTING
+            if snap.command("dpkg_docker") is None or pkg in (snap.command("dpkg_docker").stdout or "")
+        ]
         steps += [
             Step("refresh the package lists", ("apt-get", "update"), check=installed),
-            Step("install ca-certificates and curl", ("apt-get", "install", "-y", "ca-certificates", "curl"),
-                 check=dpkg_installed("curl")),
-            Step("create /etc/apt/keyrings", ("install", "-m", "0755", "-d", "/etc/apt/keyrings"),
-                 check=Check(("test", "-d", "/etc/apt/keyrings"))),
-            Step("download Docker's signing key (https)", ("curl", "-fsSL", f"https://download.docker.com/linux/{family}/gpg", "-o", keyring),
-                 check=file_exists(keyring), verify=file_exists(keyring), docs=docs),
-            Step("make the key readable by apt", ("chmod", "a+r", keyring), check=Check(("sh", "-c", f"test -r {keyring} && [ \"$(stat -c %a {keyring})\" = 644 ]"))),
-            Step("add Docker's repository, signed-by its key", ("tee", "/etc/apt/sources.list.d/docker.sources"),
-                 stdin=(f"Types: deb\nURIs: https://download.docker.com/linux/{family}\nSuites: {codename}\n"
-                        f"Components: stable\nArchitectures: {distro.deb_arch(host)}\nSigned-By: {keyring}\n"),
-                 check=Check(("grep", "-qs", f"Signed-By: {keyring}", "/etc/apt/sources.list.d/docker.sources")), docs=docs),
+            Step(
+                "install ca-certificates and curl",
+                ("apt-get", "install", "-y", "ca-certificates", "curl"),
+                check=dpkg_installed("curl"),
+            ),
+            Step(
+                "create /etc/apt/keyrings",
+                ("install", "-m", "0755", "-d", "/etc/apt/keyrings"),
+                check=Check(("test", "-d", "/etc/apt/keyrings")),
+            ),
+            Step(
+                "download Docker's signing key (https)",
+                ("curl", "-fsSL", f"https://download.docker.com/linux/{family}/gpg", "-o", keyring),
+                check=file_exists(keyring),
+                verify=file_exists(keyring),
+                docs=docs,
+            ),
+            Step(
+                "make the key readable by apt",
+                ("chmod", "a+r", keyring),
+                check=Check(("sh", "-c", f'test -r {keyring} && [ "$(stat -c %a {keyring})" = 644 ]')),
+            ),
+            Step(
+                "add Docker's repository, signed-by its key",
+                ("tee", "/etc/apt/sources.list.d/docker.sources"),
+                stdin=(
+                    f"Types: deb\nURIs: https://download.docker.com/linux/{family}\nSuites: {codename}\n"
+                    f"Components: stable\nArchitectures: {distro.deb_arch(host)}\nSigned-By: {keyring}\n"
+                ),
+                check=Check(("grep", "-qs", f"Signed-By: {keyring}", "/etc/apt/sources.list.d/docker.sources")),
+                docs=docs,
+            ),
             Step("refresh the package lists", ("apt-get", "update"), check=installed),
-            Step("install docker-ce and its plugins", ("apt-get", "install", "-y", *CE_PACKAGES), check=installed,
-                 verify=installed, docs=docs),
+            Step(
+                "install docker-ce and its plugins",
+                ("apt-get", "install", "-y", *CE_PACKAGES),
+                check=installed,
+                verify=installed,
+                docs=docs,
+            ),
         ]
         notes = ["docker-ce replaces the distribution's docker.io (removed first, as Docker's docs say)."]
     steps += _group_step(host) + daemon_steps(host, "start")
     if host.kind == "wsl2" and not host.systemd:
-        notes.append("WSL without systemd: the daemon does not start at boot; run `sudo service docker start` "
-                     "(or enable systemd in /etc/wsl.conf) after each `wsl --shutdown`.")
+        notes.append(
+            "WSL without systemd: the daemon does not start at boot; run `sudo service docker start` "
+            "(or enable systemd in /etc/wsl.conf) after each `wsl --shutdown`."
+        )
     return Plan("docker", distro.describe(host), steps, verify=[DOCKER_ANSWERS], notes=notes)

@@ -40,13 +40,13 @@ class Step:
     title: str
     argv: tuple[str, ...]
     root: bool = True
-    check: Check | None = None       # already satisfied? then skipped
-    verify: Check | None = None      # after running: did it work?
-    verify_wait_s: float = 0         # retry the verification this long (a daemon starting)
-    stdin: str | None = None         # content fed to argv (e.g. `tee FILE`): file contents, never shell
-    background: bool = False         # start and leave running (dockerd without systemd)
-    fallback: "Step | None" = None   # tried when this step fails
-    manual: bool = False             # the user does this (reboot, Windows): shown, never run
+    check: Check | None = None  # already satisfied? then skipped
+    verify: Check | None = None  # after running: did it work?
+    verify_wait_s: float = 0  # retry the verification this long (a daemon starting)
+    stdin: str | None = None  # content fed to argv (e.g. `tee FILE`): file contents, never shell
+    background: bool = False  # start and leave running (dockerd without systemd)
+    fallback: Step | None = None  # tried when this step fails
+    manual: bool = False  # the user does this (reboot, Windows): shown, never run
     docs: str = ""
 
     def command_line(self, sudo: bool = True) -> str:
@@ -81,9 +81,14 @@ class Plan:
 
     # --- renderings ------------------------------------------------------------------
     def to_sh(self) -> str:
-        lines = ["#!/usr/bin/env bash", f"# gpudock plan {self.name} for {self.host}",
-                 "# Generated: review it, then run it. Steps whose check passes are skipped.",
-                 "# shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell", "set -euo pipefail", ""]
+        lines = [
+            "#!/usr/bin/env bash",
+            f"# gpudock plan {self.name} for {self.host}",
+            "# Generated: review it, then run it. Steps whose check passes are skipped.",
+            "# shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell",
+            "set -euo pipefail",
+            "",
+        ]
         lines += ["# " + " ".join(note.split()) for note in self.notes]
         for number, step in enumerate(self.steps, 1):
             title = " ".join(step.title.split())  # a newline in a host value must not leave the comment
@@ -102,16 +107,26 @@ class Plan:
             else:
                 lines.append(body)
             if step.verify and step.verify_wait_s:
-                lines.append(f"for _ in $(seq {int(step.verify_wait_s)}); do {step.verify.shell()} && break; sleep 1; done")
+                lines.append(
+                    f"for _ in $(seq {int(step.verify_wait_s)}); do {step.verify.shell()} && break; sleep 1; done"
+                )
             lines.append("")
         for check in self.verify:
             lines.append(f"{check.shell()} && echo 'verified: {shlex.join(check.argv)}'")
         return "\n".join(lines) + "\n"
 
     def to_json(self) -> str:
-        return json.dumps({"plan": self.name, "host": self.host, "notes": self.notes,
-                           "steps": [_step_dict(s) for s in self.steps],
-                           "verify": [list(c.argv) for c in self.verify]}, indent=2, ensure_ascii=False)
+        return json.dumps(
+            {
+                "plan": self.name,
+                "host": self.host,
+                "notes": self.notes,
+                "steps": [_step_dict(s) for s in self.steps],
+                "verify": [list(c.argv) for c in self.verify],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
 
     def table(self):
         from rich.table import Table
@@ -122,8 +137,12 @@ class Plan:
         table.add_column("command", ratio=4, overflow="fold")
         table.add_column("skipped when", ratio=2, overflow="fold")
         for number, step in enumerate(self.steps, 1):
-            table.add_row(str(number), step.title + (" (you do this)" if step.manual else ""),
-                          step.command_line(), step.check.shell() if step.check else "—")
+            table.add_row(
+                str(number),
+                step.title + (" (you do this)" if step.manual else ""),
+                step.command_line(),
+                step.check.shell() if step.check else "—",
+            )
         return table
 
 

@@ -23,7 +23,12 @@ KEY_URL = "https://nvidia.github.io/libnvidia-container/gpgkey"
 KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
 LIST = "/etc/apt/sources.list.d/nvidia-container-toolkit.list"
 LIST_LINE = f"deb [signed-by={KEYRING}] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /"
-PACKAGES = ("nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1")
+PACKAGES = (
+    "nvidia-container-toolkit",
+    "nvidia-container-toolkit-base",
+    "libnvidia-container-tools",
+    "libnvidia-container1",
+)
 LEGACY_LISTS = ("nvidia-docker.list", "nvidia-container-runtime.list", "libnvidia-container.list")
 GPU_CONTAINER = Check(("docker", "run", "--rm", "--gpus", "all", CUDA_IMAGE, "nvidia-smi"))
 
@@ -31,41 +36,88 @@ GPU_CONTAINER = Check(("docker", "run", "--rm", "--gpus", "all", CUDA_IMAGE, "nv
 def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi: bool = False) -> Plan:
     distro.require_debian_family(host, "the NVIDIA Container Toolkit", DOCS_INSTALL)
     if host.docker_desktop:
-        raise PlanRefused("Docker Desktop's engine serves this distro and brings its own GPU support: skip the toolkit "
-                          f"here (installing it in the distro does not reach Docker Desktop's engine); see {DOCS}")
+        raise PlanRefused(
+            "Docker Desktop's engine serves this distro and brings its own GPU support: skip the toolkit "
+            f"here (installing it in the distro does not reach Docker Desktop's engine); see {DOCS}"
+        )
     installed = dpkg_installed("nvidia-container-toolkit")
     staging = "/tmp/gpudock-nvidia-container-toolkit.gpgkey"
     steps = []
-    legacy = [f"/etc/apt/sources.list.d/{name}" for name in LEGACY_LISTS
-              if snap.file(f"/etc/apt/sources.list.d/{name}")]
+    legacy = [
+        f"/etc/apt/sources.list.d/{name}" for name in LEGACY_LISTS if snap.file(f"/etc/apt/sources.list.d/{name}")
+    ]
     if legacy:  # an old list for the same repository breaks apt: "Conflicting values set for option Signed-By"
-        steps.append(Step("remove the legacy nvidia-docker / libnvidia-container lists", ("rm", "-f", *legacy),
-                          check=Check(("sh", "-c", "! ls " + " ".join(legacy) + " 2>/dev/null")), docs=DOCS_INSTALL))
+        steps.append(
+            Step(
+                "remove the legacy nvidia-docker / libnvidia-container lists",
+                ("rm", "-f", *legacy),
+                check=Check(("sh", "-c", "! ls " + " ".join(legacy) + " 2>/dev/null")),
+                docs=DOCS_INSTALL,
+            )
+        )
     pins = tuple(f"{p}={version}" for p in PACKAGES) if version else ("nvidia-container-toolkit",)
     steps += [
-        Step("install the prerequisites", ("apt-get", "install", "-y", "--no-install-recommends", "ca-certificates", "curl", "gnupg2"),
-             check=Check(("sh", "-c", "command -v curl && command -v gpg")), docs=DOCS_INSTALL),
-        Step("download NVIDIA's repository key (https)", ("curl", "-fsSL", KEY_URL, "-o", staging),
-             root=False, check=file_exists(KEYRING), verify=file_exists(staging), docs=DOCS_INSTALL),
-        Step("dearmor it into a keyring file", ("gpg", "--batch", "--yes", "--dearmor", "-o", KEYRING, staging),
-             check=file_exists(KEYRING), verify=file_exists(KEYRING), docs=DOCS_INSTALL),
-        Step("add the toolkit repository, signed-by that keyring", ("tee", LIST), stdin=LIST_LINE + "\n",
-             check=file_contains(LIST, r"signed-by=" + KEYRING), docs=DOCS_INSTALL),
+        Step(
+            "install the prerequisites",
+            ("apt-get", "install", "-y", "--no-install-recommends", "ca-certificates", "curl", "gnupg2"),
+            check=Check(("sh", "-c", "command -v curl && command -v gpg")),
+            docs=DOCS_INSTALL,
+        ),
+        Step(
+            "download NVIDIA's repository key (https)",
+            ("curl", "-fsSL", KEY_URL, "-o", staging),
+            root=False,
+            check=file_exists(KEYRING),
+            verify=file_exists(staging),
+            docs=DOCS_INSTALL,
+        ),
+        Step(
+            "dearmor it into a keyring file",
+            ("gpg", "--batch", "--yes", "--dearmor", "-o", KEYRING, staging),
+            check=file_exists(KEYRING),
+            verify=file_exists(KEYRING),
+            docs=DOCS_INSTALL,
+        ),
+        Step(
+            "add the toolkit repository, signed-by that keyring",
+            ("tee", LIST),
+            stdin=LIST_LINE + "\n",
+            check=file_contains(LIST, r"signed-by=" + KEYRING),
+            docs=DOCS_INSTALL,
+        ),
         Step("refresh the package lists", ("apt-get", "update"), check=installed),
-        Step("install nvidia-container-toolkit" + (f" {version}" if version else ""), ("apt-get", "install", "-y", *pins),
-             check=installed, verify=installed, docs=DOCS_INSTALL),
-        Step("register the nvidia runtime with Docker", ("nvidia-ctk", "runtime", "configure", "--runtime=docker"),
-             check=file_contains("/etc/docker/daemon.json", r'"nvidia"'), verify=file_contains("/etc/docker/daemon.json", r'"nvidia"'),
-             docs=DOCS_INSTALL),
+        Step(
+            "install nvidia-container-toolkit" + (f" {version}" if version else ""),
+            ("apt-get", "install", "-y", *pins),
+            check=installed,
+            verify=installed,
+            docs=DOCS_INSTALL,
+        ),
+        Step(
+            "register the nvidia runtime with Docker",
+            ("nvidia-ctk", "runtime", "configure", "--runtime=docker"),
+            check=file_contains("/etc/docker/daemon.json", r'"nvidia"'),
+            verify=file_contains("/etc/docker/daemon.json", r'"nvidia"'),
+            docs=DOCS_INSTALL,
+        ),
     ]
     restart = daemon_steps(host, "restart")
     runtime_known = Check(("docker", "info", "--format", "{{json .Runtimes}}"), r'"nvidia"', root=True)
     restart[0] = _with_check(restart[0], runtime_known)
     steps += restart
     if cdi:
-        steps.append(Step("generate a CDI spec (Podman, Docker ≥ 25 with CDI)", ("nvidia-ctk", "cdi", "generate", "--output=/var/run/cdi/nvidia.yaml"),
-                          check=file_exists("/var/run/cdi/nvidia.yaml"), verify=file_exists("/var/run/cdi/nvidia.yaml"), docs=DOCS_CDI))
-    notes = ["Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart."]
+        steps.append(
+            Step(
+                "generate a CDI spec (Podman, Docker ≥ 25 with CDI)",
+                ("nvidia-ctk", "cdi", "generate", "--output=/var/run/cdi/nvidia.yaml"),
+                check=file_exists("/var/run/cdi/nvidia.yaml"),
+                verify=file_exists("/var/run/cdi/nvidia.yaml"),
+                docs=DOCS_CDI,
+            )
+        )
+    notes = [
+        "Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart."
+    ]
     if host.kind == "wsl2":
         notes.append("WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.")
     return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes)
