@@ -133,7 +133,8 @@ def main() -> int:
         )
     for r in first.results:
         print(
-            f"{r.device[:22]:22} {r.name:16} {r.precision:5} {r.size:>11} {r.value:12.1f} {r.metric:8} ±{100 * r.spread / 2:.2f}%"
+            f"{r.device[:22]:22} {r.name:16} {r.precision:5} {r.size:>11} {r.value:12.1f} {r.metric:8}",
+            f"±{100 * r.spread / 2:.2f}%",
         )
     return 0
 

@@ -1,13 +1,13 @@
 import json
+import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from gpudock.cli import main
-
-CASES = Path(__file__).parent / "data" / "cases"
+from gpudock.exitcodes import ExitCode
+from tests.helpers import CASES, ROOT
 
 
 def run_cli(*args):
@@ -99,3 +99,52 @@ def test_unwritable_save_path_is_one_line(tmp_path, capsys):
     )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and err[0].startswith("gpudock: cannot write")
+
+
+def test_a_missing_docker_daemon_is_exit_3_with_one_line():
+    env = {**os.environ, "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpudock", "hello"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert proc.returncode == ExitCode.MISSING == 3
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gpudock: docker: no daemon answers"), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_missing_tool_errors_carry_exit_3_and_host_problems_exit_1():
+    from gpudock import exceptions
+
+    assert exceptions.MissingTool("reveal.js not found", "run `npm ci`").exit_code == 3
+    assert exceptions.DockerUnavailable("no daemon answers").exit_code == 3
+    assert exceptions.PlanRefused("WSL 2").exit_code == exceptions.ApplyFailed("x").exit_code == 1
+    assert exceptions.SnapshotError("no such file", "a.json").exit_code == 2
+    assert str(exceptions.SnapshotError("no such file", "a.json")) == "snapshot: a.json: no such file"
+
+
+def test_bench_compare_is_a_subcommand(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "compare", str(tmp_path / "a.json")])
+    assert exit_.value.code == 2 and "B.json" in capsys.readouterr().err
+    assert main(["bench", "compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 2
+    assert capsys.readouterr().err.strip() == f"gpudock: {tmp_path / 'a.json'}: no such file"
+
+
+def test_no_handler_returns_a_bare_number():
+    import ast
+    import inspect
+
+    from gpudock import cli
+
+    for node in ast.walk(ast.parse(inspect.getsource(cli))):
+        if isinstance(node, ast.Return) and isinstance(node.value, ast.Constant):
+            pytest.fail(f"cli.py line {node.lineno} returns a bare {node.value.value!r}; use ExitCode")
+
+
+def test_version_is_written_once():
+    from importlib.metadata import version
+
+    import gpudock
+
+    assert version("gpudock") == gpudock.__version__
+    assert "version =" not in (ROOT / "pyproject.toml").read_text().split("[tool.setuptools.dynamic]")[0]

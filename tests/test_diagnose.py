@@ -1,23 +1,22 @@
 """Every rule on snapshots built from real captures and real public reports (tests/data/cases)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from gpudock.diagnose import ORDER, diagnose
 from gpudock.snapshot import Snapshot
+from tests.helpers import CASES, DATA, load_case
 
-CASES = sorted((Path(__file__).parent / "data" / "cases").glob("*.json"))
-CASES = [c for c in CASES if c.name != "expectations-real.json"]
-FINDING_CODES = Path(__file__).parent / "data" / "finding-codes.txt"
+CASE_FILES = [c for c in sorted(CASES.glob("*.json")) if c.name != "expectations-real.json"]
+FINDING_CODES = DATA / "finding-codes.txt"
 
 
 def _codes(doc) -> list[str]:
     return [f.code for f in diagnose(Snapshot(doc))]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+@pytest.mark.parametrize("case", CASE_FILES, ids=[c.stem for c in CASE_FILES])
 def test_case(case):
     doc = json.loads(case.read_text())
     assert doc["source"], "every case names where its text comes from"
@@ -37,7 +36,7 @@ def test_real_h200_snapshot(data_dir):
 
 
 def test_every_finding_carries_evidence_and_every_problem_a_fix():
-    for case in CASES:
+    for case in CASE_FILES:
         for finding in diagnose(Snapshot(json.loads(case.read_text()))):
             assert finding.evidence, (case.stem, finding.code)
             if finding.severity in ("error", "warning"):
@@ -47,13 +46,9 @@ def test_every_finding_carries_evidence_and_every_problem_a_fix():
 def test_every_code_of_the_contract_has_a_rule_and_a_case():
     contract = FINDING_CODES.read_text().split()
     seen = set()
-    for case in CASES:
+    for case in CASE_FILES:
         seen.update(json.loads(case.read_text())["expect"])
-    seen.update(
-        json.loads((Path(__file__).parent / "data" / "cases" / "expectations-real.json").read_text())[
-            "h200-device-snapshot.json"
-        ]["expect"]
-    )
+    seen.update(load_case("expectations-real.json")["h200-device-snapshot.json"]["expect"])
     missing_rule = [c for c in contract if c not in ORDER]
     missing_case = [c for c in contract if c not in seen]
     assert not missing_rule, missing_rule
@@ -61,7 +56,7 @@ def test_every_code_of_the_contract_has_a_rule_and_a_case():
 
 
 def test_errors_come_before_warnings_and_lower_layers_first():
-    doc = json.loads((Path(__file__).parent / "data" / "cases" / "debian12-docker-up-no-gpu.json").read_text())
+    doc = load_case("debian12-docker-up-no-gpu.json")
     findings = diagnose(Snapshot(doc))
     severities = [f.severity for f in findings]
     assert severities == sorted(severities, key=["error", "warning", "info", "ok"].index)
@@ -74,7 +69,8 @@ def test_gpu_ok_needs_a_container_that_saw_the_gpu():
         "commands": {
             "nvidia_smi": {
                 "rc": 0,
-                "stdout": "| NVIDIA-SMI 580.1  Driver Version: 580.1  CUDA Version: 13.0 |\n|   0  NVIDIA H200   On  |\n",
+                "stdout": "| NVIDIA-SMI 580.1  Driver Version: 580.1  CUDA "
+                "Version: 13.0 |\n|   0  NVIDIA H200   On  |\n",
             }
         }
     }
@@ -88,7 +84,8 @@ def test_fix_is_fitted_to_the_host():
         "commands": {
             "docker_info": {
                 "rc": 1,
-                "stderr": "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+                "stderr": "Cannot connect to the Docker daemon at "
+                "unix:///var/run/docker.sock. Is the docker daemon running?",
             }
         }
     }
@@ -116,19 +113,19 @@ def test_fix_is_fitted_to_the_host():
 
 
 def test_docker_host_pointing_elsewhere_is_named():
-    doc = json.loads((Path(__file__).parent / "data" / "cases" / "debian12-daemon-down.json").read_text())
+    doc = load_case("debian12-daemon-down.json")
     finding = next(f for f in diagnose(Snapshot(doc)) if f.code == "docker-daemon-unreachable")
     assert "unix:///tmp/nonexistent.sock" in " ".join(finding.fix)
 
 
 def test_permission_fix_names_the_user():
-    doc = json.loads((Path(__file__).parent / "data" / "cases" / "debian12-permission-denied.json").read_text())
+    doc = load_case("debian12-permission-denied.json")
     finding = next(f for f in diagnose(Snapshot(doc)) if f.code == "docker-permission-denied")
     assert finding.fix[0] == "sudo usermod -aG docker alice"
 
 
 def test_wsl_driver_purge_names_the_installed_packages():
-    doc = json.loads((Path(__file__).parent / "data" / "cases" / "wsl2-lib-file-exists-linux-driver.json").read_text())
+    doc = load_case("wsl2-lib-file-exists-linux-driver.json")
     finding = next(f for f in diagnose(Snapshot(doc)) if f.code == "wsl-linux-driver-installed")
     assert "'libnvidia-compute-470'" in finding.fix[0] and "460" not in finding.fix[0]  # rc = removed
 

@@ -3,12 +3,12 @@
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import tomllib
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 CONDA_NAMES = {"docker-py": "docker"}  # conda-forge's name for the Docker SDK (PyPI: docker)
 CONDA_ONLY = {"python", "pip", "jupyterlab"}
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from gpudock.cli import main
 from gpudock.diagnose import diagnose
-from gpudock.errors import SnapshotError
+from gpudock.exceptions import SnapshotError
 from gpudock.snapshot import Snapshot
 
 json_values = st.recursive(

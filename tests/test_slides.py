@@ -6,11 +6,11 @@ import shutil
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 SNAPSHOT = ROOT / "tests" / "data" / "snapshots" / "native-h200-healthy.json"
 RESULTS = ROOT / "docs" / "benchmarks" / "h200-host.json"
 MARP = ROOT / "node_modules" / ".bin" / "marp"
@@ -83,8 +83,9 @@ def test_bad_run_folder_exits_2_with_one_line(tmp_path, args, message):
 
 @pytest.mark.requires_browser
 def test_reveal_deck_in_headless_chromium(decks, tmp_path):
-    from conftest import browser_path
     from playwright.sync_api import sync_playwright
+
+    from tests.conftest import browser_path
 
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(decks))
     handler.log_message = lambda *a, **k: None
@@ -126,7 +127,7 @@ def test_reveal_deck_in_headless_chromium(decks, tmp_path):
 @pytest.mark.requires_browser
 def test_marp_cli_renders_the_deck(decks, tmp_path):
     if not MARP.exists():
-        from conftest import _docker_required
+        from tests.conftest import _docker_required
 
         if _docker_required():
             pytest.fail("CI must render the Marp deck, but marp-cli is missing: .ci/run did not run `npm ci`")

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from gpudock.errors import SnapshotError
+from gpudock.exceptions import SnapshotError
 from gpudock.snapshot import CommandResult, Snapshot
 
 

@@ -1,35 +1,71 @@
-"""Command line: parse, call the library, print. No logic of its own."""
+"""Command line: parse, call the library, print. No logic of its own.
+
+Each subcommand is a pair: ``_add_NAME`` builds its parser right above ``_NAME``, its handler (pipx's
+layout). Handlers return an ``ExitCode``; errors are exceptions from ``gpudock.exceptions`` that carry
+their own message and exit code.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .errors import GpudockError, UsageError
+from . import __version__
+from .exceptions import CannotWrite, GpudockError, NoComparablePoints
+from .exitcodes import ExitCode
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (and exit 2), not usage + error."""
 
     def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _doctor(args) -> int:
+def _say(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+# --- doctor --------------------------------------------------------------------------------------------
+
+
+def _add_doctor(sub) -> None:
+    doctor = sub.add_parser("doctor", help="say what state the host is in, what is broken and the fix")
+    doctor.add_argument("--snapshot", metavar="FILE", help="diagnose a saved snapshot instead of this host")
+    doctor.add_argument("--json", action="store_true", help="print {findings, host} as JSON")
+    doctor.add_argument(
+        "--save-snapshot", metavar="FILE", help="also write the snapshot (to send instead of a screenshot)"
+    )
+    doctor.add_argument(
+        "--deep", action="store_true", help="also run slow probes (apt repositories, nbody, sudo docker)"
+    )
+    doctor.set_defaults(func=_doctor)
+
+
+def _doctor(args) -> ExitCode:
     from .doctor import check
     from .report import doctor_json, print_findings
 
-    report = check(args.snapshot, deep=args.deep, say=lambda line: print(line, file=sys.stderr))
+    report = check(args.snapshot, deep=args.deep, say=_say)
     if args.save_snapshot:
         report.snapshot.save(args.save_snapshot)
     if args.json:
         print(doctor_json(report.findings, report.host))
     else:
         print_findings(report.findings, report.host)
-    return 0 if report.ok else 1
+    return ExitCode.OK if report.ok else ExitCode.PROBLEM
 
 
-def _hello(args) -> int:
+# --- hello ---------------------------------------------------------------------------------------------
+
+
+def _add_hello(sub) -> None:
+    hello = sub.add_parser("hello", help="run gpudock's local hello image (FROM scratch, no registry needed)")
+    hello.add_argument("--build", action="store_true", help="build it first from Debian's busybox-static")
+    hello.set_defaults(func=_hello)
+
+
+def _hello(args) -> ExitCode:
     from . import dockerops
     from .images import HELLO_IMAGE
 
@@ -37,10 +73,121 @@ def _hello(args) -> int:
         image_id = dockerops.build_hello_image()
         print(f"{HELLO_IMAGE} {image_id[:19]}")
     print(dockerops.run(HELLO_IMAGE, network_mode="none"), end="")
-    return 0
+    return ExitCode.OK
 
 
-def _plan_options(parser) -> None:
+# --- bench, bench compare ------------------------------------------------------------------------------
+
+
+def _add_bench(sub) -> None:
+    bench = sub.add_parser("bench", help="GPU (CuPy) and CPU benchmarks; `bench compare A.json B.json`")
+    bench.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats (under 30 s on an H200)")
+    bench.add_argument("--json", action="store_true", help="print the results JSON (no progress bar)")
+    bench.add_argument("--out", metavar="FILE", help="also write the results JSON here")
+    bench.add_argument("--no-cpu", action="store_true", help="skip the CPU baseline")
+    bench.add_argument("--no-gpu", action="store_true", help="skip the GPUs")
+    bench.set_defaults(func=_bench)
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="{compare}", parser_class=_Parser)
+    _add_bench_compare(bench_sub)
+
+
+def _bench(args) -> ExitCode:
+    from .bench.report import print_results
+    from .bench.run import run_benchmarks
+
+    results = run_benchmarks(
+        quick=args.quick, cpu=not args.no_cpu, gpu=not args.no_gpu, progress=not args.json, say=_say
+    )
+    if args.out:
+        results.save(args.out)
+    if args.json:
+        print(results.to_json())
+    else:
+        print_results(results)
+    return ExitCode.OK
+
+
+def _add_bench_compare(sub) -> None:
+    compare = sub.add_parser("compare", help="compare two results files (B against A)")
+    compare.add_argument("a", metavar="A.json", help="the results to compare against")
+    compare.add_argument("b", metavar="B.json", help="the results to compare")
+    compare.set_defaults(func=_bench_compare)
+
+
+def _bench_compare(args) -> ExitCode:
+    from .bench.report import print_comparison
+    from .bench.results import Results, compare
+
+    rows = compare(Results.load(args.a), Results.load(args.b))
+    if not rows:
+        raise NoComparablePoints(args.a, args.b)
+    print_comparison(rows, args.a, args.b)
+    return ExitCode.OK
+
+
+# --- run -----------------------------------------------------------------------------------------------
+
+
+def _add_run(sub) -> None:
+    run = sub.add_parser("run", help="execute the tutorial notebooks headless (papermill) into runs/<UTC time>/")
+    run.add_argument(
+        "notebooks", nargs="*", metavar="NOTEBOOK", help="names such as 01-docker-check or 01 (default: all)"
+    )
+    run.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a notebook parameter (checked against the notebooks' parameters cells)",
+    )
+    run.add_argument(
+        "--out", metavar="DIR", help="run folder (default: a new runs/<UTC time>/; never an earlier run's)"
+    )
+    run.add_argument("--snapshot", metavar="FILE", help="replay a saved snapshot instead of probing this host")
+    run.set_defaults(func=_run)
+
+
+def _run(args) -> ExitCode:
+    from .notebooks import run_notebooks
+
+    folder, runs = run_notebooks(args.notebooks, dict(args.parameters or []), args.out, args.snapshot, say=_say)
+    failed = [r for r in runs if r.status == "failed"]
+    print(f"{len(runs) - len(failed)}/{len(runs)} notebooks ok; executed notebooks and summary.json in {folder}")
+    for run in failed:
+        _say(f"gpudock: {run.notebook} failed at {run.error} (see {folder / (run.notebook + '.ipynb')})")
+    return ExitCode.PROBLEM if failed else ExitCode.OK
+
+
+# --- slides --------------------------------------------------------------------------------------------
+
+
+def _add_slides(sub) -> None:
+    slides = sub.add_parser("slides", help="turn a run's executed notebooks into a Marp deck and reveal.js HTML")
+    slides.add_argument(
+        "run_dir", nargs="?", metavar="RUN_DIR", help="a folder `gpudock run` wrote (default: the latest under runs/)"
+    )
+    slides.add_argument("--format", choices=("marp", "reveal", "both"), default="both")
+    slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
+    slides.set_defaults(func=_slides)
+
+
+def _slides(args) -> ExitCode:
+    from .slides import export
+
+    for path in export(args.run_dir, args.format, args.out):
+        print(path)
+    return ExitCode.OK
+
+
+# --- plan, install -------------------------------------------------------------------------------------
+
+
+def _add_plan_options(parser) -> None:
+    from .install import STEPS
+
+    parser.add_argument("step", choices=STEPS)
     parser.add_argument("--snapshot", metavar="FILE", help="plan for a saved snapshot instead of this host")
     parser.add_argument(
         "--source",
@@ -64,7 +211,7 @@ def _make_plan(args):
     from .hostinfo import host_info
     from .install import make_plan
 
-    snap = load_or_probe(args.snapshot, say=lambda line: print(line, file=sys.stderr))
+    snap = load_or_probe(args.snapshot, say=_say)
     return make_plan(
         args.step,
         snap,
@@ -77,7 +224,14 @@ def _make_plan(args):
     )
 
 
-def _plan(args) -> int:
+def _add_plan(sub) -> None:
+    plan = sub.add_parser("plan", help="show the install steps for this host: table, shell script or JSON")
+    _add_plan_options(plan)
+    plan.add_argument("--format", choices=("table", "sh", "json"), default="table")
+    plan.set_defaults(func=_plan)
+
+
+def _plan(args) -> ExitCode:
     plan = _make_plan(args)
     if args.format == "sh":
         print(plan.to_sh(), end="")
@@ -90,10 +244,21 @@ def _plan(args) -> int:
         console.print(plan.table())
         for note in plan.notes:
             console.print(f"note: {note}", style="yellow", markup=False)
-    return 0
+    return ExitCode.OK
 
 
-def _install(args) -> int:
+def _add_install(sub) -> None:
+    install = sub.add_parser("install", help="apply an install plan (only with --apply)")
+    _add_plan_options(install)
+    install.add_argument("--apply", action="store_true", help="really run the steps (otherwise only show them)")
+    install.add_argument("--yes", action="store_true", help="do not ask before each root step")
+    install.add_argument(
+        "--log-dir", metavar="DIR", help="where the log goes (default: a new runs/<UTC time>-install-STEP/)"
+    )
+    install.set_defaults(func=_install)
+
+
+def _install(args) -> ExitCode:
     from rich.console import Console
 
     from .install import apply
@@ -104,160 +269,37 @@ def _install(args) -> int:
     if not args.apply:
         console.print(plan.table())
         console.print("Nothing was run. Add --apply to run these steps (--yes to skip the questions).", style="yellow")
-        return 0
+        return ExitCode.OK
     result = apply(plan, new_run_dir(args.log_dir, suffix=f"-install-{args.step}"), yes=args.yes, console=console)
     console.print(f"log: {result.log}", markup=False)
-    return 0 if result.status != "aborted" else 1
+    return ExitCode.PROBLEM if result.status == "aborted" else ExitCode.OK
 
 
-def _bench(args) -> int:
-    from .bench.results import Results, compare
+# --- the parser and main -------------------------------------------------------------------------------
 
-    if args.compare:
-        if args.compare[0] != "compare" or len(args.compare) != 3:
-            raise UsageError(
-                "use `gpudock bench [--quick] [--json] [--out F]` or `gpudock bench compare A.json B.json`"
-            )
-        from .bench.report import print_comparison
-
-        a, b = Results.load(args.compare[1]), Results.load(args.compare[2])
-        rows = compare(a, b)
-        if not rows:
-            raise UsageError(
-                f"{args.compare[1]} and {args.compare[2]} share no measured point (same name, device, precision, size)"
-            )
-        print_comparison(rows, args.compare[1], args.compare[2])
-        return 0
-    from .bench.report import print_results
-    from .bench.run import run_benchmarks
-
-    results = run_benchmarks(
-        quick=args.quick,
-        cpu=not args.no_cpu,
-        gpu=not args.no_gpu,
-        progress=not args.json,
-        say=lambda line: print(line, file=sys.stderr),
-    )
-    if args.out:
-        results.save(args.out)
-    if args.json:
-        print(results.to_json())
-    else:
-        print_results(results)
-    return 0
-
-
-def _run(args) -> int:
-    from .notebooks import run_notebooks
-
-    folder, runs = run_notebooks(
-        args.notebooks,
-        dict(args.parameters or []),
-        args.out,
-        args.snapshot,
-        say=lambda line: print(line, file=sys.stderr),
-    )
-    failed = [r for r in runs if r.status == "failed"]
-    print(f"{len(runs) - len(failed)}/{len(runs)} notebooks ok; executed notebooks and summary.json in {folder}")
-    for run in failed:
-        print(
-            f"gpudock: {run.notebook} failed at {run.error} (see {folder / (run.notebook + '.ipynb')})", file=sys.stderr
-        )
-    return 1 if failed else 0
-
-
-def _slides(args) -> int:
-    from .slides import export
-
-    for path in export(args.run_dir, args.format, args.out):
-        print(path)
-    return 0
+_COMMANDS = (_add_doctor, _add_plan, _add_install, _add_hello, _add_bench, _add_run, _add_slides)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gpudock", description="Get an NVIDIA GPU working inside Docker, and prove it.")
+    parser.add_argument("--version", action="version", version=f"gpudock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    doctor = sub.add_parser("doctor", help="say what state the host is in, what is broken and the fix")
-    doctor.add_argument("--snapshot", metavar="FILE", help="diagnose a saved snapshot instead of this host")
-    doctor.add_argument("--json", action="store_true", help="print {findings, host} as JSON")
-    doctor.add_argument(
-        "--save-snapshot", metavar="FILE", help="also write the snapshot (to send instead of a screenshot)"
-    )
-    doctor.add_argument("--deep", action="store_true", help="also run slow probes (apt-get update, nbody, sudo docker)")
-    doctor.set_defaults(func=_doctor)
-
-    hello = sub.add_parser("hello", help="run gpudock's local hello image (FROM scratch, no registry needed)")
-    hello.add_argument("--build", action="store_true", help="build it first from Debian's busybox-static")
-    hello.set_defaults(func=_hello)
-    bench = sub.add_parser("bench", help="GPU (CuPy), CPU (NumPy) benchmarks; or `bench compare A.json B.json`")
-    bench.add_argument("compare", nargs="*", metavar="compare A B", help="compare two results files")
-    bench.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats (under 30 s on an H200)")
-    bench.add_argument("--json", action="store_true", help="print the results JSON (no progress bar)")
-    bench.add_argument("--out", metavar="FILE", help="also write the results JSON here")
-    bench.add_argument("--no-cpu", action="store_true", help="skip the NumPy CPU baseline")
-    bench.add_argument("--no-gpu", action="store_true", help="skip the GPUs")
-    bench.set_defaults(func=_bench)
-
-    run = sub.add_parser("run", help="execute the tutorial notebooks headless (papermill) into runs/<UTC time>/")
-    run.add_argument(
-        "notebooks", nargs="*", metavar="NOTEBOOK", help="names such as 01-docker-check or 01 (default: all)"
-    )
-    run.add_argument(
-        "-p",
-        "--parameter",
-        dest="parameters",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "VALUE"),
-        help="set a notebook parameter (checked against the notebooks' parameters cells)",
-    )
-    run.add_argument(
-        "--out", metavar="DIR", help="run folder (default: a new runs/<UTC time>/; never an earlier run's)"
-    )
-    run.add_argument("--snapshot", metavar="FILE", help="replay a saved snapshot instead of probing this host")
-    run.set_defaults(func=_run)
-
-    slides = sub.add_parser("slides", help="turn a run's executed notebooks into a Marp deck and reveal.js HTML")
-    slides.add_argument(
-        "run_dir", nargs="?", metavar="RUN_DIR", help="a folder `gpudock run` wrote (default: the latest under runs/)"
-    )
-    slides.add_argument("--format", choices=("marp", "reveal", "both"), default="both")
-    slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
-    slides.set_defaults(func=_slides)
-
-    from .install import STEPS
-
-    plan = sub.add_parser("plan", help="show the install steps for this host: table, shell script or JSON")
-    plan.add_argument("step", choices=STEPS)
-    plan.add_argument("--format", choices=("table", "sh", "json"), default="table")
-    _plan_options(plan)
-    plan.set_defaults(func=_plan)
-
-    install = sub.add_parser("install", help="apply an install plan (only with --apply)")
-    install.add_argument("step", choices=STEPS)
-    install.add_argument("--apply", action="store_true", help="really run the steps (otherwise only show them)")
-    install.add_argument("--yes", action="store_true", help="do not ask before each root step")
-    install.add_argument(
-        "--log-dir", metavar="DIR", help="where the log goes (default: a new runs/<UTC time>-install-STEP/)"
-    )
-    _plan_options(install)
-    install.set_defaults(func=_install)
+    for add in _COMMANDS:
+        add(sub)
     return parser
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except GpudockError as err:
-        print(f"gpudock: {err}", file=sys.stderr)
+        _say(f"gpudock: {err}")
         return err.exit_code
     except OSError as err:  # a folder or file we were told to write cannot be written
-        where = f"{err.filename}: " if err.filename else ""
-        print(f"gpudock: cannot write {where}{err.strerror or err}", file=sys.stderr)
-        return 2
+        err = CannotWrite(err.filename, err.strerror or str(err))
+        _say(f"gpudock: {err}")
+        return err.exit_code
     except KeyboardInterrupt:
-        print("gpudock: interrupted", file=sys.stderr)
-        return 130
+        _say("gpudock: interrupted")
+        return ExitCode.INTERRUPTED

@@ -1,4 +1,4 @@
-"""Snapshot -> [Finding]: one small rule per code of finding-codes.md.
+"""Snapshot -> [Finding]: one small rule per finding code (docs/contracts.md, "Finding codes").
 
 Rules read evidence, not exit codes alone: reports pasted by users lose the exit
 status (``rc`` null), get cut short, and come from older or newer tools, so each
@@ -139,7 +139,7 @@ def _host_smi_ok(snap: Snapshot) -> tuple[str, str] | None:
     return None
 
 
-def _wsl_steps(host: HostInfo) -> list[str]:
+def _wsl_steps() -> list[str]:
     return [windows("wsl --update"), windows("wsl --shutdown"), "open the distro again"]
 
 
@@ -195,7 +195,7 @@ def wsl_gpu_not_exposed(snap, host):
         _ev(hit),
         [
             "install the current NVIDIA driver for your GPU on Windows (not inside Linux)",
-            *_wsl_steps(host),
+            *_wsl_steps(),
             "`GPU access blocked by the operating system`: a data-centre GPU in TCC mode is not shared with WSL; "
             + windows("nvidia-smi -g 0 -dm 0")
             + " (as administrator, WDDM mode) and reboot Windows; also remove any "
@@ -213,13 +213,16 @@ signature_rule(
     lambda host: [
         "make sure the GPU is an NVIDIA GPU that Windows' Device Manager shows working",
         "install the current NVIDIA Windows driver (GPU-PV support)",
-        *_wsl_steps(host),
+        *_wsl_steps(),
         "update the toolkit in the distro: `gpudock plan toolkit`",
     ],
     [DOCS["wsl_cuda"], DOCS["toolkit_troubleshooting"]],
 )
 
-_LINUX_DRIVER = r"nvidia-driver(-\S+)?|nvidia-utils-\S+|libnvidia-compute-\S+|cuda-drivers(-\S+)?|nvidia-open(-\S+)?|nvidia-kernel-\S+|nvidia-dkms-\S+|nvidia-headless-\S+|xserver-xorg-video-nvidia\S*"
+_LINUX_DRIVER = (
+    r"nvidia-driver(-\S+)?|nvidia-utils-\S+|libnvidia-compute-\S+|cuda-drivers(-\S+)?|nvidia-open(-\S+)?"
+    r"|nvidia-kernel-\S+|nvidia-dkms-\S+|nvidia-headless-\S+|xserver-xorg-video-nvidia\S*"
+)
 
 
 def _linux_driver_packages(snap: Snapshot) -> list[str]:
@@ -253,9 +256,10 @@ def wsl_linux_driver_installed(snap, host):
         _ev(hit),
         [
             purge,
-            *_wsl_steps(host),
+            *_wsl_steps(),
             "check: `which nvidia-smi` says /usr/lib/wsl/lib/nvidia-smi and it shows the GPU",
-            "for nvcc inside WSL install only `cuda-toolkit-12-x` from the wsl-ubuntu repository, never `cuda` or `cuda-drivers`",
+            "for nvcc inside WSL install only `cuda-toolkit-12-x` from "
+            "the wsl-ubuntu repository, never `cuda` or `cuda-drivers`",
         ],
         [DOCS["wsl_cuda"]],
     )
@@ -306,9 +310,11 @@ def nvidia_driver_unreachable(snap, host):
         "nvidia-smi is installed but cannot talk to the NVIDIA kernel driver",
         _ev(hit),
         [
-            "sudo modprobe nvidia   # read the error: 'Key was rejected by service' means Secure Boot blocks the module",
+            "sudo modprobe nvidia   # read the error: 'Key was "
+            "rejected by service' means Secure Boot blocks the module",
             "mokutil --sb-state; dkms status   # an unsigned module or one not built for this kernel",
-            "sudo apt-get install linux-headers-$(uname -r) && sudo dpkg-reconfigure $(dpkg -l 'nvidia-dkms-*' 'nvidia-kernel-*' 2>/dev/null | awk '/^ii/{print $2}')",
+            "sudo apt-get install linux-headers-$(uname -r) && sudo dpkg-reconfigure $(dpkg "
+            "-l 'nvidia-dkms-*' 'nvidia-kernel-*' 2>/dev/null | awk '/^ii/{print $2}')",
             "sudo reboot",
         ],
         [DOCS["driver_install"]],
@@ -327,7 +333,7 @@ def nvml_version_mismatch(snap, host):
     if host.kind == WSL2:
         steps = [
             "inside WSL a Linux driver shadows the Windows one: remove it (see wsl-linux-driver-installed)",
-            *_wsl_steps(host),
+            *_wsl_steps(),
         ]
     if hit[0] in CONTAINER_PROBES:
         steps.append(
@@ -354,7 +360,8 @@ def _repo_fix(line: str) -> list[str]:
     if "nvidia.github.io" in line:
         return [
             "gpudock plan toolkit   # current keyring + one stable/deb list with signed-by",
-            "remove old nvidia-docker / nvidia-container-runtime / libnvidia-container lists from /etc/apt/sources.list.d/",
+            "remove old nvidia-docker / nvidia-container-runtime / "
+            "libnvidia-container lists from /etc/apt/sources.list.d/",
         ]
     if "download.docker.com" in line:
         return ["gpudock plan docker --source docker-ce   # /etc/apt/keyrings/docker.asc referenced by signed-by"]
@@ -397,7 +404,8 @@ def apt_signed_by_conflict(snap, host):
         _ev(hit),
         [
             f"grep -rl '{host_part}' /etc/apt/sources.list /etc/apt/sources.list.d/",
-            "keep the file that has signed-by=<keyring> (today's instructions); delete the other, e.g. an old nvidia-docker.list or cuda-*.list",
+            "keep the file that has signed-by=<keyring> (today's instructions); "
+            "delete the other, e.g. an old nvidia-docker.list or cuda-*.list",
             "sudo apt-get update",
         ],
         [DOCS["toolkit_troubleshooting"]],
@@ -426,7 +434,8 @@ def docker_cli_missing(snap, host):
     if not hit:
         return None
     steps = [
-        "gpudock plan docker   # Docker Engine from your distribution (docker.io) or Docker's apt repository (docker-ce)"
+        "gpudock plan docker   # Docker Engine from your distribution "
+        "(docker.io) or Docker's apt repository (docker-ce)"
     ]
     if host.kind == WSL2 or re.search(_DOCKER_STUB, hit[1]):
         steps.insert(
@@ -466,7 +475,10 @@ def _docker_info_ok(snap) -> bool:
     return bool(info and info.rc in (0, None) and re.search(r"Server Version|\"ServerVersion\"", info.text))
 
 
-_UNREACHABLE = r"Cannot connect to the Docker daemon|failed to connect to the docker API at|Is the docker daemon running|error during connect"
+_UNREACHABLE = (
+    r"Cannot connect to the Docker daemon|failed to connect to the "
+    r"docker API at|Is the docker daemon running|error during connect"
+)
 
 
 @rule
@@ -524,7 +536,8 @@ def docker_permission_denied(snap, host):
     ]
     if in_group:
         steps = [
-            "`id` already lists the docker group: the socket's group is wrong. `ls -l /var/run/docker.sock` must show group docker",
+            "`id` already lists the docker group: the socket's group is "
+            "wrong. `ls -l /var/run/docker.sock` must show group docker",
             "sudo chgrp docker /var/run/docker.sock (or restart the daemon so it recreates the socket)",
         ]
     return Finding(
@@ -546,7 +559,8 @@ def systemd_missing(snap, host):
     if not hit:
         return None
     steps = [
-        "start services without systemctl: `sudo service docker start` (or `sudo dockerd &` where the init script fails)"
+        "start services without systemctl: `sudo service docker "
+        "start` (or `sudo dockerd &` where the init script fails)"
     ]
     if host.kind == WSL2:
         steps.append(
@@ -564,7 +578,8 @@ def systemd_missing(snap, host):
 
 _HELLO_CAUSES = [
     (
-        r"dial tcp|no such host|i/o timeout|TLS handshake timeout|connection refused|proxyconnect|server misbehaving|net/http|Client\.Timeout",
+        r"dial tcp|no such host|i/o timeout|TLS handshake timeout|connection "
+        r"refused|proxyconnect|server misbehaving|net/http|Client\.Timeout",
         [
             "the registry is unreachable from dockerd: configure its proxy (docs below) or check DNS",
             "offline: `gpudock hello --build` makes a local hello image FROM scratch (Debian's busybox-static)",
@@ -591,7 +606,7 @@ def docker_hello_failed(snap, host):
         return None
     lines = hello.lines()
     line = next(
-        (l for l in lines if re.search(r"error|denied|failed|cannot|unable", l, re.I)),
+        (ln for ln in lines if re.search(r"error|denied|failed|cannot|unable", ln, re.I)),
         lines[0] if lines else "no output",
     )
     steps = []
@@ -627,7 +642,8 @@ def docker_desktop_conflict(snap, host):
         elif snap.command("nvidia_ctk_version") and snap.command("nvidia_ctk_version").ok:
             hit = (
                 "docker_info",
-                f"Operating System: {host.docker_engine_os} while the NVIDIA Container Toolkit is installed in the distro",
+                f"Operating System: {host.docker_engine_os} while the "
+                "NVIDIA Container Toolkit is installed in the distro",
             )
     sudo = snap.command("docker_gpu_sudo")
     plain = snap.command("docker_gpu") or snap.command("docker_info")
@@ -642,7 +658,8 @@ def docker_desktop_conflict(snap, host):
         _ev(hit),
         [
             "choose one engine: `docker context ls`, `docker context use default` (distro engine) or `desktop-linux`",
-            "with Docker Desktop: remove the distro's engine: `sudo apt-get purge docker-ce docker-ce-cli containerd.io docker.io`",
+            "with Docker Desktop: remove the distro's engine: `sudo "
+            "apt-get purge docker-ce docker-ce-cli containerd.io docker.io`",
             "or without Docker Desktop: turn off its WSL integration for this distro",
         ],
         [DOCS["docker_desktop_wsl"]],
@@ -682,7 +699,7 @@ def legacy_nvidia_docker(snap, host):
             if re.search(r"nvidia\.github\.io/(nvidia-docker|nvidia-container-runtime)", text):
                 hit = (
                     "files",
-                    f"{path}: {next(l for l in text.splitlines() if 'nvidia.github.io' in l).strip()[:200]}",
+                    f"{path}: {next(ln for ln in text.splitlines() if 'nvidia.github.io' in ln).strip()[:200]}",
                 )
                 break
     hit = hit or _find(
@@ -701,7 +718,8 @@ def legacy_nvidia_docker(snap, host):
         "Legacy NVIDIA Docker (nvidia-docker 1.0 / nvidia-docker2) is in use",
         _ev(hit),
         [
-            "sudo rm -f /etc/apt/sources.list.d/nvidia-docker.list /etc/apt/sources.list.d/nvidia-container-runtime.list",
+            "sudo rm -f /etc/apt/sources.list.d/nvidia-docker.list "
+            "/etc/apt/sources.list.d/nvidia-container-runtime.list",
             "gpudock plan toolkit   # the NVIDIA Container Toolkit from its current repository",
             "sudo apt-get purge nvidia-docker2 nvidia-container-runtime   # after the toolkit is installed",
             "use `docker run --gpus all …` instead of `nvidia-docker run …`",
@@ -739,7 +757,8 @@ def nvidia_toolkit_missing(snap, host):
         return None
     if host.docker_desktop:
         steps = [
-            "Docker Desktop: use the WSL 2 backend, update Docker Desktop and the NVIDIA Windows driver, `wsl --update`",
+            "Docker Desktop: use the WSL 2 backend, update Docker "
+            "Desktop and the NVIDIA Windows driver, `wsl --update`",
             "do not install the toolkit inside the distro for Docker Desktop's engine",
         ]
     elif _toolkit_installed(snap):
@@ -867,7 +886,8 @@ signature_rule(
     [
         "use an image that does not ship libnvidia-ml.so.1 / libcuda.so.1 (the official nvidia/cuda images do not)",
         "if you built it: do not copy driver libraries into it (let the toolkit inject them)",
-        "remove Linux driver packages from the distro (`dpkg -l '*nvidia*'`), then `gpudock plan toolkit` for a current toolkit",
+        "remove Linux driver packages from the distro (`dpkg -l "
+        "'*nvidia*'`), then `gpudock plan toolkit` for a current toolkit",
     ],
     [DOCS["toolkit_troubleshooting"], DOCS["wsl_cuda"]],
 )
@@ -884,15 +904,18 @@ def nvml_unknown_error(snap, host):
         steps = ["this is a fresh container: the runtime did not give it the GPU's cgroup device access"]
         if no_cgroups:
             steps.append(
-                "sudo nvidia-ctk config --set nvidia-container-cli.no-cgroups=false --in-place   # true is only for rootless Docker"
+                "sudo nvidia-ctk config --set nvidia-container-cli.no-cgroups=false "
+                "--in-place   # true is only for rootless Docker"
             )
         steps += ["gpudock plan toolkit   # a current toolkit supports cgroup v2", *docker_service(host, "restart")]
     else:
         steps = [
             "a container that worked lost the GPU after `systemctl daemon-reload` (systemd cgroup driver): recreate it",
-            "to prevent it: use CDI (`sudo nvidia-ctk cdi generate --output=/var/run/cdi/nvidia.yaml`, `--device nvidia.com/gpu=all`) "
+            "to prevent it: use CDI (`sudo nvidia-ctk cdi generate "
+            "--output=/var/run/cdi/nvidia.yaml`, `--device nvidia.com/gpu=all`) "
             'or set "exec-opts": ["native.cgroupdriver=cgroupfs"] in /etc/docker/daemon.json',
-            "a fresh container failing the same way: check no-cgroups in /etc/nvidia-container-runtime/config.toml and update the toolkit",
+            "a fresh container failing the same way: check no-cgroups in "
+            "/etc/nvidia-container-runtime/config.toml and update the toolkit",
         ]
     return Finding(
         "nvml-unknown-error",
@@ -906,7 +929,8 @@ def nvml_unknown_error(snap, host):
 
 signature_rule(
     "cuda-no-device",
-    r"only 0 Devices available|CUDA_ERROR_NO_DEVICE|no CUDA-capable device is detected|cudaErrorNoDevice|no devices supporting CUDA",
+    r"only 0 Devices available|CUDA_ERROR_NO_DEVICE|no CUDA-capable "
+    r"device is detected|cudaErrorNoDevice|no devices supporting CUDA",
     "The container starts but CUDA sees no GPU",
     lambda host: (
         [
@@ -915,7 +939,8 @@ signature_rule(
         ]
         + (
             [
-                "on WSL 2 check /dev/dxg and /usr/lib/wsl/lib inside the container; update the Windows driver and `wsl --update`"
+                "on WSL 2 check /dev/dxg and /usr/lib/wsl/lib inside the "
+                "container; update the Windows driver and `wsl --update`"
             ]
             if host.kind == WSL2
             else []
@@ -958,7 +983,7 @@ def diagnose(snap: Snapshot, host: HostInfo | None = None) -> list[Finding]:
         except Exception as err:  # a rule bug must not hide the other findings
             found = Finding(
                 "doctor-rule-error",
-                "info",
+                "error",
                 f"gpudock's rule {check.__name__} failed on this snapshot",
                 f"{type(err).__name__}: {err}",
                 ["please report this with the snapshot"],

@@ -7,7 +7,7 @@ import shutil
 import tarfile
 from pathlib import Path
 
-from .errors import GpudockError
+from .exceptions import ContainerFailed, DockerUnavailable, ImageMissing, MissingTool
 from .images import HELLO_IMAGE
 
 BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
@@ -18,7 +18,7 @@ HELLO_TEXT = (
 
 
 def client(timeout: int = 30):
-    """A Docker SDK client, or GpudockError with the reason in one line."""
+    """A Docker SDK client, or DockerUnavailable with the reason in one line."""
     import docker
     from docker.errors import DockerException
 
@@ -29,13 +29,11 @@ def client(timeout: int = 30):
     except DockerException as err:
         reason = str(err).split("\n")[0]
         if "Permission denied" in reason or "PermissionError" in reason:
-            raise GpudockError(
-                "docker: permission denied on the Docker socket; add yourself to the docker group "
-                "(`sudo usermod -aG docker $USER`, then log in again)"
+            raise DockerUnavailable(
+                "permission denied on the Docker socket",
+                'add yourself to the docker group (`sudo usermod -aG docker -- "$USER"`, then log in again)',
             ) from None
-        raise GpudockError(
-            f"docker: no daemon answers ({reason[:160]}); start it (`gpudock doctor` says how)"
-        ) from None
+        raise DockerUnavailable(f"no daemon answers ({reason[:160]})") from None
 
 
 def _find_busybox() -> Path:
@@ -46,7 +44,7 @@ def _find_busybox() -> Path:
     found = shutil.which("busybox")
     if found:
         return Path(found)
-    raise GpudockError("busybox not found: install Debian's busybox-static (`sudo apt-get install busybox-static`)")
+    raise MissingTool("busybox not found", "install Debian's busybox-static (`sudo apt-get install busybox-static`)")
 
 
 def _is_static(binary: Path) -> bool:
@@ -69,7 +67,9 @@ def build_hello_image(cli=None, tag: str = HELLO_IMAGE) -> str:
         pass
     busybox = _find_busybox()
     if not _is_static(busybox):
-        raise GpudockError(f"{busybox} is dynamically linked; install Debian's busybox-static for a FROM-scratch image")
+        raise MissingTool(
+            f"{busybox} is dynamically linked", "install Debian's busybox-static for a FROM-scratch image"
+        )
     dockerfile = (
         f'FROM scratch\nCOPY busybox /bin/busybox\nCMD ["/bin/busybox", "echo", "-e", "{HELLO_TEXT}"]\n'
     ).encode()
@@ -83,7 +83,7 @@ def build_hello_image(cli=None, tag: str = HELLO_IMAGE) -> str:
     try:
         image, _logs = cli.images.build(fileobj=context, custom_context=True, tag=tag, rm=True, network_mode="none")
     except docker.errors.BuildError as err:
-        raise GpudockError(f"building {tag} failed: {err.msg}") from None
+        raise ContainerFailed(tag, f"building failed: {err.msg}") from None
     return image.id
 
 
@@ -91,7 +91,7 @@ def run(image: str, command=None, gpus: bool = False, cli=None, **kwargs) -> str
     """Run a container to completion and return its output (stdout and stderr).
 
     ``gpus=True`` asks for every GPU the way ``--gpus all`` does (a DeviceRequest).
-    Errors come back as GpudockError with Docker's own message.
+    Errors come back as gpudock exceptions with Docker's own message.
     """
     import docker
     import docker.errors
@@ -102,11 +102,12 @@ def run(image: str, command=None, gpus: bool = False, cli=None, **kwargs) -> str
     try:
         out = cli.containers.run(image, command, remove=True, stdout=True, stderr=True, **kwargs)
     except docker.errors.ContainerError as err:
-        raise GpudockError(
-            f"{image}: exited {err.exit_status}: {(err.stderr or b'').decode(errors='replace').strip()[:300]}"
-        ) from None
+        stderr = (err.stderr or b"").decode(errors="replace").strip()[:300]
+        raise ContainerFailed(image, f"exited {err.exit_status}: {stderr}") from None
     except docker.errors.ImageNotFound:
-        raise GpudockError(f"{image}: image not found locally and could not be pulled") from None
+        raise ImageMissing(
+            image, "it could not be pulled; `gpudock hello --build` makes the local hello image"
+        ) from None
     except docker.errors.APIError as err:
-        raise GpudockError(f"docker: {err.explanation or err}") from None
+        raise ContainerFailed("docker", str(err.explanation or err)) from None
     return out.decode("utf-8", errors="replace")

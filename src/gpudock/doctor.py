@@ -22,9 +22,6 @@ class Report:
     def ok(self) -> bool:
         return not has_errors(self.findings)
 
-    def codes(self) -> list[str]:
-        return [f.code for f in self.findings]
-
     def __rich__(self):  # shows as the table in Jupyter and rich consoles
         from .report import findings_table
 

@@ -12,15 +12,12 @@ DOCS = {
     "wsl_config": "https://learn.microsoft.com/windows/wsl/wsl-config",
     "wsl_install": "https://learn.microsoft.com/windows/wsl/install",
     "docker_install_ubuntu": "https://docs.docker.com/engine/install/ubuntu/",
-    "docker_install_debian": "https://docs.docker.com/engine/install/debian/",
     "docker_postinstall": "https://docs.docker.com/engine/install/linux-postinstall/",
     "docker_daemon": "https://docs.docker.com/engine/daemon/start/",
     "docker_proxy": "https://docs.docker.com/engine/daemon/proxy/",
     "docker_desktop_wsl": "https://docs.docker.com/desktop/features/wsl/",
-    "docker_desktop_gpu": "https://docs.docker.com/desktop/features/gpu/",
     "toolkit_install": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html",
     "toolkit_troubleshooting": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/troubleshooting.html",
-    "toolkit_cdi": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html",
     "driver_install": "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html",
     "cuda_compat": "https://docs.nvidia.com/deploy/cuda-compatibility/index.html",
     "cuda_key_rotation": "https://developer.nvidia.com/blog/updating-the-cuda-linux-gpg-repository-key/",
@@ -34,10 +31,14 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
     systemd hosts use systemctl; without systemd (WSL's default, containers) the
     SysV script, and where that fails (e.g. its ``ulimit -n`` refused) dockerd itself.
     """
-    direct = "sudo sh -c 'dockerd > /var/log/dockerd.log 2>&1 &'   # when `service` fails too (no init script, ulimit refused)"
+    direct = (
+        "sudo sh -c 'dockerd > /var/log/dockerd.log 2>&1 &'   # "
+        "when `service` fails too (no init script, ulimit refused)"
+    )
     if host.docker_desktop:
         return [
-            "Start Docker Desktop on Windows (or restart it from its tray icon) and wait until it says the engine is running"
+            "Start Docker Desktop on Windows (or restart it from its "
+            "tray icon) and wait until it says the engine is running"
         ]
     if host.systemd:
         verb = "enable --now" if action == "start" else "restart"
@@ -53,7 +54,8 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
         )
     if host.kind == "wsl2" and host.systemd is False:
         steps.append(
-            "optional, to get systemd: add `[boot]` / `systemd=true` to /etc/wsl.conf, then run `wsl --shutdown` in Windows"
+            "optional, to get systemd: add `[boot]` / `systemd=true` "
+            "to /etc/wsl.conf, then run `wsl --shutdown` in Windows"
         )
     return steps
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import GpudockError, UsageError
+from .exceptions import BadParameterValue, NotebooksNotFound, SnapshotError, UnknownNotebook, UnknownParameter
 from .files import write_text_atomic
 from .rundir import new_run_dir
 
@@ -28,7 +28,7 @@ def notebooks_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "notebooks"
     if checkout.is_dir():
         return checkout
-    raise GpudockError("no notebooks/ folder here or beside the gpudock source; run from the repository")
+    raise NotebooksNotFound()
 
 
 def find_notebooks(names: list[str] | None = None) -> list[Path]:
@@ -44,8 +44,7 @@ def find_notebooks(names: list[str] | None = None) -> list[Path]:
             continue
         matches = [p for p in every if p.stem == name or p.stem.startswith(name)]
         if len(matches) != 1:
-            known = ", ".join(p.stem for p in every)
-            raise UsageError(f"no single notebook matches {name!r}; the notebooks are: {known}")
+            raise UnknownNotebook(name, (p.stem for p in every))
         chosen.append(matches[0])
     return chosen
 
@@ -92,7 +91,7 @@ def convert(name: str, raw: str, kind: type):
             pass
     else:
         return raw
-    raise UsageError(f"parameter {name} takes {_TYPE_WORDS[kind]}, not {raw!r}")
+    raise BadParameterValue(name, _TYPE_WORDS[kind], raw)
 
 
 def resolve_parameters(paths: list[Path], raw: dict[str, str]) -> dict[Path, dict]:
@@ -104,7 +103,7 @@ def resolve_parameters(paths: list[Path], raw: dict[str, str]) -> dict[Path, dic
     for name in raw:
         if name not in every:
             accepted = ", ".join(f"{n} ({_SHORT_WORDS[t]})" for n, t in sorted(every.items()))
-            raise UsageError(f"unknown parameter {name!r}; these notebooks accept: {accepted}")
+            raise UnknownParameter(name, accepted)
     typed = {name: convert(name, value, every[name]) for name, value in raw.items()}
     return {path: {n: v for n, v in typed.items() if n in declared[path]} for path in paths}
 
@@ -165,7 +164,7 @@ def run_notebooks(
     raw = dict(raw_parameters or {})
     if snapshot:
         if not Path(snapshot).is_file():
-            raise UsageError(f"snapshot: no such file: {snapshot}")
+            raise SnapshotError("no such file", snapshot)
         raw["snapshot"] = str(Path(snapshot).resolve())
     per_notebook = resolve_parameters(paths, raw)  # before anything runs
     folder = new_run_dir(out)

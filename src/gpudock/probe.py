@@ -1,4 +1,4 @@
-"""Look at the live host: run the probes of DESIGN.md's table and return a Snapshot.
+"""Look at the live host: run the probes of the contract's table (docs/contracts.md) and return a Snapshot.
 
 This is the one module that touches the host to *look*. Every command has a
 time-out, runs as an argv list, and never raises: a missing command is rc 127,
@@ -52,7 +52,7 @@ ENV_KEYS = ("WSL_DISTRO_NAME", "WSL_INTEROP", "DOCKER_HOST", "DOCKER_CONTEXT", "
 
 @dataclass(frozen=True)
 class Probe:
-    """One command of DESIGN.md's probe table. ``deep`` ones are slow, need the
+    """One command of the probe table (docs/contracts.md). ``deep`` ones are slow, need the
     network or sudo, and run only when asked for (``collect(deep=True)``)."""
 
     name: str
@@ -257,6 +257,7 @@ def collect(
             zip(
                 [p.name for p in chosen],
                 pool.map(lambda p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}, chosen),
+                strict=True,
             )
         )
     files = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .errors import GpudockError
+from .exceptions import CannotWrite, RunFolderNotEmpty
 
 RUNS = Path("runs")
 
@@ -15,7 +15,7 @@ def new_run_dir(out: str | Path | None = None, base: str | Path = RUNS, suffix: 
     if out is not None:
         path = Path(out)
         if path.exists() and any(path.iterdir()):
-            raise GpudockError(f"{path} already holds files; give a new folder (earlier runs are never overwritten)")
+            raise RunFolderNotEmpty(path)
         path.mkdir(parents=True, exist_ok=True)
         return path
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + suffix
@@ -26,7 +26,7 @@ def new_run_dir(out: str | Path | None = None, base: str | Path = RUNS, suffix: 
             return path
         except FileExistsError:
             continue
-    raise GpudockError(f"cannot create a new run folder under {base}")
+    raise CannotWrite(base, "no new run folder could be created there")
 
 
 def latest_run(base: str | Path = RUNS) -> Path | None:

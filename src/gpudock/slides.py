@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import GpudockError, UsageError
+from .exceptions import MissingTool, RunFolderMissing, UsageError
 from .rundir import latest_run
 
 TEMPLATES = Path(__file__).parent / "data" / "templates"
@@ -32,12 +32,12 @@ def executed_notebooks(run_dir: str | Path | None) -> tuple[Path, list[Path]]:
     """The run folder (default: the latest under runs/) and its executed notebooks, in order."""
     folder = Path(run_dir) if run_dir else latest_run()
     if folder is None:
-        raise UsageError("no run folder given and none under runs/; run `gpudock run` first")
+        raise RunFolderMissing(None, "no run folder given and none under runs/; run `gpudock run` first")
     if not folder.is_dir():
-        raise UsageError(f"{folder}: no such run folder")
+        raise RunFolderMissing(folder, "no such run folder")
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
     if not notebooks:
-        raise UsageError(f"{folder} holds no executed notebooks (*.ipynb); give the folder `gpudock run` wrote")
+        raise RunFolderMissing(folder, "holds no executed notebooks (*.ipynb); give the folder `gpudock run` wrote")
     return folder, notebooks
 
 
@@ -80,9 +80,10 @@ def find_reveal() -> Path:
     for candidate in candidates:
         if (candidate / "dist" / "reveal.js").is_file():
             return candidate
-    raise GpudockError(
-        "reveal.js not found: run `npm install` in the repository (package.json lists it) "
-        "or set GPUDOCK_REVEAL_JS to an unpacked reveal.js 4 package"
+    raise MissingTool(
+        "reveal.js not found",
+        "run `npm install` in the repository (package.json lists it) "
+        "or set GPUDOCK_REVEAL_JS to an unpacked reveal.js 4 package",
     )
 
 

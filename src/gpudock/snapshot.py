@@ -1,4 +1,4 @@
-"""Snapshot: a host's state as the probes saw it (the JSON contract in DESIGN.md).
+"""Snapshot: a host's state as the probes saw it (the JSON contract in docs/contracts.md).
 
 Every key is optional; a missing key means "not probed", never "absent". The
 accessors below keep that distinction (``None`` = not probed) so the rules in
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import SnapshotError
+from .exceptions import SnapshotError
 from .files import write_text_atomic
 
 NOT_FOUND = 127  # the shell's exit status for "command not found"
@@ -63,7 +63,7 @@ class CommandResult:
 
 def _type_error(where: str, expected: str, value: Any) -> SnapshotError:
     shown = json.dumps(value)[:60] if _jsonable(value) else repr(value)[:60]
-    return SnapshotError(f"snapshot: {where} must be {expected}, got {shown}")
+    return SnapshotError(f"{where} must be {expected}, got {shown}")
 
 
 def _jsonable(value: Any) -> bool:
@@ -189,15 +189,15 @@ class Snapshot:
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            raise SnapshotError(f"snapshot: no such file: {path}") from None
+            raise SnapshotError("no such file", path) from None
         except IsADirectoryError:
-            raise SnapshotError(f"snapshot: {path} is a folder, not a JSON file") from None
+            raise SnapshotError("is a folder, not a JSON file", path) from None
         except UnicodeDecodeError:
             raise SnapshotError(
-                f"snapshot: {path} is not UTF-8 text; give the JSON file gpudock doctor --save-snapshot wrote"
+                "is not UTF-8 text; give the JSON file gpudock doctor --save-snapshot wrote", path
             ) from None
         except OSError as err:
-            raise SnapshotError(f"snapshot: cannot read {path}: {err.strerror}") from None
+            raise SnapshotError(f"cannot read ({err.strerror})", path) from None
         return cls.loads(text, source=str(path))
 
     @classmethod
@@ -206,8 +206,8 @@ class Snapshot:
             data = json.loads(text)
         except json.JSONDecodeError as err:
             raise SnapshotError(
-                f"snapshot: {source} is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
+                f"is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})", source
             ) from None
         except RecursionError:
-            raise SnapshotError(f"snapshot: {source} is nested too deeply to be a snapshot") from None
+            raise SnapshotError("nested too deeply to be a snapshot", source) from None
         return cls(data)  # the constructor validates

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from . import probe
 from .diagnose import diagnose
-from .errors import GpudockError
+from .exceptions import GpudockError
 from .generations import generations
 from .hostinfo import host_info
 from .report import findings_text, host_line
@@ -163,7 +163,8 @@ class Session:
         if results:
             loaded = Results.load(results)
             print(
-                f"saved results: {Path(results).name}, measured {loaded.host.get('time', '?')} on {loaded.host.get('hostname', '?')}"
+                f"saved results: {Path(results).name}, measured "
+                f"{loaded.host.get('time', '?')} on {loaded.host.get('hostname', '?')}"
             )
             print(plain(results_table(loaded)))
             return plot_results(loaded, loaded.host.get("ceilings", {}))

@@ -10,7 +10,7 @@ import pytest
 from gpudock.bench import nbody
 from gpudock.bench.container import parse_nbody
 from gpudock.bench.results import RESULT_KEYS, Result, Results, compare
-from gpudock.errors import GpudockError
+from gpudock.exceptions import GpudockError
 
 
 def test_numpy_nbody_matches_the_reference_in_both_precisions():
@@ -99,7 +99,7 @@ def test_bench_with_wrong_words_is_usage_error():
     proc = subprocess.run(
         [sys.executable, "-m", "gpudock", "bench", "comapre", "a", "b"], capture_output=True, text=True
     )
-    assert proc.returncode == 2 and "bench compare A.json B.json" in proc.stderr
+    assert proc.returncode == 2 and "invalid choice: 'comapre' (choose from 'compare')" in proc.stderr
 
 
 NBODY_DOCKER_DOCS = """> Windowed mode

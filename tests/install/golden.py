@@ -1,17 +1,13 @@
-"""Golden plans: `python tests/install/golden.py` rewrites tests/data/plans/ from the current planners."""
+"""Golden plans: `python -m tests.install.golden` rewrites tests/data/plans/ from the current planners."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from gpudock.hostinfo import host_info
+from gpudock.install import PlanRefused, make_plan
+from tests.helpers import DATA
+from tests.install.hosts import KINDS, OS_RELEASE, host_snapshot
 
-sys.path.insert(0, str(Path(__file__).parent))
-from hosts import KINDS, OS_RELEASE, host_snapshot  # noqa: E402
-
-from gpudock.hostinfo import host_info  # noqa: E402
-from gpudock.install import PlanRefused, make_plan  # noqa: E402
-
-GOLDEN = Path(__file__).parents[1] / "data" / "plans"
+GOLDEN = DATA / "plans"
 VARIANTS = {
     "driver": {},
     "driver-open-580": {"open_modules": True, "branch": "580"},

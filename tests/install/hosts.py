@@ -3,11 +3,16 @@
 from gpudock.snapshot import Snapshot
 
 OS_RELEASE = {
-    "ubuntu-20.04": 'NAME="Ubuntu"\nVERSION_ID="20.04"\nVERSION_CODENAME=focal\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME="Ubuntu 20.04.6 LTS"\nUBUNTU_CODENAME=focal\n',
-    "ubuntu-22.04": 'NAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME="Ubuntu 22.04.5 LTS"\nUBUNTU_CODENAME=jammy\n',
-    "ubuntu-24.04": 'NAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\nID=ubuntu\nID_LIKE=debian\nPRETTY_NAME="Ubuntu 24.04.3 LTS"\nUBUNTU_CODENAME=noble\n',
-    "debian-11": 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nNAME="Debian GNU/Linux"\nVERSION_ID="11"\nVERSION_CODENAME=bullseye\nID=debian\n',
-    "debian-12": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nVERSION_CODENAME=bookworm\nID=debian\n',
+    "ubuntu-20.04": 'NAME="Ubuntu"\nVERSION_ID="20.04"\nVERSION_CODENAME=focal\nID=ubuntu\nID_LIKE=debian\n'
+    'PRETTY_NAME="Ubuntu 20.04.6 LTS"\nUBUNTU_CODENAME=focal\n',
+    "ubuntu-22.04": 'NAME="Ubuntu"\nVERSION_ID="22.04"\nVERSION_CODENAME=jammy\nID=ubuntu\nID_LIKE=debian\n'
+    'PRETTY_NAME="Ubuntu 22.04.5 LTS"\nUBUNTU_CODENAME=jammy\n',
+    "ubuntu-24.04": 'NAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\nID=ubuntu\nID_LIKE=debian\n'
+    'PRETTY_NAME="Ubuntu 24.04.3 LTS"\nUBUNTU_CODENAME=noble\n',
+    "debian-11": 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nNAME="Debian GNU/Linux"\nVERSION_ID="11"\n'
+    "VERSION_CODENAME=bullseye\nID=debian\n",
+    "debian-12": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
+    "VERSION_CODENAME=bookworm\nID=debian\n",
 }
 KINDS = ("native", "wsl2")
 

@@ -5,16 +5,13 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-from golden import VARIANTS, cases, render  # noqa: E402
-from hosts import KINDS, OS_RELEASE, host_snapshot  # noqa: E402
-
-from gpudock.hostinfo import host_info  # noqa: E402
-from gpudock.install import PlanRefused, make_plan  # noqa: E402
+from gpudock.hostinfo import host_info
+from gpudock.install import PlanRefused, make_plan
+from tests.install.golden import VARIANTS, cases, render
+from tests.install.hosts import KINDS, OS_RELEASE, host_snapshot
 
 CASES = list(cases())
 
@@ -22,7 +19,7 @@ CASES = list(cases())
 @pytest.mark.parametrize("distro, kind, variant, path", CASES, ids=[p.stem for *_, p in CASES])
 def test_golden_plan(distro, kind, variant, path):
     assert path.read_text() == render(distro, kind, variant), (
-        f"plan changed: review it, then `python tests/install/golden.py` to update {path.name}"
+        f"plan changed: review it, then `python -m tests.install.golden` to update {path.name}"
     )
 
 
@@ -161,7 +158,8 @@ def test_legacy_lists_are_removed_before_the_new_one():
         "ubuntu-22.04",
         "native",
         files={
-            "/etc/apt/sources.list.d/nvidia-docker.list": "deb https://nvidia.github.io/libnvidia-container/stable/ubuntu18.04/$(ARCH) /\n"
+            "/etc/apt/sources.list.d/nvidia-docker.list": "deb "
+            "https://nvidia.github.io/libnvidia-container/stable/ubuntu18.04/$(ARCH) /\n"
         },
     )
     plan = make_plan("toolkit", snap, host_info(snap))

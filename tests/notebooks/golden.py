@@ -1,4 +1,4 @@
-"""Golden notebooks for nbval: `python tests/notebooks/golden.py` replays every scenario through every notebook.
+"""Golden notebooks for nbval: `python -m tests.notebooks.golden` replays every scenario through every notebook.
 
 Each scenario is a snapshot in tests/data/snapshots/; its executed notebooks (with outputs) land in
 tests/notebooks/golden/<scenario>/. The snapshot path is relative to that folder, where nbval runs the
@@ -11,8 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-SNAPSHOTS = ROOT / "tests" / "data" / "snapshots"
+from tests.helpers import ROOT, SNAPSHOTS
+
 GOLDEN = Path(__file__).resolve().parent / "golden"
 SCENARIOS = ("wsl2-healthy", "native-h200-healthy", "debian12-ci-no-gpu")
 

@@ -10,10 +10,10 @@ import jupytext
 import nbformat
 import pytest
 
-from gpudock.errors import UsageError
+from gpudock.exceptions import UsageError
 from gpudock.notebooks import declared_parameters, find_notebooks, resolve_parameters, run_notebooks
+from tests.helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.md"))
 SECTIONS = [
@@ -70,7 +70,7 @@ def test_golden_sources_match_the_notebooks(scenario):
             (c.cell_type, c.source) for c in golden.cells if "injected-parameters" not in c.metadata.get("tags", [])
         ]
         source = [(c.cell_type, c.source) for c in jupytext.read(path).cells]
-        assert kept == source, f"{scenario}/{path.stem} is stale: run `python tests/notebooks/golden.py`"
+        assert kept == source, f"{scenario}/{path.stem} is stale: run `python -m tests.notebooks.golden`"
 
 
 def test_at_least_three_scenarios_including_a_broken_host():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import GpudockError
+from ..exceptions import BenchmarkError, ContainerFailed, ImageMissing
 from ..images import NBODY_IMAGE
 from .results import Result
 
@@ -18,11 +18,11 @@ _DEVICE = re.compile(r'^GPU Device (\d+): "(.*)" with compute capability (\d+)\.
 
 
 def parse_nbody(output: str, where: str = "container") -> Result:
-    """One result from `nbody -benchmark` output; GpudockError naming what is missing otherwise."""
+    """One result from `nbody -benchmark` output; BenchmarkError naming what is missing otherwise."""
     bodies, gflops = _BODIES.search(output), _GFLOPS.search(output)
     if not bodies or not gflops:
         tail = output.strip().splitlines()[-1:] or ["no output"]
-        raise GpudockError(f"nbody printed no benchmark result (last line: {tail[0][:160]})")
+        raise BenchmarkError(f"nbody printed no benchmark result (last line: {tail[0][:160]})")
     device = _DEVICE.search(output)
     iterations, ms = int(bodies.group(2)), float(bodies.group(3))
     return Result(
@@ -53,14 +53,12 @@ def nbody_sample(
         client.images.get(image)
     except docker.errors.ImageNotFound:
         if not pull:
-            raise GpudockError(
-                f"{image} is not on this host; pull it (`docker pull {image}`) or rerun with pulling allowed"
-            ) from None
+            raise ImageMissing(image, f"pull it (`docker pull {image}`) or rerun with pulling allowed") from None
         say(f"pulling {image} from its registry (network needed) …")
         try:
             client.images.pull(image)
         except docker.errors.APIError as err:
-            raise GpudockError(f"cannot pull {image}: {(err.explanation or str(err))[:200]}") from None
+            raise ContainerFailed(image, f"cannot pull: {(err.explanation or str(err))[:200]}") from None
     command = ["nbody", "-benchmark"] + ([f"-numbodies={numbodies}"] if numbodies else []) + (["-fp64"] if fp64 else [])
     output = dockerops.run(image, command, gpus=True, cli=client)
     return parse_nbody(output)

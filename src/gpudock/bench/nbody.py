@@ -49,7 +49,10 @@ def _kernel(precision: str):
     key = (precision, cupy.cuda.Device().id)
     if key not in _kernels:
         t, rsqrt = ("float", "rsqrtf") if precision == "fp32" else ("double", "rsqrt")
-        header = f"typedef {t} T;\ntypedef {t}4 VEC4;\n#define RSQRT {rsqrt}\n#define MAKE4 make_{t}4\n#define BLOCK {BLOCK}\n"
+        header = (
+            f"typedef {t} T;\ntypedef {t}4 VEC4;\n#define RSQRT {rsqrt}\n"
+            f"#define MAKE4 make_{t}4\n#define BLOCK {BLOCK}\n"
+        )
         _kernels[key] = cupy.RawKernel(header + _KERNEL, "nbody_accel")
     return _kernels[key]
 

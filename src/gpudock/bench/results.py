@@ -6,10 +6,9 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import GpudockError
+from ..exceptions import ResultsFileError
 from ..files import write_text_atomic
 
-WHERE = ("host", "container")
 RESULT_KEYS = ("name", "where", "device", "precision", "size", "metric", "value", "repeats", "median_s", "spread")
 
 
@@ -56,14 +55,14 @@ class Results:
             or not isinstance(doc.get("results"), list)
             or not isinstance(doc.get("host", {}), dict)
         ):
-            raise GpudockError(f'{source}: not a gpudock bench file (needs {{"host": {{...}}, "results": [...]}})')
+            raise ResultsFileError(source, 'not a gpudock bench file (needs {"host": {...}, "results": [...]})')
         results = []
         for index, row in enumerate(doc["results"]):
             if not isinstance(row, dict) or any(k not in row for k in RESULT_KEYS):
                 missing = [k for k in RESULT_KEYS if not isinstance(row, dict) or k not in row]
-                raise GpudockError(f"{source}: results[{index}] lacks {', '.join(missing)}")
+                raise ResultsFileError(source, f"results[{index}] lacks {', '.join(missing)}")
             if not isinstance(row["value"], (int, float)) or isinstance(row["value"], bool):
-                raise GpudockError(f"{source}: results[{index}].value must be a number, got {row['value']!r}")
+                raise ResultsFileError(source, f"results[{index}].value must be a number, got {row['value']!r}")
             results.append(Result(**{k: row[k] for k in RESULT_KEYS}, note=str(row.get("note", ""))))
         return cls(doc.get("host", {}), results)
 
@@ -73,11 +72,11 @@ class Results:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise GpudockError(f"{path}: no such file") from None
+            raise ResultsFileError(path, "no such file") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise GpudockError(f"{path}: not a JSON results file ({type(err).__name__})") from None
+            raise ResultsFileError(path, f"not a JSON results file ({type(err).__name__})") from None
         except OSError as err:
-            raise GpudockError(f"{path}: cannot read ({err.strerror})") from None
+            raise ResultsFileError(path, f"cannot read ({err.strerror})") from None
         return cls.from_dict(doc, str(path))
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import GpudockError
+from ..exceptions import BenchmarkError, GpudockError
 from . import gemm, memory, nbody
 from .devices import Gpu, cpu_label, gpu_status
 from .results import Result, Results
@@ -106,7 +106,7 @@ def check_nbody_gpu(precision: str, n: int = 1024, tolerance: float | None = Non
     error = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
     limit = tolerance if tolerance is not None else (1e-4 if precision == "fp32" else 1e-10)
     if not error < limit:
-        raise GpudockError(
+        raise BenchmarkError(
             f"nbody {precision} kernel differs from the float64 reference by {error:.2e} (limit {limit:.0e})"
         )
     return error

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from ..exceptions import ApplyFailed, PlanRefused
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
-from .apply import ApplyFailed, ApplyResult, apply
+from .apply import ApplyResult, apply
 from .docker import plan_docker
 from .driver import plan_driver
-from .plan import Check, Plan, PlanRefused, Step
+from .plan import Check, Plan, Step
 from .toolkit import plan_toolkit
 
 STEPS = ("driver", "docker", "toolkit", "all")

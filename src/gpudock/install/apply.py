@@ -16,12 +16,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..errors import GpudockError
+from ..exceptions import ApplyFailed
 from .plan import Check, Plan, Step
-
-
-class ApplyFailed(GpudockError):
-    exit_code = 1
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
-from .plan import PlanRefused
 
 # NVIDIA's CUDA network repositories (https://developer.download.nvidia.com/compute/cuda/repos/):
 # directory name per (distro, version), and the architectures NVIDIA ships there.
@@ -19,13 +19,15 @@ DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "amd64": "amd64", "arm64": "a
 
 def describe(host: HostInfo) -> str:
     kind = {"wsl2": "WSL 2", "wsl1": "WSL 1", "native": "native"}.get(host.kind, host.kind)
-    return f"{host.pretty_name or (host.distro_id + ' ' + host.distro_version).strip() or 'unknown distro'} ({kind}, {host.arch or '?'})"
+    name = host.pretty_name or (host.distro_id + " " + host.distro_version).strip() or "unknown distro"
+    return f"{name} ({kind}, {host.arch or '?'})"
 
 
 def require_debian_family(host: HostInfo, what: str, docs: str) -> None:
     if not host.distro_id:
         raise PlanRefused(
-            f"cannot plan {what}: the snapshot has no /etc/os-release; run `gpudock doctor --save-snapshot F` on the host"
+            f"cannot plan {what}: the snapshot has no /etc/os-release; "
+            "run `gpudock doctor --save-snapshot F` on the host"
         )
     if not host.debian_family:
         raise PlanRefused(

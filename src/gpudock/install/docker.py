@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import shlex
 
+from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 from . import distro
-from .plan import Check, Plan, PlanRefused, Step, dpkg_installed, file_exists
+from .plan import Check, Plan, Step, dpkg_installed, file_exists
 
 DOCS_UBUNTU = "https://docs.docker.com/engine/install/ubuntu/"
 DOCS_DEBIAN = "https://docs.docker.com/engine/install/debian/"

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 
+from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 from . import distro
-from .plan import Check, Plan, PlanRefused, Step, dpkg_installed
+from .plan import Check, Plan, Step, dpkg_installed
 
 DOCS = "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html"
 DOCS_WSL = "https://docs.nvidia.com/cuda/wsl-user-guide/index.html"

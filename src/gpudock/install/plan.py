@@ -11,14 +11,6 @@ import json
 import shlex
 from dataclasses import asdict, dataclass, field
 
-from ..errors import GpudockError
-
-
-class PlanRefused(GpudockError):
-    """This host must not get this install (WSL driver, Docker Desktop, unsupported distro)."""
-
-    exit_code = 1
-
 
 @dataclass(frozen=True)
 class Check:
@@ -55,7 +47,8 @@ class Step:
         if self.stdin is not None:
             line += " > /dev/null <<'GPUDOCK_EOF'\n" + self.stdin.rstrip("\n") + "\nGPUDOCK_EOF"
         if self.background:
-            return f"{prefix}sh -c {shlex.quote(shlex.join(self.argv) + ' > /var/log/gpudock-' + self.argv[0].split('/')[-1] + '.log 2>&1 &')}"
+            log = f"/var/log/gpudock-{self.argv[0].split('/')[-1]}.log"
+            return f"{prefix}sh -c {shlex.quote(shlex.join(self.argv) + ' > ' + log + ' 2>&1 &')}"
         return line
 
 
@@ -102,7 +95,7 @@ class Plan:
                 body = f"{body} || {step.fallback.command_line()}"
             if step.check:
                 lines.append(f"if ! {step.check.shell()}; then")
-                lines += ["  " + l if i == 0 else l for i, l in enumerate(body.split("\n"))]
+                lines += ["  " + part if i == 0 else part for i, part in enumerate(body.split("\n"))]
                 lines.append("fi")
             else:
                 lines.append(body)

@@ -9,12 +9,13 @@ CDI: https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cd
 
 from __future__ import annotations
 
+from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
 from ..images import CUDA_IMAGE
 from ..snapshot import Snapshot
 from . import distro
 from .docker import daemon_steps
-from .plan import Check, Plan, PlanRefused, Step, dpkg_installed, file_contains, file_exists
+from .plan import Check, Plan, Step, dpkg_installed, file_contains, file_exists
 
 DOCS = "https://docs.docker.com/desktop/features/gpu/"
 DOCS_INSTALL = "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html"
@@ -116,7 +117,8 @@ def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi
             )
         )
     notes = [
-        "Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart."
+        "Docker registers --gpus only if nvidia-container-runtime-hook "
+        "was on PATH when dockerd started: hence the restart."
     ]
     if host.kind == "wsl2":
         notes.append("WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.")
