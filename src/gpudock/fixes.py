@@ -1,58 +1,111 @@
-"""Fix steps fitted to the host: how to start or restart Docker here, documentation links.
+"""One home for host advice: how to start or restart Docker on this host, and the documentation links.
 
-Kept apart from the rules so the notebooks and install plans give the same advice.
+The doctor's fix texts (``gpudock.diagnose``) and the install planners (``gpudock.install``) both
+read these, so a finding and a plan never disagree on how to restart dockerd or which page to read.
+
+Restart policy (checked against Docker's "Start the daemon" page and NVIDIA's install guide):
+systemd hosts use ``systemctl``; hosts known to lack systemd (WSL without ``systemd=true``,
+containers) use the SysV script ``service docker …``; where nothing says whether systemd runs, try
+systemctl, then the script. A daemon is never stopped by process name (``pkill dockerd`` would also
+stop other users' rootless daemons); only a dockerd that gpudock itself started is stopped, through
+gpudock's own pidfile.
 """
 
 from __future__ import annotations
 
-from .hostinfo import HostInfo
+import shlex
+
+from .hostinfo import WSL2, HostInfo
 
 DOCS = {
     "wsl_cuda": "https://docs.nvidia.com/cuda/wsl-user-guide/index.html",
     "wsl_config": "https://learn.microsoft.com/windows/wsl/wsl-config",
+    "wsl_systemd": "https://learn.microsoft.com/windows/wsl/systemd",
     "wsl_install": "https://learn.microsoft.com/windows/wsl/install",
     "docker_install_ubuntu": "https://docs.docker.com/engine/install/ubuntu/",
+    "docker_install_debian": "https://docs.docker.com/engine/install/debian/",
     "docker_postinstall": "https://docs.docker.com/engine/install/linux-postinstall/",
     "docker_daemon": "https://docs.docker.com/engine/daemon/start/",
     "docker_proxy": "https://docs.docker.com/engine/daemon/proxy/",
+    "docker_cdi": "https://docs.docker.com/build/building/cdi/",
     "docker_desktop_wsl": "https://docs.docker.com/desktop/features/wsl/",
+    "docker_desktop_gpu": "https://docs.docker.com/desktop/features/gpu/",
     "toolkit_install": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html",
     "toolkit_troubleshooting": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/troubleshooting.html",
+    "toolkit_cdi": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html",
     "driver_install": "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html",
     "cuda_compat": "https://docs.nvidia.com/deploy/cuda-compatibility/index.html",
     "cuda_key_rotation": "https://developer.nvidia.com/blog/updating-the-cuda-linux-gpg-repository-key/",
     "nvidia_docker_archived": "https://github.com/NVIDIA/nvidia-docker",
+    "nvidia_docker2_conffile": "https://github.com/NVIDIA/nvidia-docker/issues/1575",
 }
+
+# A dockerd that gpudock starts itself (no systemd, init script failed) records its pid here, so a
+# later restart stops that daemon and no other.
+GPUDOCK_DOCKERD_PIDFILE = "/run/gpudock-dockerd.pid"
+GPUDOCK_DOCKERD_LOG = "/var/log/gpudock-dockerd.log"
+DIRECT_DOCKERD = ("dockerd", "--pidfile", GPUDOCK_DOCKERD_PIDFILE)
+
+
+def service_manager(host: HostInfo) -> str:
+    """How dockerd is managed here: 'desktop', 'systemd', 'sysv' (known: no systemd) or 'unknown'."""
+    if host.docker_desktop:
+        return "desktop"
+    if host.systemd:
+        return "systemd"
+    if host.systemd is False:
+        return "sysv"
+    return "unknown"
+
+
+def daemon_commands(host: HostInfo, action: str = "start") -> list[tuple[str, ...]]:
+    """The commands (argv, run as root) that start or restart dockerd here, each a fallback for the one before.
+
+    ``action`` is 'start' or 'restart'. Docker Desktop's engine is started on Windows: no commands.
+    """
+    manager = service_manager(host)
+    systemctl = ("systemctl", "enable", "--now", "docker") if action == "start" else ("systemctl", "restart", "docker")
+    service = ("service", "docker", action)
+    if manager == "desktop":
+        return []
+    if manager == "systemd":
+        return [systemctl]
+    if manager == "sysv":
+        return [service]
+    return [systemctl, service]
+
+
+def stop_own_dockerd() -> tuple[str, ...]:
+    """argv that stops a dockerd gpudock started (by its pidfile); does nothing when there is none."""
+    script = (
+        f"test -s {GPUDOCK_DOCKERD_PIDFILE} || exit 0; pid=$(cat {GPUDOCK_DOCKERD_PIDFILE}); "
+        'kill -TERM "$pid" 2>/dev/null || exit 0; '
+        'for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 1; done; exit 1'
+    )
+    return ("sh", "-c", script)
 
 
 def docker_service(host: HostInfo, action: str = "start") -> list[str]:
-    """Commands that start/restart dockerd on this host, best first.
-
-    systemd hosts use systemctl; without systemd (WSL's default, containers) the
-    SysV script, and where that fails (e.g. its ``ulimit -n`` refused) dockerd itself.
-    """
-    direct = (
-        "sudo sh -c 'dockerd > /var/log/dockerd.log 2>&1 &'   # "
-        "when `service` fails too (no init script, ulimit refused)"
-    )
-    if host.docker_desktop:
+    """Fix steps (text) that start/restart dockerd on this host, best first; the same policy as the plans."""
+    if service_manager(host) == "desktop":
         return [
             "Start Docker Desktop on Windows (or restart it from its "
             "tray icon) and wait until it says the engine is running"
         ]
-    if host.systemd:
-        verb = "enable --now" if action == "start" else "restart"
-        return [f"sudo systemctl {verb} docker"]
-    steps = [f"sudo service docker {action}", direct]
-    if action == "restart":
-        steps.insert(
-            1, "where dockerd was started by hand: sudo pkill -x dockerd, wait until `pgrep -x dockerd` is empty, then:"
+    alternatives = daemon_commands(host, action)
+    steps = [" || ".join("sudo " + shlex.join(argv) for argv in alternatives)]
+    if service_manager(host) == "unknown":
+        steps[0] += "   # systemd hosts, else the init script"
+    if service_manager(host) != "systemd":
+        if action == "restart":
+            steps.append(
+                f"a dockerd that gpudock started by hand: sudo {shlex.join(stop_own_dockerd())}, then start it again"
+            )
+        steps.append(
+            f"where the init script fails (no script, `ulimit` refused): sudo sh -c "
+            f"'{shlex.join(DIRECT_DOCKERD)} > {GPUDOCK_DOCKERD_LOG} 2>&1 &'"
         )
-    if host.systemd is None:
-        steps.insert(
-            0, f"sudo systemctl {'enable --now' if action == 'start' else 'restart'} docker   # on a systemd host"
-        )
-    if host.kind == "wsl2" and host.systemd is False:
+    if host.kind == WSL2 and host.systemd is False:
         steps.append(
             "optional, to get systemd: add `[boot]` / `systemd=true` "
             "to /etc/wsl.conf, then run `wsl --shutdown` in Windows"
@@ -63,3 +116,7 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
 def windows(command: str) -> str:
     """A step the user types in Windows PowerShell, not in Linux."""
     return f"(Windows PowerShell) {command}"
+
+
+def wsl_restart_steps() -> list[str]:
+    return [windows("wsl --update"), windows("wsl --shutdown"), "open the distro again"]

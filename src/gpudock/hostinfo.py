@@ -57,6 +57,11 @@ def wsl_kind(snap: Snapshot) -> str:
         return WSL2  # WSL 1 was caught above by its kernel release
     if snap.path("/dev/dxg"):
         return WSL2
+    debug = snap.command("nvidia_container_cli_debug")
+    if debug and "dxcore layer initialized successfully" in debug.text[:200_000]:
+        return WSL2  # libnvidia-container found WSL's GPU-PV library
+    if debug and "dxcore initialization failed, continuing assuming a non-WSL environment" in debug.text[:200_000]:
+        return NATIVE
     if release or proc_version:
         return NATIVE
     return UNKNOWN
@@ -104,6 +109,53 @@ def gpus(snap: Snapshot) -> list[dict]:
     return found
 
 
+def windows_build(snap: Snapshot) -> int | None:
+    """Windows' build number from ``cmd.exe /c ver`` (WSL), e.g. 19043 from ``[Version 10.0.19043.1288]``."""
+    result = snap.command("windows_version")
+    if not result:
+        return None
+    match = re.search(r"Version 10\.0\.(\d{5})\b", result.text[:2000])
+    return int(match.group(1)) if match else None
+
+
+# lspci's NVIDIA device names carry the chip code: "NVIDIA Corporation GP104 [GeForce GTX 1080]".
+_CHIP = re.compile(r"NVIDIA Corporation\s{1,5}([A-Z]{2}\d{2,3}[A-Z]{0,4})\b")
+# Chip code prefix -> architecture (NVIDIA's codenames).
+ARCHITECTURES = {
+    "GM": "Maxwell",
+    "GP": "Pascal",
+    "GV": "Volta",
+    "TU": "Turing",
+    "GA": "Ampere",
+    "AD": "Ada Lovelace",
+    "GH": "Hopper",
+    "GB": "Blackwell",
+}
+
+
+def gpu_chips(snap: Snapshot) -> list[str]:
+    """NVIDIA chip codes (GP104, GA102, GH100, …) from ``lspci``'s device names, in bus order."""
+    result = snap.command("lspci")
+    if not result:
+        return []
+    found = []
+    for line in result.stdout.splitlines()[:200]:
+        if not re.search(r"VGA|3D controller|Display controller", line[:300]):
+            continue
+        match = _CHIP.search(line[:300])
+        if match and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
+
+
+def architecture(chip: str) -> str | None:
+    """'GP104' -> 'Pascal'; None for a code this table does not know."""
+    for prefix in sorted(ARCHITECTURES, key=len, reverse=True):
+        if chip.startswith(prefix) and chip[len(prefix) : len(prefix) + 1].isdigit():
+            return ARCHITECTURES[prefix]
+    return None
+
+
 @dataclass
 class HostInfo:
     """What kind of host this is; the ``host`` object of ``doctor --json``."""
@@ -122,6 +174,8 @@ class HostInfo:
     user: str | None = None
     is_root: bool | None = None
     gpus: list = field(default_factory=list)
+    gpu_chips: list = field(default_factory=list)
+    windows_build: int | None = None
 
     @property
     def is_wsl(self) -> bool:
@@ -173,4 +227,6 @@ def host_info(snap: Snapshot) -> HostInfo:
         user=user,
         is_root=is_root,
         gpus=gpus(snap),
+        gpu_chips=gpu_chips(snap),
+        windows_build=windows_build(snap),
     )

@@ -46,6 +46,14 @@ PATHS = (
     "/mnt/wsl/docker-desktop/cli-tools",
     "/var/run/cdi/nvidia.yaml",
     "/etc/cdi/nvidia.yaml",
+    "/usr/bin/nvidia-smi",  # on WSL: a Linux driver's nvidia-smi (WSL's own is /usr/lib/wsl/lib/nvidia-smi)
+    "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",  # on WSL: a Linux driver's NVML beside WSL's
+)
+# apt-get update into a private, throw-away lists folder: reads the repositories, changes nothing on the host.
+_APT_UPDATE_PRIVATE = (
+    'd=$(mktemp -d) && mkdir -p "$d/partial" && chmod -R 755 "$d" && '
+    'apt-get update -o Dir::State::Lists="$d" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=; '
+    'rc=$?; rm -rf "$d"; exit $rc'
 )
 ENV_KEYS = ("WSL_DISTRO_NAME", "WSL_INTEROP", "DOCKER_HOST", "DOCKER_CONTEXT", "USER", "SUDO_USER", "CI")
 
@@ -99,7 +107,13 @@ def probes(
             "nvidia_smi_query", ("nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader")
         ),
         Probe("nvidia_ctk_version", ("nvidia-ctk", "--version")),
+        Probe("nvidia_container_cli_version", ("nvidia-container-cli", "--version")),
         Probe("nvidia_container_cli_info", ("nvidia-container-cli", "info")),
+        Probe("docker_info_runtimes", ("docker", "info", "--format", "{{json .Runtimes}}")),
+        Probe("docker_context_ls", ("docker", "context", "ls")),
+        Probe("ls_cdi", ("ls", "-l", "/etc/cdi", "/var/run/cdi")),
+        Probe("lspci", ("lspci", "-d", "10de:")),
+        Probe("windows_version", ("cmd.exe", "/c", "ver"), timeout=10),
         Probe("nvidia_container_cli_debug", ("nvidia-container-cli", "-k", "-d", "/dev/stderr", "info")),
         Probe("dpkg_nvidia", ("dpkg", "-l", "*nvidia*")),
         Probe("dpkg_docker", ("dpkg", "-l", "docker*", "containerd*", "podman-docker")),
@@ -116,7 +130,7 @@ def probes(
         Probe(
             "nvidia_docker_run", ("nvidia-docker", "run", "--rm", "nvidia/cuda", "nvidia-smi"), timeout=60, deep=True
         ),
-        Probe("apt_update", sudo + ("apt-get", "update"), timeout=180, deep=True),
+        Probe("apt_update", sudo + ("sh", "-c", _APT_UPDATE_PRIVATE), timeout=180, deep=True),
     ]
 
 

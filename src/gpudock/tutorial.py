@@ -11,19 +11,19 @@ import shlex
 from pathlib import Path
 
 from . import probe
-from .diagnose import diagnose
+from .diagnose import codes, diagnose
 from .exceptions import GpudockError
 from .generations import generations
 from .hostinfo import host_info
 from .report import findings_text, host_line
 from .snapshot import Snapshot
 
-# Which finding codes each notebook talks about.
-LAYERS = {
-    "docker": ("docker-", "systemd-missing"),
-    "driver": ("nvidia-driver", "nvml-version", "wsl", "apt-"),
-    "toolkit": ("nvidia-toolkit", "nvidia-runtime", "legacy-nvidia", "nvml-unknown", "apt-"),
-    "gpu": ("gpu-ok", "cuda-", "wsl-lib", "wsl-no-adapters", "nvml-"),
+# Which layers of the doctor's rule table (gpudock.diagnose.LAYERS) each notebook talks about.
+SECTION_LAYERS = {
+    "docker": ("docker",),
+    "driver": ("platform", "driver", "apt"),
+    "toolkit": ("toolkit", "apt"),
+    "gpu": ("container",),
 }
 
 
@@ -52,9 +52,11 @@ class Session:
             print("GPU: none reported by nvidia-smi")
 
     def layer(self, name: str | None) -> list:
-        """The findings a notebook section talks about (all of them for None)."""
-        prefixes = LAYERS.get(name, ("",)) if name else ("",)
-        return [f for f in self.findings if f.code.startswith(prefixes)]
+        """The findings a notebook section talks about (all of them for None); a crashed rule shows everywhere."""
+        if not name:
+            return list(self.findings)
+        wanted = set(codes(SECTION_LAYERS.get(name, (name,))))
+        return [f for f in self.findings if f.code in wanted or f.code == "doctor-rule-error"]
 
     def show_findings(self, layer: str | None = None) -> None:
         print(findings_text(self.layer(layer)))

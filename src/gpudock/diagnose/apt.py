@@ -1,0 +1,107 @@
+"""apt layer: repositories apt refuses (keys, Signed-By conflicts); they block every install step.
+
+Fixes follow NVIDIA's 2022 key-rotation notice: the old CUDA list entry goes *before* cuda-keyring
+is installed, else apt stops with "Conflicting values set for option Signed-By".
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..fixes import DOCS
+from .evidence import cite, find, lines_of
+from .registry import Hit, register
+
+# The repository directory of NVIDIA's CUDA repo as it appears in apt's messages (safe characters only).
+_CUDA_REPO = r"https://developer\.download\.nvidia\.com/compute/cuda/repos/([a-z0-9-]{1,30})/([a-z0-9_]{1,20})"
+KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
+TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
+
+
+def cuda_key_steps(repo_url: str | None) -> list[str]:
+    """NVIDIA's order for the rotated CUDA key: old key and old list out, then cuda-keyring, then update."""
+    base = repo_url or "https://developer.download.nvidia.com/compute/cuda/repos/<distro>/<arch>"
+    return [
+        "sudo apt-key del 7fa2af80   # the old CUDA key, if it is still in apt-key's store",
+        "first remove the old CUDA list entry (the one without signed-by): "
+        "`grep -l developer.download.nvidia.com /etc/apt/sources.list /etc/apt/sources.list.d/*`, then delete "
+        "that line or file (installing cuda-keyring beside it ends in 'Conflicting values set for option Signed-By')",
+        f"wget {base}/{KEYRING_DEB}",
+        f"sudo dpkg -i {KEYRING_DEB}   # installs the current key and a signed-by list",
+    ]
+
+
+def _repo_fix(text: str, host) -> list[str]:
+    cuda = re.search(_CUDA_REPO, text)
+    if cuda or re.search(r"A4B469963BF863CC|3BF863CC|developer\.download\.nvidia\.com/compute/cuda", text):
+        steps = cuda_key_steps(cuda.group(0) if cuda else None)
+        if host.is_wsl:
+            steps.append("on WSL this is the wsl-ubuntu repository: the same steps; never install a driver there")
+        return steps
+    if "nvidia.github.io" in text:
+        return [
+            "remove every old nvidia-docker / nvidia-container-runtime / libnvidia-container*.list from "
+            "/etc/apt/sources.list.d/ (keep nvidia-container-toolkit.list)",
+            "fetch NVIDIA's current key: `curl -fsSL https://nvidia.github.io/libnvidia-container/gpgkey | "
+            f"sudo gpg --dearmor --yes -o {TOOLKIT_KEYRING}`",
+            "gpudock plan toolkit   # one stable/deb list with signed-by that keyring",
+        ]
+    if "download.docker.com" in text:
+        return ["gpudock plan docker --source docker-ce   # /etc/apt/keyrings/docker.asc referenced by signed-by"]
+    return ["find the repository's current key and reference it with signed-by=… in its list file (never apt-key add)"]
+
+
+def _key_fix(snap, host, hit):
+    return [
+        *_repo_fix(hit.data.get("context", ""), host),
+        "sudo apt-get update   # must finish without W:/E: lines about keys",
+    ]
+
+
+@register(
+    "apt-key-missing",
+    "error",
+    "apt",
+    20,
+    "apt rejects a repository's signing key",
+    _key_fix,
+    [DOCS["cuda_key_rotation"], DOCS["toolkit_install"]],
+)
+def apt_key_missing(snap, host):
+    hit = find(snap, r"NO_PUBKEY|is not signed|SHA1 is not considered secure")
+    severity = None
+    if not hit:
+        hit = find(snap, r"Key is stored in legacy trusted\.gpg keyring|apt-key is deprecated")
+        severity = "warning"
+    if not hit:
+        return None
+    result = snap.command(hit.probe)
+    context = "\n".join(lines_of(result.text)) if result else hit.text
+    return Hit(cite(hit), {"context": context}, severity=severity)
+
+
+def _signed_by_fix(snap, host, hit):
+    where = hit.data.get("host") or "<repository host>"
+    return [
+        f"grep -rl '{where}' /etc/apt/sources.list /etc/apt/sources.list.d/",
+        "keep the file that has signed-by=<keyring> (today's instructions); "
+        "delete the other, e.g. an old nvidia-docker.list, libnvidia-container.list or cuda-*.list",
+        "sudo apt-get update",
+    ]
+
+
+@register(
+    "apt-signed-by-conflict",
+    "error",
+    "apt",
+    10,
+    "apt-get update aborts: two list files describe one repository with different keys",
+    _signed_by_fix,
+    [DOCS["toolkit_troubleshooting"]],
+)
+def apt_signed_by_conflict(snap, host):
+    hit = find(snap, r"Conflicting values set for option Signed-By")
+    if not hit:
+        return None
+    url = re.search(r"https?://([A-Za-z0-9.-]{1,100})", hit.text)
+    return Hit(cite(hit), {"host": url.group(1) if url else None})

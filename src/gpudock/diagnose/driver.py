@@ -1,0 +1,130 @@
+"""Driver layer: the host's NVIDIA kernel driver and its user-space libraries (native Linux).
+
+Evidence comes from the host's own probes (``nvidia_smi``, ``nvidia_container_cli_*``) or from the
+runtime hook's own words (``nvidia-container-cli: …`` runs on the host even inside a container
+probe). Text that ``nvidia-smi`` prints *inside* a container (``couldn't find libnvidia-ml.so``) is
+about the container, never proof that the host lacks a driver.
+"""
+
+from __future__ import annotations
+
+from ..fixes import DOCS, wsl_restart_steps
+from ..hostinfo import WSL1, WSL2
+from .evidence import CONTAINER_PROBES, HOST_SMI_PROBES, Line, cite, container_saw_gpu, find, host_smi_ok, lines_of
+from .registry import Hit, register
+
+HOOK_NO_NVML = r"load library failed: libnvidia-ml\.so"
+SMI_NO_NVML = r"couldn't find libnvidia-ml\.so|NVIDIA-SMI couldn't find"
+
+
+@register(
+    "nvidia-driver-missing",
+    "error",
+    "driver",
+    10,
+    "No NVIDIA driver on this host",
+    [
+        "check the GPU is there: `lspci -d 10de:`",
+        "gpudock plan driver   # NVIDIA's CUDA repository (cuda-keyring), then nvidia-open "
+        "(open kernel modules, the default since R560) or, for Maxwell/Pascal/Volta, the proprietary "
+        "cuda-drivers pinned to the 580 branch",
+        "sudo reboot",
+        "nvidia-smi",
+    ],
+    [DOCS["driver_install"]],
+)
+def nvidia_driver_missing(snap, host):
+    if host.kind in (WSL1, WSL2) or container_saw_gpu(snap) or host_smi_ok(snap):
+        return None
+    hit = None
+    for name in HOST_SMI_PROBES:
+        smi = snap.command(name)
+        if smi and smi.not_found:
+            hit = Line(smi.name, (lines_of(smi.text) or ["nvidia-smi: command not found"])[0])
+            break
+    hit = hit or find(
+        snap, SMI_NO_NVML + r"|nvidia-smi: (command )?not found|Command 'nvidia-smi' not found", HOST_SMI_PROBES
+    )
+    host_probes = [n for n in _probe_names(snap) if n not in CONTAINER_PROBES]
+    hit = hit or find(snap, HOOK_NO_NVML, host_probes)
+    # The hook (on the host) saying it cannot load NVML inside a container probe's error.
+    hit = hit or find(snap, r"nvidia-container-cli: initialization error: " + HOOK_NO_NVML, CONTAINER_PROBES)
+    if not hit:
+        return None
+    evidence = cite(hit) + ("; /dev/nvidia0 is absent" if snap.path("/dev/nvidia0") is False else "")
+    return Hit(evidence)
+
+
+def _probe_names(snap):
+    return sorted((snap.data.get("commands") or {}).keys())
+
+
+@register(
+    "nvidia-driver-unreachable",
+    "error",
+    "driver",
+    20,
+    "nvidia-smi is installed but cannot talk to the NVIDIA kernel driver",
+    [
+        "sudo modprobe nvidia   # read the error: 'Key was rejected by service' means Secure Boot blocks the module",
+        "mokutil --sb-state   # 'SecureBoot enabled': enrol the key DKMS signs modules with, e.g. "
+        "`sudo mokutil --import /var/lib/dkms/mok.pub` (Ubuntu: /var/lib/shim-signed/mok/MOK.der), reboot "
+        "and choose 'Enroll MOK' in the blue screen",
+        "dkms status   # a module not built for the running kernel:",
+        "sudo apt-get install linux-headers-$(uname -r) && sudo dkms autoinstall",
+        "sudo reboot",
+    ],
+    [DOCS["driver_install"]],
+)
+def nvidia_driver_unreachable(snap, host):
+    if host.kind in (WSL1, WSL2):
+        return None
+    hit = find(
+        snap, r"couldn't communicate with the NVIDIA driver|nvml error: driver not loaded|NVIDIA driver is not loaded"
+    )
+    return Hit(cite(hit)) if hit else None
+
+
+def _mismatch_fix(snap, host, hit):
+    steps = [
+        "sudo reboot   # the kernel module is older than the libraries a driver upgrade installed",
+        "after the reboot `cat /proc/driver/nvidia/version` and `nvidia-smi` show the same version",
+    ]
+    if host.kind == WSL2:
+        steps = [
+            "inside WSL a Linux driver shadows the Windows one: remove it (see wsl-linux-driver-installed)",
+            *wsl_restart_steps(),
+        ]
+    if hit.data.get("probe") in CONTAINER_PROBES:
+        steps.append(
+            "if the host's nvidia-smi works, the image ships its own driver libraries: use an image without them"
+        )
+    return steps
+
+
+@register(
+    "nvml-version-mismatch",
+    "error",
+    "driver",
+    30,
+    "NVML: driver/library version mismatch",
+    _mismatch_fix,
+    [DOCS["driver_install"]],
+)
+def nvml_version_mismatch(snap, host):
+    hit = find(snap, r"Driver/library version mismatch")
+    if not hit:
+        return None
+    title = None
+    if hit.probe in CONTAINER_PROBES and host_smi_ok(snap):
+        title = "NVML version mismatch inside the container: the image brings its own driver libraries"
+    return Hit(cite(hit), {"probe": hit.probe}, title=title)
+
+
+@register("nvidia-driver-ok", "ok", "driver", 90, "The NVIDIA driver answers", [])
+def nvidia_driver_ok(snap, host):
+    hit = host_smi_ok(snap)
+    if not hit:
+        return None
+    names = ", ".join(g["name"] for g in host.gpus)
+    return Hit(cite(hit), title="The NVIDIA driver answers" + (f": {names}" if names else ""))

@@ -1,0 +1,215 @@
+"""Toolkit layer: the NVIDIA Container Toolkit and Docker's wiring to it, judged without a container.
+
+The toolkit's state comes from its own commands (``nvidia-ctk --version``, ``nvidia-container-cli
+--version`` / ``info``), the runtimes ``docker info`` lists (a pasted fragment with only its
+``Runtimes:`` line counts), ``/etc/docker/daemon.json`` and the CDI spec folders, so an offline
+host with no image to run still gets its verdict.
+"""
+
+from __future__ import annotations
+
+from ..fixes import DOCS, docker_service
+from .docker import current_context
+from .evidence import (
+    Line,
+    cite,
+    container_saw_gpu,
+    daemon_json_has_nvidia,
+    docker_info_ok,
+    find,
+    installed_packages,
+    runtime_names,
+    runtimes,
+    toolkit_absent,
+    toolkit_evidence,
+)
+from .registry import Hit, register
+
+LEGACY_LISTS = "/etc/apt/sources.list.d/{nvidia-docker,nvidia-container-runtime,libnvidia-container*}.list"
+_LEGACY_REPO = r"nvidia\.github\.io/(nvidia-docker|nvidia-container-runtime)"
+
+
+def _legacy_fix(snap, host, hit):
+    steps = []
+    if hit.data.get("v1"):
+        steps.append(
+            "nvidia-docker 1.0: `sudo apt-get remove nvidia-docker`, then `docker volume ls -q -f "
+            "name=nvidia_driver_ | xargs -r docker volume rm`"
+        )
+    steps += [
+        "sudo cp -a /etc/docker/daemon.json /root/daemon.json.bak   # if it exists: nvidia-docker2 owns this file",
+        "sudo apt-get remove nvidia-docker2 nvidia-container-runtime   # remove, never purge: purge deletes "
+        "/etc/docker/daemon.json (a conffile of nvidia-docker2) and with it the nvidia runtime",
+        f"sudo rm -f {LEGACY_LISTS}   # the old repositories (keep nvidia-container-toolkit.list)",
+        "gpudock plan toolkit   # the NVIDIA Container Toolkit from its current repository",
+        "sudo nvidia-ctk runtime configure --runtime=docker   # writes the nvidia runtime into daemon.json again",
+        *docker_service(host, "restart"),
+        "use `docker run --gpus all …` instead of `nvidia-docker run …`",
+    ]
+    return steps
+
+
+@register(
+    "legacy-nvidia-docker",
+    "warning",
+    "toolkit",
+    10,
+    "Legacy NVIDIA Docker (nvidia-docker 1.0 / nvidia-docker2) is in use",
+    _legacy_fix,
+    [DOCS["toolkit_install"], DOCS["nvidia_docker2_conffile"], DOCS["nvidia_docker_archived"]],
+)
+def legacy_nvidia_docker(snap, host):
+    packages = installed_packages(snap, r"nvidia-docker2?|nvidia-container-runtime")
+    hit = Line("dpkg_nvidia", "installed: " + ", ".join(packages)) if packages else None
+    if not hit:
+        for path, text in sorted(snap.files_matching("/etc/apt/sources.list.d/").items()):
+            line = find_line(text, "nvidia.github.io/")
+            if line and ("nvidia-docker" in line or "nvidia-container-runtime" in line):
+                hit = Line("files", f"{path}: {line[:200]}")
+                break
+    v1 = find(snap, r"nvidia-docker-plugin|nvidia_driver_\d")
+    hit = hit or v1 or find(snap, _LEGACY_REPO + r"|# Unsupported distribution!")
+    nvdocker = snap.command("nvidia_docker_run")
+    if not hit and nvdocker and nvdocker.ok:
+        hit = Line("nvidia_docker_run", "the nvidia-docker wrapper works")
+    if not hit:
+        return None
+    return Hit(cite(hit), {"v1": bool(v1) or "nvidia-docker" in packages})
+
+
+def find_line(text: str, needle: str) -> str | None:
+    for line in text.splitlines()[:2000]:
+        if needle in line:
+            return line.strip()
+    return None
+
+
+def _toolkit_missing_fix(snap, host, hit):
+    if host.docker_desktop:
+        steps = [
+            "Docker Desktop: use the WSL 2 backend, update Docker Desktop and the NVIDIA Windows driver, "
+            "`wsl --update`",
+            "do not install the toolkit inside the distro for Docker Desktop's engine",
+        ]
+    elif current_context(snap) == "desktop-linux":
+        steps = [
+            "the CLI talks to Docker Desktop (context desktop-linux), which has no NVIDIA runtime: "
+            "`docker context use default`",
+        ]
+    elif toolkit_evidence(snap):
+        steps = [
+            "the toolkit is installed but dockerd started before it (Docker registers --gpus only if "
+            "nvidia-container-runtime-hook was on PATH at start): restart the daemon",
+            *docker_service(host, "restart"),
+        ]
+    else:
+        steps = [
+            "gpudock plan toolkit   # NVIDIA's repository with a signed-by keyring, nvidia-container-toolkit",
+            "sudo nvidia-ctk runtime configure --runtime=docker",
+            *docker_service(host, "restart"),
+        ]
+    steps.append("docker run --rm --gpus all ubuntu nvidia-smi")
+    return steps
+
+
+_TOOLKIT_MISSING_TITLE = "docker --gpus cannot work: the NVIDIA Container Toolkit is not installed or not registered"
+
+
+@register(
+    "nvidia-toolkit-missing",
+    "error",
+    "toolkit",
+    20,
+    _TOOLKIT_MISSING_TITLE,
+    _toolkit_missing_fix,
+    [DOCS["toolkit_install"]],
+)
+def toolkit_refused_by_docker(snap, host):
+    """Docker's own words: no device driver for the gpu capability."""
+    hit = find(snap, r"could not select device driver .{0,80} with capabilities: \[\[gpu\]\]")
+    return Hit(cite(hit)) if hit else None
+
+
+@register(
+    "nvidia-toolkit-missing",
+    "error",
+    "toolkit",
+    21,
+    "The NVIDIA Container Toolkit is not installed (judged without a container)",
+    _toolkit_missing_fix,
+    [DOCS["toolkit_install"]],
+)
+def toolkit_not_installed(snap, host):
+    """No container needed: the toolkit's commands are missing and nothing else shows it, while Docker answers."""
+    if host.docker_desktop or container_saw_gpu(snap) or find(snap, r"could not select device driver"):
+        return None
+    hello = snap.command("docker_hello")
+    if not (docker_info_ok(snap) or (hello and hello.ok)):
+        return None
+    absent = toolkit_absent(snap)
+    return Hit(cite(absent)) if absent else None
+
+
+@register(
+    "nvidia-runtime-unknown",
+    "error",
+    "toolkit",
+    30,
+    "Docker does not know the nvidia runtime (--runtime=nvidia)",
+    lambda snap, host, hit: [
+        "sudo nvidia-ctk runtime configure --runtime=docker   # adds runtimes.nvidia to /etc/docker/daemon.json",
+        *docker_service(host, "restart"),
+        "docker info | grep -i runtimes   # must list nvidia",
+        "or drop --runtime=nvidia and use --gpus all",
+    ],
+    [DOCS["toolkit_install"]],
+)
+def nvidia_runtime_unknown(snap, host):
+    hit = find(snap, r"unknown or invalid runtime name: nvidia|Unknown runtime specified nvidia")
+    return Hit(cite(hit)) if hit else None
+
+
+def _not_configured_fix(snap, host, hit):
+    if hit.data.get("restart_only"):
+        return [
+            "/etc/docker/daemon.json already has the nvidia runtime: the daemon has not read it yet",
+            *docker_service(host, "restart"),
+            "docker info | grep -i runtimes   # must list nvidia",
+        ]
+    return [
+        "sudo nvidia-ctk runtime configure --runtime=docker",
+        *docker_service(host, "restart"),
+        "docker info | grep -i runtimes   # must list nvidia",
+    ]
+
+
+@register(
+    "nvidia-runtime-not-configured",
+    "warning",
+    "toolkit",
+    40,
+    "The toolkit is installed but Docker is not configured for it",
+    _not_configured_fix,
+    [DOCS["toolkit_install"]],
+)
+def nvidia_runtime_not_configured(snap, host):
+    if host.docker_desktop or not toolkit_evidence(snap):
+        return None
+    listed = runtimes(snap)
+    in_daemon_json = daemon_json_has_nvidia(snap)
+    if listed is not None:
+        if "nvidia" in runtime_names(listed):
+            return None
+        if in_daemon_json:
+            return Hit(
+                cite(listed),
+                {"restart_only": True},
+                title="daemon.json has the nvidia runtime but the running dockerd does not: restart it",
+            )
+        return Hit(cite(listed))
+    if in_daemon_json is False:
+        text = snap.file("/etc/docker/daemon.json")
+        return Hit(
+            cite(Line("files", "/etc/docker/daemon.json " + ("is absent" if not text else "has no nvidia runtime")))
+        )
+    return None
