@@ -195,15 +195,26 @@ def _add_plan_options(parser) -> None:
         default="distro",
         help="Docker from the distribution (docker.io, default) or Docker's apt repository",
     )
-    parser.add_argument("--branch", metavar="NNN", help="pin the driver branch, e.g. 580 (cuda-drivers-580)")
-    parser.add_argument(
+    parser.add_argument("--branch", metavar="NNN", help="pin the driver branch, e.g. 580 or 590")
+    modules = parser.add_mutually_exclusive_group()
+    modules.add_argument(
         "--open",
-        dest="open_modules",
-        action="store_true",
-        help="driver with NVIDIA's open kernel modules (nvidia-open)",
+        dest="modules",
+        action="store_const",
+        const="open",
+        help="driver with NVIDIA's open kernel modules (nvidia-open; the default for Turing and newer)",
+    )
+    modules.add_argument(
+        "--proprietary",
+        dest="modules",
+        action="store_const",
+        const="proprietary",
+        help="driver with the proprietary kernel modules (cuda-drivers, pinned to 580; Maxwell/Pascal/Volta)",
     )
     parser.add_argument("--toolkit-version", metavar="V", help="pin the toolkit packages, e.g. 1.17.8-1")
-    parser.add_argument("--cdi", action="store_true", help="also generate a CDI spec (Podman, Docker with CDI)")
+    parser.add_argument(
+        "--cdi", action="store_true", help="also set Docker up for CDI (needs Docker Engine 25 or newer)"
+    )
 
 
 def _make_plan(args):
@@ -218,7 +229,7 @@ def _make_plan(args):
         host_info(snap),
         source=args.source,
         branch=args.branch,
-        open_modules=args.open_modules,
+        modules=args.modules,
         toolkit_version=args.toolkit_version,
         cdi=args.cdi,
     )

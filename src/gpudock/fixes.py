@@ -76,13 +76,11 @@ def daemon_commands(host: HostInfo, action: str = "start") -> list[tuple[str, ..
 
 
 def stop_own_dockerd() -> tuple[str, ...]:
-    """argv that stops a dockerd gpudock started (by its pidfile); does nothing when there is none."""
-    script = (
-        f"test -s {GPUDOCK_DOCKERD_PIDFILE} || exit 0; pid=$(cat {GPUDOCK_DOCKERD_PIDFILE}); "
-        'kill -TERM "$pid" 2>/dev/null || exit 0; '
-        'for _ in $(seq 20); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 1; done; exit 1'
-    )
-    return ("sh", "-c", script)
+    """argv that stops a dockerd gpudock started, through its pidfile; nothing to stop is fine."""
+    return (
+        "start-stop-daemon", "--stop", "--oknodo", "--retry", "TERM/20/KILL/5",
+        "--pidfile", GPUDOCK_DOCKERD_PIDFILE, "--exec", "/usr/bin/dockerd",
+    )  # fmt: skip
 
 
 def docker_service(host: HostInfo, action: str = "start") -> list[str]:
@@ -99,7 +97,7 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
     if service_manager(host) != "systemd":
         if action == "restart":
             steps.append(
-                f"a dockerd that gpudock started by hand: sudo {shlex.join(stop_own_dockerd())}, then start it again"
+                f"a dockerd that gpudock started itself: sudo {shlex.join(stop_own_dockerd())}, then start it again"
             )
         steps.append(
             f"where the init script fails (no script, `ulimit` refused): sudo sh -c "

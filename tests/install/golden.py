@@ -11,9 +11,11 @@ GOLDEN = DATA / "plans"
 VARIANTS = {
     "driver": {},
     "driver-open-580": {"open_modules": True, "branch": "580"},
+    "driver-proprietary": {"modules": "proprietary"},
     "docker": {},
     "docker-ce": {"source": "docker-ce"},
     "toolkit": {},
+    "toolkit-cdi": {"cdi": True},
     "all": {},
 }
 

@@ -9,10 +9,14 @@ OS_RELEASE = {
     'PRETTY_NAME="Ubuntu 22.04.5 LTS"\nUBUNTU_CODENAME=jammy\n',
     "ubuntu-24.04": 'NAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\nID=ubuntu\nID_LIKE=debian\n'
     'PRETTY_NAME="Ubuntu 24.04.3 LTS"\nUBUNTU_CODENAME=noble\n',
+    "ubuntu-26.04": 'NAME="Ubuntu"\nVERSION_ID="26.04"\nVERSION_CODENAME=resolute\nID=ubuntu\nID_LIKE=debian\n'
+    'PRETTY_NAME="Ubuntu 26.04 LTS"\nUBUNTU_CODENAME=resolute\n',
     "debian-11": 'PRETTY_NAME="Debian GNU/Linux 11 (bullseye)"\nNAME="Debian GNU/Linux"\nVERSION_ID="11"\n'
     "VERSION_CODENAME=bullseye\nID=debian\n",
     "debian-12": 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\n'
     "VERSION_CODENAME=bookworm\nID=debian\n",
+    "debian-13": 'PRETTY_NAME="Debian GNU/Linux 13 (trixie)"\nNAME="Debian GNU/Linux"\nVERSION_ID="13"\n'
+    "VERSION_CODENAME=trixie\nID=debian\n",
 }
 KINDS = ("native", "wsl2")
 

@@ -139,7 +139,7 @@ def test_plan_follows_the_host():
         "driver", host_snapshot("ubuntu-22.04", "native"), host_info(host_snapshot("ubuntu-22.04", "native"))
     )
     assert any("repos/ubuntu2204/x86_64/cuda-keyring_1.1-1_all.deb" in " ".join(s.argv) for s in driver.steps)
-    assert driver.steps[-2].argv[2:] == ("apt-get", "install", "-y", "cuda-drivers")
+    assert driver.steps[-2].argv[2:] == ("apt-get", "install", "-y", "nvidia-open")  # NVIDIA's default since R560
 
 
 def test_arm64_and_unsupported_hosts_are_refused_clearly():
@@ -168,17 +168,20 @@ def test_docker_desktop_is_advised_not_installed_over():
         make_plan("toolkit", snap, host_info(snap))
 
 
-def test_legacy_lists_are_removed_before_the_new_one():
-    snap = host_snapshot(
-        "ubuntu-22.04",
-        "native",
-        files={
-            "/etc/apt/sources.list.d/nvidia-docker.list": "deb "
-            "https://nvidia.github.io/libnvidia-container/stable/ubuntu18.04/$(ARCH) /\n"
-        },
-    )
+def test_legacy_lists_are_removed_before_the_new_one(tmp_path):
+    """Every old list (the deck-era libnvidia-container-experimental.list too) goes; today's list stays."""
+    snap = host_snapshot("ubuntu-22.04", "native")
     plan = make_plan("toolkit", snap, host_info(snap))
-    assert plan.steps[0].argv == ("rm", "-f", "--", "/etc/apt/sources.list.d/nvidia-docker.list")
+    first = plan.steps[0]
+    old = ["nvidia-docker.list", "nvidia-container-runtime.list", "libnvidia-container.list",
+           "libnvidia-container-experimental.list"]  # fmt: skip
+    for name in [*old, "nvidia-container-toolkit.list", "docker.list"]:
+        (tmp_path / name).write_text("deb https://example.invalid /\n")
+    argv = [str(tmp_path) if a == "/etc/apt/sources.list.d" else a for a in first.argv]
+    subprocess.run(argv, check=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docker.list", "nvidia-container-toolkit.list"]
+    index = next(i for i, s in enumerate(plan.steps) if s.writes and s.writes.path.endswith("toolkit.list"))
+    assert index > 0
 
 
 def run_cli(*args):

@@ -217,7 +217,7 @@ def gpu_container_failed(snap, host, findings):
         result = snap.command(name)
         if not result or container_saw_gpu(snap, [name]):
             continue
-        if not (result.failed or (result.rc is None and search(_FAILURE_WORDS, result.text))):
+        if not (result.failed or (result.rc in (0, None) and search(_FAILURE_WORDS, result.text))):
             continue
         if _explained(result, findings):
             continue

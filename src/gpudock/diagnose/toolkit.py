@@ -197,6 +197,8 @@ def nvidia_runtime_not_configured(snap, host):
         return None
     listed = runtimes(snap)
     in_daemon_json = daemon_json_has_nvidia(snap)
+    if find(snap, r"cdi: nvidia\.com/gpu", ["docker_info"]):
+        return None  # Docker 28.2+ lists the GPUs as CDI devices: --device nvidia.com/gpu=all needs no runtime
     if listed is not None:
         if "nvidia" in runtime_names(listed):
             return None

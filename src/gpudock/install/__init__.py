@@ -6,6 +6,7 @@ from ..exceptions import ApplyFailed, PlanRefused
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 from .apply import ApplyResult, apply
+from .distro import DISTRO_DOCKER_IO
 from .docker import plan_docker
 from .driver import plan_driver
 from .plan import Check, Plan, Step
@@ -22,22 +23,34 @@ def make_plan(
     source: str = "distro",
     branch: str | None = None,
     open_modules: bool = False,
+    modules: str | None = None,
     toolkit_version: str | None = None,
     cdi: bool = False,
 ) -> Plan:
-    """The plan for one install step (or ``all`` of them, in the deck's order) on this host."""
+    """The plan for one install step (or ``all`` of them, in the deck's order) on this host.
+
+    ``modules``: the driver's kernel modules, 'open' or 'proprietary'; None chooses from the GPU's chip
+    (lspci): proprietary pinned to 580 for Maxwell/Pascal/Volta, else open (``open_modules`` = 'open').
+    ``cdi``: also set Docker up for CDI; refused with Docker Engine < 25.
+    """
     if name == "driver":
-        return plan_driver(snap, host, branch=branch, open_modules=open_modules)
+        return plan_driver(snap, host, branch=branch, open_modules=open_modules, modules=modules)
     if name == "docker":
         return plan_docker(snap, host, source=source)
     if name == "toolkit":
         return plan_toolkit(snap, host, version=toolkit_version, cdi=cdi)
     if name == "all":
         parts, notes = [], []
+        if cdi and source == "distro" and (host.distro_id, host.distro_version) in DISTRO_DOCKER_IO:
+            raise PlanRefused(
+                f"--cdi needs Docker Engine 25 or newer, and {host.pretty_name or host.distro_id}'s docker.io is "
+                f"{DISTRO_DOCKER_IO[(host.distro_id, host.distro_version)]}: add --source docker-ce "
+                "(Docker's own engine) to plan CDI"
+            )
         if host.is_wsl:
             notes.append("driver: skipped on WSL; the Windows NVIDIA driver provides the GPU")
         else:
-            parts.append(plan_driver(snap, host, branch=branch, open_modules=open_modules))
+            parts.append(plan_driver(snap, host, branch=branch, open_modules=open_modules, modules=modules))
         if host.docker_desktop:
             notes.append(
                 "docker and toolkit: skipped; Docker Desktop's engine brings both (turn on its WSL integration)"
@@ -45,7 +58,7 @@ def make_plan(
         else:
             parts += [
                 plan_docker(snap, host, source=source),
-                plan_toolkit(snap, host, version=toolkit_version, cdi=cdi),
+                plan_toolkit(snap, host, version=toolkit_version, cdi=cdi, driver_pending=not host.is_wsl),
             ]
         if not parts:
             from .distro import describe

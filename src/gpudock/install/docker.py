@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shlex
 
+from .. import fixes
 from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
@@ -29,9 +30,9 @@ from .plan import (
     writes,
 )
 
-DOCS_UBUNTU = "https://docs.docker.com/engine/install/ubuntu/"
-DOCS_DEBIAN = "https://docs.docker.com/engine/install/debian/"
-DOCS_POSTINSTALL = "https://docs.docker.com/engine/install/linux-postinstall/"
+DOCS_UBUNTU = fixes.DOCS["docker_install_ubuntu"]
+DOCS_DEBIAN = fixes.DOCS["docker_install_debian"]
+DOCS_POSTINSTALL = fixes.DOCS["docker_postinstall"]
 SOURCES = ("distro", "docker-ce")
 CE_PACKAGES = ("docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin")
 CONFLICTING = ("docker.io", "docker-doc", "docker-compose", "docker-compose-v2", "podman-docker", "containerd", "runc")
@@ -43,24 +44,53 @@ DOCKER_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
 KEYRING = "/etc/apt/keyrings/docker.asc"
 DOCKERD = "/usr/bin/dockerd"
 # dockerd started by gpudock where no init system can: its own pidfile, so it is stopped through that
-DOCKERD_DAEMON = Daemon(pidfile="/run/gpudock-dockerd.pid", log="/var/log/gpudock-dockerd.log")
+DOCKERD_DAEMON = Daemon(pidfile=fixes.GPUDOCK_DOCKERD_PIDFILE, log=fixes.GPUDOCK_DOCKERD_LOG)
 
 
 def daemon_steps(host: HostInfo, action: str = "start") -> list[Step]:
-    """Start (or restart) dockerd the way this host can: systemd, else the init script, else dockerd itself.
+    """Start (or restart) dockerd the way this host can (the policy of ``gpudock.fixes``).
 
-    A dockerd is stopped only through the init system or gpudock's own pidfile, never by its name.
+    systemd: systemctl. Known without systemd: the SysV script, else dockerd itself under gpudock's pidfile.
+    Unknown: systemctl, falling back to the script. A dockerd is stopped only through the init system or
+    gpudock's own pidfile, never by its name.
     """
-    if host.systemd:
-        verb = ("enable", "--now") if action == "start" else ("restart",)
+    manager = fixes.service_manager(host)
+    alternatives = fixes.daemon_commands(host, action)
+    direct = Step(
+        "start dockerd directly (the init script failed); its pid goes to gpudock's pidfile",
+        fixes.DIRECT_DOCKERD,
+        background=DOCKERD_DAEMON,
+        verify=DOCKER_ANSWERS,
+        verify_wait_s=30,
+    )
+    if manager == "systemd":
         return [
             Step(
                 f"{action} the Docker daemon (systemd)",
-                ("systemctl", *verb, "docker"),
+                alternatives[0],
                 check=DOCKER_ANSWERS if action == "start" else None,
                 verify=DOCKER_ANSWERS,
                 verify_wait_s=30,
-                docs=DOCS_POSTINSTALL,
+                docs=fixes.DOCS["docker_daemon"],
+            )
+        ]
+    if manager == "unknown":
+        script = Step(
+            f"{action} the Docker daemon (SysV init script: this host has no systemd)",
+            alternatives[1],
+            verify=DOCKER_ANSWERS,
+            verify_wait_s=15,
+            fallback=direct if action == "start" else None,
+        )
+        return [
+            Step(
+                f"{action} the Docker daemon (systemd; the init script where systemd does not run)",
+                alternatives[0],
+                check=DOCKER_ANSWERS if action == "start" else None,
+                verify=DOCKER_ANSWERS,
+                verify_wait_s=30,
+                fallback=script,
+                docs=fixes.DOCS["docker_daemon"],
             )
         ]
     steps = []
@@ -70,20 +100,13 @@ def daemon_steps(host: HostInfo, action: str = "start") -> list[Step]:
                 "stop the Docker daemon (SysV init script)",
                 ("service", "docker", "stop"),
                 fallback=Step("the init script had no daemon to stop", ("true",), root=False),
-                docs="https://docs.docker.com/engine/daemon/start/",
+                docs=fixes.DOCS["docker_daemon"],
             ),
             Step(
                 "stop the dockerd that gpudock started, through its pidfile",
                 stop_daemon(DOCKERD_DAEMON, DOCKERD),  # --oknodo: nothing to stop is fine
             ),
         ]
-    direct = Step(
-        "start dockerd directly (the init script failed); its pid goes to gpudock's pidfile",
-        ("dockerd", "--pidfile", DOCKERD_DAEMON.pidfile),
-        background=DOCKERD_DAEMON,
-        verify=DOCKER_ANSWERS,
-        verify_wait_s=30,
-    )
     steps.append(
         Step(
             "start the Docker daemon without systemd (SysV init script)",
@@ -92,7 +115,7 @@ def daemon_steps(host: HostInfo, action: str = "start") -> list[Step]:
             verify=DOCKER_ANSWERS,
             verify_wait_s=15,
             fallback=direct,
-            docs="https://docs.docker.com/engine/daemon/start/",
+            docs=fixes.DOCS["docker_daemon"],
         )
     )
     return steps
@@ -143,6 +166,12 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
             ),
         ]
         notes = ["docker.io conflicts with Docker's docker-ce packages: use one source only."]
+        old = distro.DISTRO_DOCKER_IO.get((host.distro_id, host.distro_version))
+        if old:
+            notes.append(
+                f"{host.pretty_name or host.distro_id} ships docker.io {old}: past Docker's end of life and without "
+                "CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce."
+            )
     else:
         installed = dpkg_installed("docker-ce")
         codename = host.codename
@@ -218,9 +247,12 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
         ]
         notes = ["docker-ce replaces the distribution's docker.io (removed first, as Docker's docs say)."]
     steps += _group_step(host) + daemon_steps(host, "start")
-    if host.kind == "wsl2" and not host.systemd:
+    if host.kind == "wsl2" and host.systemd is False:
         notes.append(
-            "WSL without systemd: the daemon does not start at boot; run `sudo service docker start` "
-            "(or enable systemd in /etc/wsl.conf) after each `wsl --shutdown`."
+            "This WSL distro runs without systemd (an older or imported distro, or `[boot] systemd=false`): the "
+            "daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or "
+            "turn systemd on in /etc/wsl.conf (`[boot]` / `systemd=true`)."
         )
+    if fixes.service_manager(host) == "unknown":
+        notes.append("The snapshot does not say whether systemd runs: systemctl is tried first, then the init script.")
     return Plan("docker", distro.describe(host), steps, verify=[DOCKER_ANSWERS], notes=notes)

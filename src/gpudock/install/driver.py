@@ -1,18 +1,24 @@
-"""Plan: the NVIDIA driver through NVIDIA's CUDA repository (cuda-keyring), as the deck did with `cuda-drivers`.
+"""Plan: the NVIDIA driver through NVIDIA's CUDA repository (cuda-keyring).
 
 Official steps: https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html
-(network repository, `cuda-keyring_1.1-1_all.deb`, Debian needs `contrib`; open kernel modules
-`nvidia-open` are the default since R560 and need Turing or newer; `cuda-drivers` installs the
-proprietary flavour the deck used). WSL 2 never gets a Linux driver:
-https://docs.nvidia.com/cuda/wsl-user-guide/index.html
+(network repository, `cuda-keyring_1.1-1_all.deb`, Debian needs `contrib`). Kernel modules
+(…/kernel-modules.html): "Starting in the 560 driver release series, the open kernel module flavor is
+the default and suggested installation"; open modules are "supported only on Turing and newer"; the
+proprietary flavour "is required for older GPUs from the Maxwell, Pascal, or Volta architectures", whose
+last driver branch is R580 (…/drivers/cuda-toolkit-driver-and-architecture-matrix.html), and R620 removes
+the proprietary modules altogether. So: `nvidia-open` by default; `cuda-drivers` pinned to 580 for a
+Maxwell/Pascal/Volta GPU, chosen from the chip code lspci shows (GM…, GP…, GV…). Branch pinning: from
+R590 the guide installs `nvidia-driver-pinning-<branch>` before the unversioned meta package.
+WSL 2 never gets a Linux driver: https://docs.nvidia.com/cuda/wsl-user-guide/index.html
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..exceptions import PlanRefused
-from ..hostinfo import HostInfo
+from ..hostinfo import HostInfo, architecture
 from ..snapshot import Snapshot
 from . import distro
 from .plan import Check, Plan, Step, Work, apt_get, command_exists, dpkg_installed, key_fingerprint
@@ -32,28 +38,142 @@ WSL_REFUSAL = (
     "WSL 2 must not get a Linux NVIDIA driver: the Windows driver provides the GPU, and its "
     "libraries appear in /usr/lib/wsl/lib (a Linux driver would shadow them). Install or update the "
     "NVIDIA driver on Windows, run `wsl --update`, then `nvidia-smi` here. For nvcc inside WSL "
-    f"install only cuda-toolkit-12-x from the wsl-ubuntu repository. See {DOCS_WSL}"
+    f"install only cuda-toolkit-X-Y (e.g. cuda-toolkit-13-0) from the wsl-ubuntu repository. See {DOCS_WSL}"
 )
 
 
-def driver_package(open_modules: bool, branch: str | None) -> str:
-    if branch is not None and not re.fullmatch(r"\d{3}", str(branch)):
+PRE_TURING = ("Maxwell", "Pascal", "Volta")  # proprietary modules only, last branch R580
+LAST_PRE_TURING_BRANCH = 580
+NO_PROPRIETARY_FROM = 620  # R620 removed the proprietary kernel modules
+PINNING_FROM = 590  # the guide's pinning package + unversioned meta package; older branches: versioned names
+MODULES = ("open", "proprietary")
+UNKNOWN_GPU_NOTE = (
+    "No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, "
+    "NVIDIA's default since R560, for Turing and newer GPUs (GeForce GTX 16xx / RTX 20xx and later, "
+    "Quadro RTX, T4, A100, H100 and newer). A Maxwell, Pascal or Volta GPU (GeForce GTX 9xx/10xx, "
+    "Quadro M/P/GV, Tesla M/P/V100) needs the proprietary modules instead: plan again with --proprietary "
+    "(cuda-drivers pinned to 580, the last branch for those GPUs). `lspci -d 10de:` names the chip "
+    "(GM…, GP…, GV…: proprietary)."
+)
+
+
+@dataclass(frozen=True)
+class DriverChoice:
+    """Which kernel-module flavour and branch to install, and why."""
+
+    modules: str
+    branch: int | None
+    reason: str
+
+    @property
+    def meta_package(self) -> str:
+        name = "nvidia-open" if self.modules == "open" else "cuda-drivers"
+        if self.branch is not None and self.branch < PINNING_FROM:
+            return f"{name}-{self.branch}"  # branches before the pinning packages: versioned meta package
+        return name
+
+    @property
+    def pinning_package(self) -> str | None:
+        return f"nvidia-driver-pinning-{self.branch}" if self.branch is not None else None
+
+
+def _branch(branch: str | int | None) -> int | None:
+    if branch is None or branch == "":
+        return None
+    if not re.fullmatch(r"\d{3}", str(branch)):
         raise PlanRefused(f"driver branch must be three digits such as 580, not {branch!r}")
-    name = "nvidia-open" if open_modules else "cuda-drivers"
-    return f"{name}-{branch}" if branch else name
+    return int(branch)
 
 
-def plan_driver(snap: Snapshot, host: HostInfo, branch: str | None = None, open_modules: bool = False) -> Plan:
+def choose_driver(host: HostInfo, modules: str | None = None, branch: str | int | None = None) -> DriverChoice:
+    """Open or proprietary modules, and the branch, from the chips lspci names (or the user's choice)."""
+    pinned = _branch(branch)
+    if modules not in (None, *MODULES):
+        raise PlanRefused(f"unknown kernel module flavour {modules!r}: choose one of {', '.join(MODULES)}")
+    archs = {chip: architecture(chip) for chip in host.gpu_chips}
+    old = sorted(chip for chip, arch in archs.items() if arch in PRE_TURING)
+    blackwell = sorted(chip for chip, arch in archs.items() if arch == "Blackwell")
+    named = ", ".join(f"{chip} ({arch})" for chip, arch in archs.items() if arch) or "unknown"
+    if old and blackwell:
+        raise PlanRefused(
+            f"no single driver serves these GPUs: {named}; Maxwell/Pascal/Volta need the proprietary modules "
+            "(R580 at most), Blackwell needs the open modules"
+        )
+    if old:
+        if modules == "open":
+            raise PlanRefused(
+                f"{', '.join(old)} is {archs[old[0]]}: NVIDIA's open kernel modules do not support Maxwell, "
+                "Pascal or Volta; plan without --open (cuda-drivers pinned to 580)"
+            )
+        if pinned is not None and pinned > LAST_PRE_TURING_BRANCH:
+            raise PlanRefused(
+                f"{', '.join(old)} is {archs[old[0]]}: R{LAST_PRE_TURING_BRANCH} is the last driver branch "
+                f"for Maxwell, Pascal and Volta, not {pinned}"
+            )
+        return DriverChoice(
+            "proprietary",
+            pinned or LAST_PRE_TURING_BRANCH,
+            f"{named}: Maxwell/Pascal/Volta need the proprietary kernel modules, and R580 is their last branch",
+        )
+    if modules == "proprietary":
+        if pinned is not None and pinned >= NO_PROPRIETARY_FROM:
+            raise PlanRefused(f"R{NO_PROPRIETARY_FROM} and later have no proprietary kernel modules; use 580")
+        if blackwell:
+            raise PlanRefused(
+                f"{', '.join(blackwell)} is Blackwell: it needs the open kernel modules (no --proprietary)"
+            )
+        return DriverChoice(
+            "proprietary",
+            pinned or LAST_PRE_TURING_BRANCH,
+            f"proprietary kernel modules as asked (--proprietary), on branch {pinned or LAST_PRE_TURING_BRANCH}",
+        )
+    if archs and all(archs.values()):
+        return DriverChoice("open", pinned, f"{named}: Turing or newer, NVIDIA's default open kernel modules")
+    return DriverChoice("open", pinned, "open kernel modules (NVIDIA's default since R560)")
+
+
+def driver_package(open_modules: bool, branch: str | None) -> str:
+    """The meta package for a flavour and branch (kept for callers of the old interface)."""
+    return DriverChoice("open" if open_modules else "proprietary", _branch(branch), "").meta_package
+
+
+# Kernels whose headers the distribution ships as linux-headers-$(uname -r): Ubuntu's ABI-numbered
+# flavours (generic, lowlatency, aws, azure, gcp, …) and Debian's (amd64, cloud-amd64, rt-amd64, bpo).
+_DISTRO_KERNEL = {
+    "ubuntu": re.compile(r"\d{1,2}\.\d{1,3}\.\d{1,3}-\d{1,4}-[a-z][a-z0-9]{1,20}(-[a-z0-9]{1,20}){0,2}"),
+    "debian": re.compile(r"\d{1,2}\.\d{1,3}\.\d{1,3}-\d{1,3}(\.bpo\.\d{1,3})?(-cloud|-rt)?-(amd64|arm64)"),
+}
+
+
+def distribution_kernel(host: HostInfo) -> bool:
+    """Whether the running kernel is the distribution's own (its headers are in the archive)."""
+    family = "ubuntu" if host.distro_id == "ubuntu" or "ubuntu" in host.id_like.split() else "debian"
+    return bool(host.kernel and _DISTRO_KERNEL[family].fullmatch(host.kernel))
+
+
+def plan_driver(
+    snap: Snapshot,
+    host: HostInfo,
+    branch: str | None = None,
+    open_modules: bool = False,
+    modules: str | None = None,
+) -> Plan:
+    """The driver plan; ``modules`` 'open' / 'proprietary' / None (chosen from lspci's chip codes)."""
     if host.kind in ("wsl2", "wsl1"):
         raise PlanRefused(WSL_REFUSAL)
     distro.require_debian_family(host, "the NVIDIA driver", DOCS)
     repo, arch = distro.cuda_repo(host, DOCS)
-    package = driver_package(open_modules, branch)
+    choice = choose_driver(host, modules or ("open" if open_modules else None), branch)
+    package = choice.meta_package
     base = f"https://developer.download.nvidia.com/compute/cuda/repos/{repo}/{arch}"
     download = Work(KEYRING_DEB)
     unpacked = Work("cuda-keyring")
     keyring_installed = dpkg_installed("cuda-keyring")
     installed = dpkg_installed(package)
+    notes: list[str] = []
+    eol = distro.end_of_life(host)
+    if eol:
+        notes.append(f"End of life: {eol}; it gets no security updates. Upgrade the release when you can.")
     steps = [
         Step(
             "install curl and gpg to download and check the keyring package",
@@ -78,37 +198,47 @@ def plan_driver(snap: Snapshot, host: HostInfo, branch: str | None = None, open_
                 docs=DOCS,
             ),
         ]
-    steps += [
+    steps.append(
         Step(
             "download NVIDIA's cuda-keyring package (https) into a private folder",
             ("curl", "-fsSL", "--proto", "=https", "-o", download, f"{base}/{KEYRING_DEB}"),
             root=False,
             check=keyring_installed,
             docs=DOCS,
-        ),
-        Step(
-            "unpack it without installing anything (dpkg-deb -x)",
-            ("dpkg-deb", "-x", download, unpacked),
-            root=False,
-            check=keyring_installed,
-        ),
-        Step(
-            "check that the key inside is NVIDIA's CUDA repository key",
-            (
-                "gpg",
-                "--batch",
-                "--no-default-keyring",
-                "--with-colons",
-                "--show-keys",
-                Work(f"cuda-keyring/{KEYRING_IN_DEB}"),
+        )
+    )
+    if repo in distro.NEW_KEY_REPOS:
+        notes.append(
+            f"NVIDIA signs its {repo} repository with a newer key whose fingerprint it does not publish where "
+            "gpudock could check it: the plan trusts cuda-keyring's https download from NVIDIA."
+        )
+    else:
+        steps += [
+            Step(
+                "unpack it without installing anything (dpkg-deb -x)",
+                ("dpkg-deb", "-x", download, unpacked),
+                root=False,
+                check=keyring_installed,
             ),
-            root=False,
-            check=keyring_installed,
-            verify=key_fingerprint(
-                Work(f"cuda-keyring/{KEYRING_IN_DEB}"), CUDA_KEY_FINGERPRINT, what="the key is NVIDIA's CUDA key"
+            Step(
+                "check that the key inside is NVIDIA's CUDA repository key",
+                (
+                    "gpg",
+                    "--batch",
+                    "--no-default-keyring",
+                    "--with-colons",
+                    "--show-keys",
+                    Work(f"cuda-keyring/{KEYRING_IN_DEB}"),
+                ),
+                root=False,
+                check=keyring_installed,
+                verify=key_fingerprint(
+                    Work(f"cuda-keyring/{KEYRING_IN_DEB}"), CUDA_KEY_FINGERPRINT, what="the key is NVIDIA's CUDA key"
+                ),
+                docs=DOCS,
             ),
-            docs=DOCS,
-        ),
+        ]
+    steps += [
         Step(
             "install the keyring and the repository list (signed-by)",
             ("dpkg", "-i", download),
@@ -119,7 +249,7 @@ def plan_driver(snap: Snapshot, host: HostInfo, branch: str | None = None, open_
         Step("refresh the package lists", apt_get("update"), check=installed),
     ]
     kernel = host.kernel
-    if kernel and re.fullmatch(r"[\w.+-]+", kernel):
+    if kernel and re.fullmatch(r"[\w.+-]+", kernel) and distribution_kernel(host):
         steps.append(
             Step(
                 "install the headers of the running kernel (DKMS builds the module against them)",
@@ -127,10 +257,40 @@ def plan_driver(snap: Snapshot, host: HostInfo, branch: str | None = None, open_
                 check=dpkg_installed(f"linux-headers-{kernel}"),
             )
         )
+    elif kernel:
+        shown = kernel if re.fullmatch(r"[\w.+-]{1,80}", kernel) else "unknown"
+        notes.append(
+            f"The running kernel ({shown}) is not "
+            f"{host.pretty_name or host.distro_id}'s own, so its headers are not linux-headers-$(uname -r): install "
+            "them the way that kernel came (e.g. Proxmox: proxmox-default-headers), or DKMS cannot build the module."
+        )
+    if choice.pinning_package:
+        pin = dpkg_installed(choice.pinning_package)
+        pin_step = Step(
+            f"pin the driver to the {choice.branch} branch (NVIDIA's pinning package)",
+            apt_get("install", "-y", choice.pinning_package),
+            check=pin,
+            docs=DOCS,
+        )
+        if choice.branch < PINNING_FROM:
+            # NVIDIA's repositories carry pinning packages for 580 as well; older branches have none, and
+            # their versioned meta package below pins the branch by itself.
+            pin_step = Step(
+                pin_step.title,
+                pin_step.argv,
+                check=pin,
+                fallback=Step(
+                    f"no pinning package for {choice.branch}: the versioned {package} pins the branch",
+                    ("true",),
+                    root=False,
+                ),
+                docs=DOCS,
+            )
+        steps.append(pin_step)
+    flavour = "open kernel modules" if choice.modules == "open" else "proprietary kernel modules"
     steps += [
         Step(
-            f"install the driver: {package}"
-            + (" (open kernel modules, Turing or newer)" if open_modules else " (as in the deck)"),
+            f"install the driver: {package} ({flavour})",
             apt_get("install", "-y", package),
             check=installed,
             verify=installed,
@@ -138,11 +298,18 @@ def plan_driver(snap: Snapshot, host: HostInfo, branch: str | None = None, open_
         ),
         Step("reboot so the new kernel module loads", ("reboot",), manual=True, check=NVIDIA_SMI),
     ]
-    notes = [
+    notes += [
+        f"Driver: {choice.reason}.",
         "Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.",
-        "Open modules (--open) are NVIDIA's default since R560 and required on Grace Hopper/Blackwell; "
-        "Maxwell, Pascal and Volta need cuda-drivers (proprietary).",
     ]
+    if not host.gpu_chips:
+        lspci = snap.command("lspci")
+        if lspci and lspci.ok and not lspci.stdout.strip():
+            notes.append(
+                "lspci lists no NVIDIA device on this host: check that the GPU is installed or passed through."
+            )
+        if modules is None and not open_modules:
+            notes.append(UNKNOWN_GPU_NOTE)
     if snap.command("nvidia_smi") and snap.command("nvidia_smi").ok:
         notes.insert(0, "A driver already answers here (nvidia-smi works): this plan would change it.")
     return Plan("driver", distro.describe(host), steps, verify=[NVIDIA_SMI], notes=notes)

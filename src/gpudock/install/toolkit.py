@@ -9,6 +9,8 @@ CDI: https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cd
 
 from __future__ import annotations
 
+from .. import fixes
+from ..diagnose.evidence import engine_version, version_tuple
 from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
 from ..images import CUDA_IMAGE
@@ -30,9 +32,11 @@ from .plan import (
     writes,
 )
 
-DOCS = "https://docs.docker.com/desktop/features/gpu/"
-DOCS_INSTALL = "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html"
-DOCS_CDI = "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html"
+DOCS = fixes.DOCS["docker_desktop_gpu"]
+DOCS_INSTALL = fixes.DOCS["toolkit_install"]
+DOCS_CDI = fixes.DOCS["toolkit_cdi"]
+CDI_SPEC = "/etc/cdi/nvidia.yaml"  # survives reboots; /var/run/cdi is cleared at boot
+CDI_MIN_ENGINE = (25,)  # Docker Engine: CDI opt-in from 25, on by default from 28.2
 KEY_URL = "https://nvidia.github.io/libnvidia-container/gpgkey"
 # The key behind KEY_URL, "NVIDIA CORPORATION (Open Source Projects) <cudatools@nvidia.com>" (apt reports it as
 # NO_PUBKEY DDCAE044F796ECB0 when missing), as NVIDIA's repository serves it and its maintainers quote it:
@@ -47,35 +51,56 @@ PACKAGES = (
     "libnvidia-container-tools",
     "libnvidia-container1",
 )
-LEGACY_LISTS = ("nvidia-docker.list", "nvidia-container-runtime.list", "libnvidia-container.list")
+# Every list of the old repositories: nvidia-docker, nvidia-container-runtime and libnvidia-container
+# (the 2020 WSL instructions' libnvidia-container-experimental.list included); today's is nvidia-container-toolkit.list.
+LEGACY_LIST_PATTERNS = ("nvidia-docker*.list", "nvidia-container-runtime*.list", "libnvidia-container*.list")
+_FIND_LEGACY = (
+    "find", "/etc/apt/sources.list.d", "-maxdepth", "1", "-type", "f",
+    "(", "-name", LEGACY_LIST_PATTERNS[0], "-o", "-name", LEGACY_LIST_PATTERNS[1],
+    "-o", "-name", LEGACY_LIST_PATTERNS[2], ")", "-print",
+)  # fmt: skip
 GPU_CONTAINER = Check(
     ("docker", "run", "--rm", "--gpus", "all", CUDA_IMAGE, "nvidia-smi"), what="a container sees the GPU"
 )
 
 
-def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi: bool = False) -> Plan:
+def cdi_refusal(snap: Snapshot) -> str | None:
+    """Why CDI cannot work with the engine this snapshot shows (None when it can, or nothing is known)."""
+    version = version_tuple(engine_version(snap))
+    if version is None or version >= CDI_MIN_ENGINE:
+        return None
+    shown = ".".join(str(p) for p in version)
+    return (
+        f"--cdi needs Docker Engine 25 or newer (CDI is opt-in from 25, on by default from 28.2); this host runs "
+        f"{shown}. Install Docker's own engine first: `gpudock plan docker --source docker-ce`, then plan the "
+        f"toolkit with --cdi again; see {fixes.DOCS['docker_cdi']}"
+    )
+
+
+def plan_toolkit(
+    snap: Snapshot, host: HostInfo, version: str | None = None, cdi: bool = False, driver_pending: bool = False
+) -> Plan:
+    """The toolkit plan; ``driver_pending``: a driver is installed earlier in the same plan (CDI waits for it)."""
     distro.require_debian_family(host, "the NVIDIA Container Toolkit", DOCS_INSTALL)
     if host.docker_desktop:
         raise PlanRefused(
             "Docker Desktop's engine serves this distro and brings its own GPU support: skip the toolkit "
             f"here (installing it in the distro does not reach Docker Desktop's engine); see {DOCS}"
         )
+    if cdi and cdi_refusal(snap):
+        raise PlanRefused(cdi_refusal(snap))
     installed = dpkg_installed("nvidia-container-toolkit")
     download, dearmored = Work("nvidia-container-toolkit.gpgkey"), Work("nvidia-container-toolkit-keyring.gpg")
     key_ok = key_fingerprint(KEYRING, TOOLKIT_KEY_FINGERPRINT, what=f"{KEYRING} holds NVIDIA's repository key")
-    steps = []
-    legacy = [
-        f"/etc/apt/sources.list.d/{name}" for name in LEGACY_LISTS if snap.file(f"/etc/apt/sources.list.d/{name}")
-    ]
-    if legacy:  # an old list for the same repository breaks apt: "Conflicting values set for option Signed-By"
-        steps.append(
-            Step(
-                "remove the legacy nvidia-docker / libnvidia-container lists",
-                ("rm", "-f", "--", *legacy),
-                check=Check(("ls", "--", *legacy), negate=True, what="no legacy list is left"),
-                docs=DOCS_INSTALL,
-            )
+    # an old list for the same repository breaks apt: "Conflicting values set for option Signed-By"
+    steps = [
+        Step(
+            "remove every legacy nvidia-docker / nvidia-container-runtime / libnvidia-container*.list",
+            (*_FIND_LEGACY, "-delete"),
+            check=Check(_FIND_LEGACY, r".", negate=True, what="no legacy list is left"),
+            docs=DOCS_INSTALL,
         )
+    ]
     pins = tuple(f"{p}={version}" for p in PACKAGES) if version else ("nvidia-container-toolkit",)
     steps += [
         Step(
@@ -119,8 +144,8 @@ def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi
             docs=DOCS_INSTALL,
         ),
         Step(
-            "register the nvidia runtime with Docker",
-            ("nvidia-ctk", "runtime", "configure", "--runtime=docker"),
+            "register the nvidia runtime with Docker" + (" and turn on CDI (features.cdi)" if cdi else ""),
+            ("nvidia-ctk", "runtime", "configure", "--runtime=docker", *(("--cdi.enabled",) if cdi else ())),
             check=file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
             verify=file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
             docs=DOCS_INSTALL,
@@ -137,23 +162,53 @@ def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi
     stops = max(1, len(restart) - 1)
     restart = [_with_check(step, runtime_known) if i < stops else step for i, step in enumerate(restart)]
     steps += restart
+    notes_cdi: list[str] = []
     if cdi:
-        steps.append(
-            Step(
-                "generate a CDI spec (Podman, Docker ≥ 25 with CDI)",
-                ("nvidia-ctk", "cdi", "generate", "--output=/var/run/cdi/nvidia.yaml"),
-                check=file_exists("/var/run/cdi/nvidia.yaml"),
-                verify=file_exists("/var/run/cdi/nvidia.yaml"),
-                docs=DOCS_CDI,
+        generate = ("nvidia-ctk", "cdi", "generate", f"--output={CDI_SPEC}")
+        if host.systemd:
+            notes_cdi.append(
+                "CDI: with toolkit 1.18 or newer and systemd, nvidia-cdi-refresh writes /var/run/cdi/nvidia.yaml at "
+                "install, on driver changes and at boot; gpudock writes no spec of its own (two specs would clash). "
+                "Check with `nvidia-ctk cdi list`."
             )
-        )
+        elif driver_pending:
+            steps.append(
+                Step(
+                    "after the reboot (the spec needs the loaded driver): generate the CDI spec",
+                    generate,
+                    manual=True,
+                    check=file_exists(CDI_SPEC),
+                    docs=DOCS_CDI,
+                )
+            )
+        else:
+            steps.append(
+                Step(
+                    f"generate a CDI spec in {CDI_SPEC} (kept across reboots; no systemd here to refresh it)",
+                    generate,
+                    check=Check(
+                        ("systemctl", "is-enabled", "--quiet", "nvidia-cdi-refresh.path"),
+                        what="nvidia-cdi-refresh keeps the spec",
+                    ),
+                    verify=file_exists(CDI_SPEC),
+                    docs=DOCS_CDI,
+                )
+            )
+            notes_cdi.append(
+                f"CDI: regenerate {CDI_SPEC} after every driver update (`sudo {' '.join(generate)}`); "
+                "use it with `docker run --device nvidia.com/gpu=all …`."
+            )
+        if version_tuple(engine_version(snap)) is None:
+            notes_cdi.append(
+                "CDI needs Docker Engine 25 or newer (on by default from 28.2); `docker version` shows it."
+            )
     notes = [
         "Docker registers --gpus only if nvidia-container-runtime-hook "
         "was on PATH when dockerd started: hence the restart."
     ]
     if host.kind == "wsl2":
         notes.append("WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.")
-    return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes)
+    return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes + notes_cdi)
 
 
 def _with_check(step: Step, check: Check) -> Step:

@@ -106,7 +106,7 @@ if ! id -nG -- alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
   sudo usermod -aG docker -- alice
 fi
 
-# 17. start the Docker daemon (systemd)  (https://docs.docker.com/engine/install/linux-postinstall/)
+# 17. start the Docker daemon (systemd)  (https://docs.docker.com/engine/daemon/start/)
 #    skipped if the Docker daemon answers
 if ! sudo docker info >/dev/null 2>&1; then
   sudo systemctl enable --now docker

@@ -5,6 +5,7 @@
 set -euo pipefail
 
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
+# Debian GNU/Linux 11 (bullseye) ships docker.io 20.10: past Docker's end of life and without CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce.
 # 1. refresh the package lists
 #    skipped if docker.io is installed
 if ! dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then
@@ -24,7 +25,7 @@ if ! id -nG -- alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
   sudo usermod -aG docker -- alice
 fi
 
-# 4. start the Docker daemon (systemd)  (https://docs.docker.com/engine/install/linux-postinstall/)
+# 4. start the Docker daemon (systemd)  (https://docs.docker.com/engine/daemon/start/)
 #    skipped if the Docker daemon answers
 if ! sudo docker info >/dev/null 2>&1; then
   sudo systemctl enable --now docker

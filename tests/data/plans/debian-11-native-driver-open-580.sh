@@ -6,8 +6,9 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
+# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates. Upgrade the release when you can.
+# Driver: open kernel modules (NVIDIA's default since R560).
 # Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
-# Open modules (--open) are NVIDIA's default since R560 and required on Grace Hopper/Blackwell; Maxwell, Pascal and Volta need cuda-drivers (proprietary).
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH
 if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
@@ -64,14 +65,20 @@ if ! dpkg-query -W '-f=${Status}' -- linux-headers-6.1.0-26-amd64 2>/dev/null | 
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y linux-headers-6.1.0-26-amd64
 fi
 
-# 10. install the driver: nvidia-open-580 (open kernel modules, Turing or newer)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+# 10. pin the driver to the 580 branch (NVIDIA's pinning package)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if nvidia-driver-pinning-580 is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-driver-pinning-580 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-driver-pinning-580 || true
+fi
+
+# 11. install the driver: nvidia-open-580 (open kernel modules)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
 #    skipped if nvidia-open-580 is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-open-580
-  dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 10 did not verify: expected nvidia-open-580 is installed' >&2; exit 1; }
+  dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 11 did not verify: expected nvidia-open-580 is installed' >&2; exit 1; }
 fi
 
-# 11. reboot so the new kernel module loads
+# 12. reboot so the new kernel module loads
 #    skipped if nvidia-smi answers
 #    do this yourself: sudo reboot
 

@@ -6,9 +6,11 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
+# Driver: open kernel modules (NVIDIA's default since R560).
 # Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
-# Open modules (--open) are NVIDIA's default since R560 and required on Grace Hopper/Blackwell; Maxwell, Pascal and Volta need cuda-drivers (proprietary).
+# No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, NVIDIA's default since R560, for Turing and newer GPUs (GeForce GTX 16xx / RTX 20xx and later, Quadro RTX, T4, A100, H100 and newer). A Maxwell, Pascal or Volta GPU (GeForce GTX 9xx/10xx, Quadro M/P/GV, Tesla M/P/V100) needs the proprietary modules instead: plan again with --proprietary (cuda-drivers pinned to 580, the last branch for those GPUs). `lspci -d 10de:` names the chip (GM…, GP…, GV…: proprietary).
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
+# Debian GNU/Linux 12 (bookworm) ships docker.io 20.10: past Docker's end of life and without CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH
@@ -55,8 +57,8 @@ if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'instal
 fi
 
 # 8. refresh the package lists
-#    skipped if cuda-drivers is installed
-if ! dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
+#    skipped if nvidia-open is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
@@ -66,11 +68,11 @@ if ! dpkg-query -W '-f=${Status}' -- linux-headers-6.1.0-26-amd64 2>/dev/null | 
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y linux-headers-6.1.0-26-amd64
 fi
 
-# 10. install the driver: cuda-drivers (as in the deck)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-#    skipped if cuda-drivers is installed
-if ! dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y cuda-drivers
-  dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 10 did not verify: expected cuda-drivers is installed' >&2; exit 1; }
+# 10. install the driver: nvidia-open (open kernel modules)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if nvidia-open is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-open
+  dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 10 did not verify: expected nvidia-open is installed' >&2; exit 1; }
 fi
 
 # 11. reboot so the new kernel module loads
@@ -96,7 +98,7 @@ if ! id -nG -- alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
   sudo usermod -aG docker -- alice
 fi
 
-# 15. start the Docker daemon (systemd)  (https://docs.docker.com/engine/install/linux-postinstall/)
+# 15. start the Docker daemon (systemd)  (https://docs.docker.com/engine/daemon/start/)
 #    skipped if the Docker daemon answers
 if ! sudo docker info >/dev/null 2>&1; then
   sudo systemctl enable --now docker
@@ -104,64 +106,70 @@ if ! sudo docker info >/dev/null 2>&1; then
   sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 15 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
-# 16. install the prerequisites  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 16. remove every legacy nvidia-docker / nvidia-container-runtime / libnvidia-container*.list  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if no legacy list is left
+if find /etc/apt/sources.list.d -maxdepth 1 -type f '(' -name 'nvidia-docker*.list' -o -name 'nvidia-container-runtime*.list' -o -name 'libnvidia-container*.list' ')' -print 2>/dev/null | grep -qE .; then
+  sudo find /etc/apt/sources.list.d -maxdepth 1 -type f '(' -name 'nvidia-docker*.list' -o -name 'nvidia-container-runtime*.list' -o -name 'libnvidia-container*.list' ')' -print -delete
+fi
+
+# 17. install the prerequisites  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if curl and gpg are on PATH
 if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl gnupg2
 fi
 
-# 17. download NVIDIA's repository key (https) into a private folder and check its fingerprint  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 18. download NVIDIA's repository key (https) into a private folder and check its fingerprint  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
 if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
   curl -fsSL --proto =https -o "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey https://nvidia.github.io/libnvidia-container/gpgkey
-  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:' || { echo 'gpudock: step 17 did not verify: expected the download is NVIDIA'"'"'s repository key' >&2; exit 1; }
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:' || { echo 'gpudock: step 18 did not verify: expected the download is NVIDIA'"'"'s repository key' >&2; exit 1; }
 fi
 
-# 18. dearmor it into a keyring file (still in the private folder)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 19. dearmor it into a keyring file (still in the private folder)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
 if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
   gpg --batch --yes --dearmor -o "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey
 fi
 
-# 19. install the verified keyring where apt looks  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 20. install the verified keyring where apt looks  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
 if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
   sudo install -m 0644 -T "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new && sudo mv -f -T /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg
 fi
 
-# 20. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 21. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if /etc/apt/sources.list.d/nvidia-container-toolkit.list already holds this content
 printf '%s\n' 'deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /' > "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list
 if ! cmp -s -- "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list >/dev/null 2>&1; then
   sudo install -m 0644 -T "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new && sudo mv -f -T /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new /etc/apt/sources.list.d/nvidia-container-toolkit.list
 fi
 
-# 21. refresh the package lists
+# 22. refresh the package lists
 #    skipped if nvidia-container-toolkit is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
-# 22. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 23. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if nvidia-container-toolkit is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-container-toolkit
-  dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 22 did not verify: expected nvidia-container-toolkit is installed' >&2; exit 1; }
+  dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 23 did not verify: expected nvidia-container-toolkit is installed' >&2; exit 1; }
 fi
 
-# 23. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 24. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if daemon.json names the nvidia runtime
 if ! grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
   sudo nvidia-ctk runtime configure --runtime=docker
-  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 23 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
+  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 24 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
 fi
 
-# 24. restart the Docker daemon (systemd)  (https://docs.docker.com/engine/install/linux-postinstall/)
+# 25. restart the Docker daemon (systemd)  (https://docs.docker.com/engine/daemon/start/)
 #    skipped if Docker already lists the nvidia runtime
 if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
   sudo systemctl restart docker
   for _ in $(seq 30); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
-  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 24 did not verify: expected the Docker daemon answers' >&2; exit 1; }
+  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 25 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
 docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'

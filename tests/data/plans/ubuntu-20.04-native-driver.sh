@@ -6,8 +6,10 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
+# End of life: Ubuntu 20.04 left standard support in May 2025; it gets no security updates. Upgrade the release when you can.
+# Driver: open kernel modules (NVIDIA's default since R560).
 # Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
-# Open modules (--open) are NVIDIA's default since R560 and required on Grace Hopper/Blackwell; Maxwell, Pascal and Volta need cuda-drivers (proprietary).
+# No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, NVIDIA's default since R560, for Turing and newer GPUs (GeForce GTX 16xx / RTX 20xx and later, Quadro RTX, T4, A100, H100 and newer). A Maxwell, Pascal or Volta GPU (GeForce GTX 9xx/10xx, Quadro M/P/GV, Tesla M/P/V100) needs the proprietary modules instead: plan again with --proprietary (cuda-drivers pinned to 580, the last branch for those GPUs). `lspci -d 10de:` names the chip (GM…, GP…, GV…: proprietary).
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH
 if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
@@ -41,8 +43,8 @@ if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'instal
 fi
 
 # 6. refresh the package lists
-#    skipped if cuda-drivers is installed
-if ! dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
+#    skipped if nvidia-open is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
@@ -52,11 +54,11 @@ if ! dpkg-query -W '-f=${Status}' -- linux-headers-6.8.0-45-generic 2>/dev/null 
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y linux-headers-6.8.0-45-generic
 fi
 
-# 8. install the driver: cuda-drivers (as in the deck)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-#    skipped if cuda-drivers is installed
-if ! dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y cuda-drivers
-  dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 8 did not verify: expected cuda-drivers is installed' >&2; exit 1; }
+# 8. install the driver: nvidia-open (open kernel modules)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if nvidia-open is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-open
+  dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 8 did not verify: expected nvidia-open is installed' >&2; exit 1; }
 fi
 
 # 9. reboot so the new kernel module loads

@@ -8,7 +8,7 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # driver: skipped on WSL; the Windows NVIDIA driver provides the GPU
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
-# WSL without systemd: the daemon does not start at boot; run `sudo service docker start` (or enable systemd in /etc/wsl.conf) after each `wsl --shutdown`.
+# This WSL distro runs without systemd (an older or imported distro, or `[boot] systemd=false`): the daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or turn systemd on in /etc/wsl.conf (`[boot]` / `systemd=true`).
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.
 # 1. refresh the package lists
@@ -38,76 +38,82 @@ if ! sudo docker info >/dev/null 2>&1; then
   sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 4 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
-# 5. install the prerequisites  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 5. remove every legacy nvidia-docker / nvidia-container-runtime / libnvidia-container*.list  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if no legacy list is left
+if find /etc/apt/sources.list.d -maxdepth 1 -type f '(' -name 'nvidia-docker*.list' -o -name 'nvidia-container-runtime*.list' -o -name 'libnvidia-container*.list' ')' -print 2>/dev/null | grep -qE .; then
+  sudo find /etc/apt/sources.list.d -maxdepth 1 -type f '(' -name 'nvidia-docker*.list' -o -name 'nvidia-container-runtime*.list' -o -name 'libnvidia-container*.list' ')' -print -delete
+fi
+
+# 6. install the prerequisites  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if curl and gpg are on PATH
 if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl gnupg2
 fi
 
-# 6. download NVIDIA's repository key (https) into a private folder and check its fingerprint  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 7. download NVIDIA's repository key (https) into a private folder and check its fingerprint  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
 if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
   curl -fsSL --proto =https -o "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey https://nvidia.github.io/libnvidia-container/gpgkey
-  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:' || { echo 'gpudock: step 6 did not verify: expected the download is NVIDIA'"'"'s repository key' >&2; exit 1; }
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:' || { echo 'gpudock: step 7 did not verify: expected the download is NVIDIA'"'"'s repository key' >&2; exit 1; }
 fi
 
-# 7. dearmor it into a keyring file (still in the private folder)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 8. dearmor it into a keyring file (still in the private folder)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
 if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
   gpg --batch --yes --dearmor -o "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey
 fi
 
-# 8. install the verified keyring where apt looks  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 9. install the verified keyring where apt looks  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
 if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
   sudo install -m 0644 -T "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new && sudo mv -f -T /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg
 fi
 
-# 9. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 10. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if /etc/apt/sources.list.d/nvidia-container-toolkit.list already holds this content
 printf '%s\n' 'deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /' > "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list
 if ! cmp -s -- "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list >/dev/null 2>&1; then
   sudo install -m 0644 -T "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new && sudo mv -f -T /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new /etc/apt/sources.list.d/nvidia-container-toolkit.list
 fi
 
-# 10. refresh the package lists
+# 11. refresh the package lists
 #    skipped if nvidia-container-toolkit is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
-# 11. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 12. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if nvidia-container-toolkit is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-container-toolkit
-  dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 11 did not verify: expected nvidia-container-toolkit is installed' >&2; exit 1; }
+  dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 12 did not verify: expected nvidia-container-toolkit is installed' >&2; exit 1; }
 fi
 
-# 12. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+# 13. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if daemon.json names the nvidia runtime
 if ! grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
   sudo nvidia-ctk runtime configure --runtime=docker
-  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 12 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
+  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 13 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
 fi
 
-# 13. stop the Docker daemon (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+# 14. stop the Docker daemon (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
 #    skipped if Docker already lists the nvidia runtime
 if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
   sudo service docker stop || true
 fi
 
-# 14. stop the dockerd that gpudock started, through its pidfile
+# 15. stop the dockerd that gpudock started, through its pidfile
 #    skipped if Docker already lists the nvidia runtime
 if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
   sudo start-stop-daemon --stop --oknodo --retry TERM/20/KILL/5 --pidfile /run/gpudock-dockerd.pid --exec /usr/bin/dockerd
 fi
 
-# 15. start the Docker daemon without systemd (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+# 16. start the Docker daemon without systemd (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
 #    skipped if the Docker daemon answers
 if ! sudo docker info >/dev/null 2>&1; then
   sudo service docker start || sudo sh -c '"$@" >>/var/log/gpudock-dockerd.log 2>&1 &' sh dockerd --pidfile /run/gpudock-dockerd.pid
   for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
-  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 15 did not verify: expected the Docker daemon answers' >&2; exit 1; }
+  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 16 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
 docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'

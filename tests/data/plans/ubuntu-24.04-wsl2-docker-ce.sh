@@ -7,7 +7,7 @@ GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # docker-ce replaces the distribution's docker.io (removed first, as Docker's docs say).
-# WSL without systemd: the daemon does not start at boot; run `sudo service docker start` (or enable systemd in /etc/wsl.conf) after each `wsl --shutdown`.
+# This WSL distro runs without systemd (an older or imported distro, or `[boot] systemd=false`): the daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or turn systemd on in /etc/wsl.conf (`[boot]` / `systemd=true`).
 # 1. remove docker.io, which conflicts with docker-ce  (https://docs.docker.com/engine/install/ubuntu/)
 #    skipped if docker.io is not installed
 if dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# gpudock plan driver for Debian GNU/Linux 13 (trixie) (native, x86_64)
+# Generated: review it, then run it. Steps whose check passes are skipped.
+# shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
+set -euo pipefail
+GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
+trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
+
+# NVIDIA signs its debian13 repository with a newer key whose fingerprint it does not publish where gpudock could check it: the plan trusts cuda-keyring's https download from NVIDIA.
+# Driver: open kernel modules (NVIDIA's default since R560).
+# Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
+# No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, NVIDIA's default since R560, for Turing and newer GPUs (GeForce GTX 16xx / RTX 20xx and later, Quadro RTX, T4, A100, H100 and newer). A Maxwell, Pascal or Volta GPU (GeForce GTX 9xx/10xx, Quadro M/P/GV, Tesla M/P/V100) needs the proprietary modules instead: plan again with --proprietary (cuda-drivers pinned to 580, the last branch for those GPUs). `lspci -d 10de:` names the chip (GM…, GP…, GV…: proprietary).
+# 1. install curl and gpg to download and check the keyring package
+#    skipped if curl and gpg are on PATH
+if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y ca-certificates curl gpg
+fi
+
+# 2. install add-apt-repository (software-properties-common)
+#    skipped if add-apt-repository is on PATH
+if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh add-apt-repository >/dev/null 2>&1; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y software-properties-common
+fi
+
+# 3. enable Debian's contrib component (NVIDIA's packages depend on it)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if contrib is enabled
+if ! grep -rqsE '^[^#]*\bcontrib\b' /etc/apt/sources.list /etc/apt/sources.list.d >/dev/null 2>&1; then
+  sudo add-apt-repository -y contrib
+fi
+
+# 4. download NVIDIA's cuda-keyring package (https) into a private folder  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  curl -fsSL --proto =https -o "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb https://developer.download.nvidia.com/compute/cuda/repos/debian13/x86_64/cuda-keyring_1.1-1_all.deb
+fi
+
+# 5. install the keyring and the repository list (signed-by)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo dpkg -i "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb
+  dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 5 did not verify: expected cuda-keyring is installed' >&2; exit 1; }
+fi
+
+# 6. refresh the package lists
+#    skipped if nvidia-open is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
+fi
+
+# 7. install the headers of the running kernel (DKMS builds the module against them)
+#    skipped if linux-headers-6.1.0-26-amd64 is installed
+if ! dpkg-query -W '-f=${Status}' -- linux-headers-6.1.0-26-amd64 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y linux-headers-6.1.0-26-amd64
+fi
+
+# 8. install the driver: nvidia-open (open kernel modules)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if nvidia-open is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-open
+  dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 8 did not verify: expected nvidia-open is installed' >&2; exit 1; }
+fi
+
+# 9. reboot so the new kernel module loads
+#    skipped if nvidia-smi answers
+#    do this yourself: sudo reboot
+
+nvidia-smi >/dev/null 2>&1 && echo 'verified: nvidia-smi'

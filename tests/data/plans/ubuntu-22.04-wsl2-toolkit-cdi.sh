@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# gpudock plan toolkit for Ubuntu 22.04.5 LTS (WSL 2, x86_64)
+# Generated: review it, then run it. Steps whose check passes are skipped.
+# shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
+set -euo pipefail
+GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
+trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
+
+# Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
+# WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.
+# CDI: regenerate /etc/cdi/nvidia.yaml after every driver update (`sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`); use it with `docker run --device nvidia.com/gpu=all …`.
+# CDI needs Docker Engine 25 or newer (on by default from 28.2); `docker version` shows it.
+# 1. remove every legacy nvidia-docker / nvidia-container-runtime / libnvidia-container*.list  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if no legacy list is left
+if find /etc/apt/sources.list.d -maxdepth 1 -type f '(' -name 'nvidia-docker*.list' -o -name 'nvidia-container-runtime*.list' -o -name 'libnvidia-container*.list' ')' -print 2>/dev/null | grep -qE .; then
+  sudo find /etc/apt/sources.list.d -maxdepth 1 -type f '(' -name 'nvidia-docker*.list' -o -name 'nvidia-container-runtime*.list' -o -name 'libnvidia-container*.list' ')' -print -delete
+fi
+
+# 2. install the prerequisites  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if curl and gpg are on PATH
+if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl gnupg2
+fi
+
+# 3. download NVIDIA's repository key (https) into a private folder and check its fingerprint  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  curl -fsSL --proto =https -o "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey https://nvidia.github.io/libnvidia-container/gpgkey
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:' || { echo 'gpudock: step 3 did not verify: expected the download is NVIDIA'"'"'s repository key' >&2; exit 1; }
+fi
+
+# 4. dearmor it into a keyring file (still in the private folder)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  gpg --batch --yes --dearmor -o "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey
+fi
+
+# 5. install the verified keyring where apt looks  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  sudo install -m 0644 -T "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new && sudo mv -f -T /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg
+fi
+
+# 6. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /etc/apt/sources.list.d/nvidia-container-toolkit.list already holds this content
+printf '%s\n' 'deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /' > "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list
+if ! cmp -s -- "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list >/dev/null 2>&1; then
+  sudo install -m 0644 -T "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new && sudo mv -f -T /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new /etc/apt/sources.list.d/nvidia-container-toolkit.list
+fi
+
+# 7. refresh the package lists
+#    skipped if nvidia-container-toolkit is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
+fi
+
+# 8. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if nvidia-container-toolkit is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-container-toolkit
+  dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 8 did not verify: expected nvidia-container-toolkit is installed' >&2; exit 1; }
+fi
+
+# 9. register the nvidia runtime with Docker and turn on CDI (features.cdi)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if daemon.json names the nvidia runtime
+if ! grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
+  sudo nvidia-ctk runtime configure --runtime=docker --cdi.enabled
+  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 9 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
+fi
+
+# 10. stop the Docker daemon (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+#    skipped if Docker already lists the nvidia runtime
+if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
+  sudo service docker stop || true
+fi
+
+# 11. stop the dockerd that gpudock started, through its pidfile
+#    skipped if Docker already lists the nvidia runtime
+if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
+  sudo start-stop-daemon --stop --oknodo --retry TERM/20/KILL/5 --pidfile /run/gpudock-dockerd.pid --exec /usr/bin/dockerd
+fi
+
+# 12. start the Docker daemon without systemd (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+#    skipped if the Docker daemon answers
+if ! sudo docker info >/dev/null 2>&1; then
+  sudo service docker start || sudo sh -c '"$@" >>/var/log/gpudock-dockerd.log 2>&1 &' sh dockerd --pidfile /run/gpudock-dockerd.pid
+  for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
+  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 12 did not verify: expected the Docker daemon answers' >&2; exit 1; }
+fi
+
+# 13. generate a CDI spec in /etc/cdi/nvidia.yaml (kept across reboots; no systemd here to refresh it)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html)
+#    skipped if nvidia-cdi-refresh keeps the spec
+if ! systemctl is-enabled --quiet nvidia-cdi-refresh.path >/dev/null 2>&1; then
+  sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml
+  test -s /etc/cdi/nvidia.yaml || { echo 'gpudock: step 13 did not verify: expected /etc/cdi/nvidia.yaml exists' >&2; exit 1; }
+fi
+
+docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'
