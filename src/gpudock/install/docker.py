@@ -2,8 +2,9 @@
 
 Official steps: https://docs.docker.com/engine/install/ubuntu/ and /debian/ (apt repository with
 a signed-by keyring), https://docs.docker.com/engine/install/linux-postinstall/ (docker group).
-Without systemd (WSL's default, containers) the daemon is started by its SysV script, and where
-that fails (e.g. its `ulimit -n 1048576` refused) by running dockerd directly.
+Without systemd (older or imported WSL distros, `[boot] systemd=false`, containers) the daemon is
+started by its SysV script, and where that fails (e.g. its `ulimit -n 1048576` refused) by running
+dockerd directly under gpudock's pidfile. Start/restart policy: ``gpudock.fixes``.
 """
 
 from __future__ import annotations
