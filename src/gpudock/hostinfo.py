@@ -38,7 +38,10 @@ def wsl_kind(snap: Snapshot) -> str:
     """native, wsl1, wsl2 or unknown, from the kernel release, /proc/version, env and /dev/dxg."""
     release = snap.platform.get("release") or ""
     proc_version = snap.file("/proc/version") or ""
-    if re.search(r"-Microsoft\b", release) or re.search(r"\d+\.\d+\.\d+-\d+-Microsoft", proc_version):
+    proc_version = proc_version[:2000]
+    if re.search(r"-Microsoft\b", release[:200]) or re.search(
+        r"\d{1,3}\.\d{1,3}\.\d{1,3}-\d{1,6}-Microsoft", proc_version
+    ):
         return WSL1
     if "microsoft-standard-wsl2" in release.lower() or re.search(r"microsoft-standard-WSL2", proc_version, re.I):
         return WSL2
@@ -89,10 +92,11 @@ def docker_engine_os(snap: Snapshot) -> str | None:
     info = snap.command("docker_info")
     if not info:
         return None
-    match = re.search(r"^\s*Operating System:\s*(.+)$", info.text, re.M)
-    if match:
-        return match.group(1).strip()
-    match = re.search(r'"OperatingSystem"\s*:\s*"([^"]*)"', info.text)
+    for line in info.text.splitlines()[:2000]:
+        match = re.match(r"[ \t]{0,20}Operating System:[ \t]{0,20}(.{1,200})$", line[:300])
+        if match:
+            return match.group(1).strip()
+    match = re.search(r'"OperatingSystem"\s{0,5}:\s{0,5}"([^"]{0,200})"', info.text[:200_000])
     return match.group(1) if match else None
 
 

@@ -192,7 +192,8 @@ def systemd_missing(snap, host):
 def _unreachable_fix(snap, host, hit):
     steps = []
     docker_host = snap.env.get("DOCKER_HOST")
-    socket = re.search(r"(unix|tcp|npipe)://[^\s;\"]{1,200}", hit.data.get("line", ""))
+    # only characters a socket address has: the text is shown as a hint, never as a command to paste
+    socket = re.search(r"(unix|tcp|npipe)://[\w./:@%+-]{1,200}", hit.data.get("line", ""))
     if docker_host:
         steps.append(
             f"DOCKER_HOST={shlex.quote(docker_host[:200])} sends the CLI elsewhere: "

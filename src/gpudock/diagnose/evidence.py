@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 from ..snapshot import CommandResult, Snapshot
 
-MAX_LINE = 2000  # characters of one line a pattern looks at; real error lines are far shorter
-MAX_LINES = 5000  # lines per probe a pattern looks at
+MAX_LINE = 1000  # characters of one line a pattern looks at; real error lines are far shorter
+MAX_LINES = 2000  # non-empty lines per probe a pattern looks at (docker info, apt-get update: a few hundred)
 # Probes that run a container: text from them was printed inside a container or by the runtime's hook.
 CONTAINER_PROBES = ("docker_gpu", "docker_gpu_runtime", "docker_gpu_sudo", "docker_nbody", "nvidia_docker_run")
 # Probes whose text is the host's own nvidia-smi.
@@ -40,13 +40,19 @@ def _regex(pattern: str, flags: int) -> re.Pattern:
 
 def lines_of(text: str) -> list[str]:
     """Non-empty lines, each cut to MAX_LINE characters, at most MAX_LINES of them."""
+    return list(_lines(text))
+
+
+@lru_cache(maxsize=64)
+def _lines(text: str) -> tuple[str, ...]:
     found = []
     for line in text.splitlines():
+        line = line[:MAX_LINE].rstrip()
         if line.strip():
-            found.append(line[:MAX_LINE].rstrip())
+            found.append(line)
             if len(found) >= MAX_LINES:
                 break
-    return found
+    return tuple(found)
 
 
 def probe_names(snap: Snapshot) -> list[str]:
@@ -62,7 +68,7 @@ def find(snap: Snapshot, pattern: str, names: Iterable[str] | None = None, flags
     """The first line matching ``pattern`` in the named probes (all, in sorted order, for None)."""
     regex = _regex(pattern, flags)
     for result in results(snap, names):
-        for line in lines_of(result.text):
+        for line in _lines(result.text):
             if regex.search(line):
                 return Line(result.name, line.strip())
     return None
@@ -71,7 +77,7 @@ def find(snap: Snapshot, pattern: str, names: Iterable[str] | None = None, flags
 def search(pattern: str, text: str, flags: int = re.I) -> re.Match | None:
     """``re.search`` over ``text`` line by line (bounded like ``find``)."""
     regex = _regex(pattern, flags)
-    for line in lines_of(text):
+    for line in _lines(text):
         match = regex.search(line)
         if match:
             return match
