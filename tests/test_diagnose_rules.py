@@ -316,3 +316,14 @@ def test_the_verdict_does_not_depend_on_key_order():
 def test_hit_severity_may_only_name_a_known_severity():
     record = RuleRecord("x", "error", "docker", 1, lambda s, h: None, [], "t")
     assert record.finding(Snapshot({}), None, Hit("e", severity="bogus")).severity == "error"
+
+
+def test_a_container_without_device_access_is_not_the_host_driver_unreachable():
+    inside = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver."
+    doc = {
+        "platform": {"release": "6.8.0-45-generic"},
+        "commands": {"nvidia_smi": SMI_OK, "docker_gpu": {"rc": 9, "stdout": inside}},
+    }
+    assert "nvidia-driver-unreachable" not in found(doc) and "gpu-container-failed" in found(doc)
+    doc["commands"].pop("nvidia_smi")
+    assert "nvidia-driver-unreachable" in found(doc)

@@ -79,9 +79,11 @@ def _probe_names(snap):
 def nvidia_driver_unreachable(snap, host):
     if host.kind in (WSL1, WSL2):
         return None
-    hit = find(
-        snap, r"couldn't communicate with the NVIDIA driver|nvml error: driver not loaded|NVIDIA driver is not loaded"
-    )
+    pattern = r"couldn't communicate with the NVIDIA driver|nvml error: driver not loaded|NVIDIA driver is not loaded"
+    hit = find(snap, pattern, [n for n in _probe_names(snap) if n not in CONTAINER_PROBES])
+    if not hit and not host_smi_ok(snap):
+        # inside a container only when the host's own nvidia-smi does not contradict it
+        hit = find(snap, pattern, CONTAINER_PROBES)
     return Hit(cite(hit)) if hit else None
 
 
