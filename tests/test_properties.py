@@ -36,6 +36,12 @@ fragments = st.sampled_from(
         "Operating System: Docker Desktop",
         "NO_PUBKEY",
         "uid=0(root)",
+        '{"nvidia":{"path":"nvidia-container-runtime"}}',
+        "desktop-linux *   Docker Desktop",
+        "01:00.0 VGA compatible controller: NVIDIA Corporation GP104 [GeForce GTX 1080]",
+        "Microsoft Windows [Version 10.0.19043.1288]",
+        "  cdi: nvidia.com/gpu=0",
+        "sudo: a password is required",
     ]
 )
 garbled_text = st.lists(fragments | st.text(max_size=40), max_size=6).map("\n".join)
@@ -55,6 +61,13 @@ probe_names = st.sampled_from(
         "nvidia_ctk_version",
         "docker_nbody",
         "docker_gpu_sudo",
+        "docker_info_runtimes",
+        "docker_context_ls",
+        "nvidia_container_cli_version",
+        "nvidia_container_cli_info",
+        "ls_cdi",
+        "lspci",
+        "windows_version",
         "anything_else",
     ]
 )

@@ -254,6 +254,9 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
             "daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or "
             "turn systemd on in /etc/wsl.conf (`[boot]` / `systemd=true`)."
         )
+    eol = distro.end_of_life(host)
+    if eol:
+        notes.insert(0, f"End of life: {eol}; it gets no security updates.")
     if fixes.service_manager(host) == "unknown":
         notes.append("The snapshot does not say whether systemd runs: systemctl is tried first, then the init script.")
     return Plan("docker", distro.describe(host), steps, verify=[DOCKER_ANSWERS], notes=notes)

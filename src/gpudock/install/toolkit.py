@@ -202,13 +202,15 @@ def plan_toolkit(
             notes_cdi.append(
                 "CDI needs Docker Engine 25 or newer (on by default from 28.2); `docker version` shows it."
             )
+    eol = distro.end_of_life(host)
+    notes_eol = [f"End of life: {eol}; it gets no security updates."] if eol else []
     notes = [
         "Docker registers --gpus only if nvidia-container-runtime-hook "
         "was on PATH when dockerd started: hence the restart."
     ]
     if host.kind == "wsl2":
         notes.append("WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.")
-    return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes + notes_cdi)
+    return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes_eol + notes + notes_cdi)
 
 
 def _with_check(step: Step, check: Check) -> Step:

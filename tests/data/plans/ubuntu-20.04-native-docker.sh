@@ -4,6 +4,7 @@
 # shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
 set -euo pipefail
 
+# End of life: Ubuntu 20.04 left standard support in May 2025; it gets no security updates.
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # 1. refresh the package lists
 #    skipped if docker.io is installed
