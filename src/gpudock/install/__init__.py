@@ -69,7 +69,7 @@ def make_plan(
             parts[0].host,
             [s for p in parts for s in p.steps],
             verify=parts[-1].verify,
-            notes=notes + [n for p in parts for n in p.notes],
+            notes=list(dict.fromkeys(notes + [n for p in parts for n in p.notes])),  # each note once
         )
     raise PlanRefused(f"unknown install step {name!r}: choose one of {', '.join(STEPS)}")
 

@@ -13,7 +13,6 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 # End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # Debian GNU/Linux 11 (bullseye) ships docker.io 20.10: past Docker's end of life and without CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce.
-# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH

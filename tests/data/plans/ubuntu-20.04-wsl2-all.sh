@@ -10,7 +10,6 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 # End of life: Ubuntu 20.04 left standard support in May 2025; it gets no security updates.
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # This WSL distro runs without systemd (an older or imported distro, or `[boot] systemd=false`): the daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or turn systemd on in /etc/wsl.conf (`[boot]` / `systemd=true`).
-# End of life: Ubuntu 20.04 left standard support in May 2025; it gets no security updates.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.
 # 1. refresh the package lists
