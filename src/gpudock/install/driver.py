@@ -173,7 +173,7 @@ def plan_driver(
     notes: list[str] = []
     eol = distro.end_of_life(host)
     if eol:
-        notes.append(f"End of life: {eol}; it gets no security updates. Upgrade the release when you can.")
+        notes.append(f"End of life: {eol}; it gets no security updates.")
     steps = [
         Step(
             "install curl and gpg to download and check the keyring package",

@@ -6,7 +6,7 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
-# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates. Upgrade the release when you can.
+# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
 # Driver: proprietary kernel modules as asked (--proprietary), on branch 580.
 # Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
 # 1. install curl and gpg to download and check the keyring package
