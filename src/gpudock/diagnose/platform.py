@@ -7,6 +7,7 @@ import shlex
 
 from ..fixes import DOCS, windows, wsl_restart_steps
 from ..hostinfo import UNKNOWN, WSL1, WSL2, windows_build
+from ..snapshot import validation_findings
 from .evidence import Line, cite, container_saw_gpu, find, installed_packages, lines_of
 from .registry import Hit, register
 
@@ -22,6 +23,20 @@ LINUX_DRIVER_FILES = ("/usr/bin/nvidia-smi", "/usr/lib/x86_64-linux-gnu/libnvidi
 
 def linux_driver_packages(snap) -> list[str]:
     return installed_packages(snap, LINUX_DRIVER_PACKAGES)
+
+
+@register(
+    "snapshot-invalid-field",
+    "warning",
+    "platform",
+    0,
+    "Some snapshot values are not valid for their field and were treated as unknown",
+    ["Probe the host again with `gpudock doctor --save-snapshot FILE` and send that file unedited."],
+)
+def snapshot_invalid_field(snap, host):
+    """Values the snapshot's validation left out (``Snapshot.invalid_fields``): the verdict knows less."""
+    found = validation_findings(snap)
+    return Hit(found[0].evidence) if found else None
 
 
 def _wsl1_fix(snap, host, hit):
