@@ -327,3 +327,9 @@ def test_a_container_without_device_access_is_not_the_host_driver_unreachable():
     assert "nvidia-driver-unreachable" not in found(doc) and "gpu-container-failed" in found(doc)
     doc["commands"].pop("nvidia_smi")
     assert "nvidia-driver-unreachable" in found(doc)
+
+
+def test_an_unpullable_gpu_image_is_a_warning_that_says_the_gpu_was_not_tested():
+    doc = {"commands": {"docker_gpu": OFFLINE_HELLO}}
+    finding = found(doc)["gpu-container-failed"]
+    assert finding.severity == "warning" and "not tested" in finding.title

@@ -132,3 +132,28 @@ def test_no_golden_plan_stops_a_daemon_by_name():
     for path in (DATA / "plans").glob("*.sh"):
         text = path.read_text()
         assert "pkill" not in text and "killall" not in text, path.name
+
+
+def test_distro_docker_on_debian_says_it_is_old_and_without_cdi():
+    notes = " ".join(plan("docker", distro="debian-12").notes)
+    assert "docker.io 20.10" in notes and "--source docker-ce" in notes
+    assert "20.10" not in " ".join(plan("docker", distro="ubuntu-24.04").notes)
+
+
+def test_cli_proprietary_flag_reaches_the_planner(tmp_path):
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(host_snapshot("ubuntu-24.04", "native").data))
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpudock", "plan", "driver", "--proprietary", "--format", "sh", "--snapshot", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and "cuda-drivers-580" in proc.stdout, proc.stderr
+    both = subprocess.run(
+        [sys.executable, "-m", "gpudock", "plan", "driver", "--open", "--proprietary", "--snapshot", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert both.returncode == 2

@@ -6,6 +6,7 @@ import re
 
 from ..fixes import DOCS, docker_service, windows
 from ..hostinfo import WSL2
+from .docker import OFFLINE
 from .evidence import (
     CONTAINER_PROBES,
     HOST_SMI_PROBES,
@@ -162,6 +163,7 @@ def cuda_no_device(snap, host):
     return Hit(cite(hit)) if hit else None
 
 
+_PULL_FAILED = r"Unable to find image|error pulling image|pull access denied|failed to resolve reference"
 _FAILURE_WORDS = r"error|failed|not found|couldn't|could not|cannot|unable|denied|invalid"
 SUDO_PROMPT = r"sudo: a password is required|sudo: a terminal is required|sudo: no tty present"
 NEXT_STEPS = [
@@ -174,6 +176,12 @@ NEXT_STEPS = [
 
 
 def _failed_fix(snap, host, hit):
+    if hit.data.get("offline"):
+        return [
+            "run the check with an image that is already here: `docker image ls`, then "
+            "`docker run --rm --gpus all IMAGE nvidia-smi` (the toolkit injects nvidia-smi)",
+            *NEXT_STEPS[2:],
+        ]
     if hit.data.get("sudo"):
         return [
             "sudo asked for a password: run `sudo -v` first, then `gpudock doctor --deep` again",
@@ -228,6 +236,13 @@ def gpu_container_failed(snap, host, findings):
                 {"sudo": True},
                 severity="warning",
                 title="The sudo GPU container probe stopped at a password prompt",
+            )
+        if search(_PULL_FAILED, result.text) and search(OFFLINE, result.text):
+            return Hit(
+                f"{name}: {line[:300]}",
+                {"offline": True},
+                severity="warning",
+                title="The GPU container's image could not be pulled (no registry): the GPU was not tested",
             )
         if result.timed_out:
             return Hit(
