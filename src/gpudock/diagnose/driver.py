@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from ..fixes import DOCS, wsl_restart_steps
 from ..hostinfo import WSL1, WSL2
-from .evidence import CONTAINER_PROBES, HOST_SMI_PROBES, Line, cite, container_saw_gpu, find, host_smi_ok, lines_of
+from .evidence import (
+    CONTAINER_PROBES,
+    HOST_SMI_PROBES,
+    Line,
+    cite,
+    container_saw_gpu,
+    find,
+    host_smi_ok,
+    lines_of,
+    probe_names,
+)
 from .registry import Hit, register
 
 HOOK_NO_NVML = r"load library failed: libnvidia-ml\.so"
@@ -45,7 +55,7 @@ def nvidia_driver_missing(snap, host):
     hit = hit or find(
         snap, SMI_NO_NVML + r"|nvidia-smi: (command )?not found|Command 'nvidia-smi' not found", HOST_SMI_PROBES
     )
-    host_probes = [n for n in _probe_names(snap) if n not in CONTAINER_PROBES]
+    host_probes = [n for n in probe_names(snap) if n not in CONTAINER_PROBES]
     hit = hit or find(snap, HOOK_NO_NVML, host_probes)
     # The hook (on the host) saying it cannot load NVML inside a container probe's error.
     hit = hit or find(snap, r"nvidia-container-cli: initialization error: " + HOOK_NO_NVML, CONTAINER_PROBES)
@@ -53,10 +63,6 @@ def nvidia_driver_missing(snap, host):
         return None
     evidence = cite(hit) + ("; /dev/nvidia0 is absent" if snap.path("/dev/nvidia0") is False else "")
     return Hit(evidence)
-
-
-def _probe_names(snap):
-    return sorted((snap.data.get("commands") or {}).keys())
 
 
 @register(
@@ -80,7 +86,7 @@ def nvidia_driver_unreachable(snap, host):
     if host.kind in (WSL1, WSL2):
         return None
     pattern = r"couldn't communicate with the NVIDIA driver|nvml error: driver not loaded|NVIDIA driver is not loaded"
-    hit = find(snap, pattern, [n for n in _probe_names(snap) if n not in CONTAINER_PROBES])
+    hit = find(snap, pattern, [n for n in probe_names(snap) if n not in CONTAINER_PROBES])
     if not hit and not host_smi_ok(snap):
         # inside a container only when the host's own nvidia-smi does not contradict it
         hit = find(snap, pattern, CONTAINER_PROBES)
