@@ -59,7 +59,7 @@ class Token:
 def words(text: str, style: Style | str = "") -> list[Token]:
     """Prose: whitespace-separated words; backticked spans (with punctuation touching them) and URLs stay whole."""
     tokens: list[Token] = []
-    for index, piece in enumerate(re.split(r"(\S*`[^`]*`\S*)", printable(text))):
+    for index, piece in enumerate(re.split(r"([^\s`]*`[^`]*`[^\s`]*)", printable(text))):
         if index % 2:  # a backticked span
             tokens.append(Token(piece, style, True))
             continue

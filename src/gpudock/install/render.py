@@ -1,0 +1,136 @@
+"""Plans for people: one block per step (number and what it does, then the command, never wrapped).
+
+The skip check is shown as a short phrase ("skipped if docker.io is installed"); the raw shell check
+is shown with ``verbose`` (and is always in ``--format sh`` and ``--format json``). ``apply`` prints its
+progress with the same pieces (``progress_line``, ``command_echo``), so a command is never broken there
+either.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.style import Style
+from rich.text import Text
+
+from ..layout import DIM, Wrapped, atom, command_lines, terminal_console, url_token, words
+from ..textsafety import printable
+from .plan import Check, Plan, Step
+
+_TITLE = Style(bold=True)
+
+
+def check_phrase(check: Check) -> str:
+    """A check in words: ``dpkg-query … docker.io`` → "docker.io is installed"; otherwise the command."""
+    phrase = getattr(check, "phrase", None)  # the Step model may carry its own phrase
+    if isinstance(phrase, str) and phrase:
+        return phrase
+    argv = check.argv
+    if argv[:2] == ("dpkg-query", "-W") and len(argv) >= 4:
+        return f"{argv[-1]} is installed"
+    if argv and argv[0] == "test" and len(argv) == 3 and argv[1] in ("-s", "-e", "-f", "-d"):
+        return f"{argv[2]} exists"
+    if argv and argv[0] == "grep" and len(argv) == 4 and argv[1].startswith("-q"):
+        return f"{argv[3]} contains {argv[2]}"
+    if argv[:2] == ("sh", "-c") and len(argv) == 3:
+        return f"`{argv[2]}` succeeds"
+    command = shlex.join(argv)
+    if check.stdout_regex:
+        return f"`{command}` prints {check.stdout_regex}"
+    return f"`{command}` succeeds"
+
+
+def skip_phrase(step: Step) -> str:
+    """The short skip condition shown beside a step ("" when it always runs)."""
+    own = getattr(step, "skip_phrase", None) or getattr(step, "skip", None)
+    if isinstance(own, str) and own:
+        return own
+    return f"skipped if {check_phrase(step.check)}" if step.check else ""
+
+
+class StepView:
+    """One step: ``N. title``, its command (and fallback) beneath, the skip phrase, the raw check if verbose."""
+
+    def __init__(self, number: int, step: Step, verbose: bool = False, width_of_number: int = 2):
+        self.number, self.step, self.verbose = number, step, verbose
+        self.label = Text(f"{number:>{width_of_number}}. ")
+
+    def parts(self) -> list[Wrapped]:
+        step, inner = self.step, len(self.label)
+        title = words(step.title, _TITLE)
+        if step.manual:
+            title.append(atom("(you do this)", "yellow"))
+        out = [Wrapped(title, 0, self.label)]
+        out += command_lines(step.command_line(), inner + 2)
+        if step.fallback:
+            out.append(Wrapped(words("if that fails:", DIM), inner))
+            out += command_lines(step.fallback.command_line(), inner + 2)
+        phrase = skip_phrase(step)
+        if phrase:
+            out.append(Wrapped(words(phrase, DIM), inner))
+        if self.verbose:
+            if step.check:
+                out.append(Wrapped([atom("check:", DIM), atom(step.check.shell(), DIM)], inner))
+            if step.verify:
+                out.append(Wrapped([atom("verified by:", DIM), atom(step.verify.shell(), DIM)], inner))
+            if step.docs:
+                out.append(Wrapped([url_token(step.docs)], inner))
+        return out
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for part in self.parts():
+            yield from part.lines(options.max_width)
+
+
+class PlanView:
+    """The plan: a heading, its notes (prose), one block per step, the final checks."""
+
+    def __init__(self, plan: Plan, verbose: bool = False, heading: bool = True):
+        self.plan, self.verbose, self.heading = plan, verbose, heading
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        plan, width = self.plan, options.max_width
+        if self.heading:
+            yield from Wrapped(words(f"gpudock plan {plan.name} · {plan.host}", _TITLE)).lines(width)
+        for note in plan.notes:
+            yield from Wrapped(words(note), 0, Text("note: ", style="yellow"), hang=2).lines(width)
+        digits = len(str(len(plan.steps)))
+        for number, step in enumerate(plan.steps, 1):
+            yield Text("")
+            yield StepView(number, step, self.verbose, digits)
+        if plan.verify:
+            yield Text("")
+            yield Text("then it checks:")
+            for check in plan.verify:
+                yield from command_lines(shlex.join(check.argv), 2)
+
+
+def plan_view(plan: Plan, verbose: bool = False) -> PlanView:
+    """The plan as a rich renderable (terminal, Jupyter, or ``layout.render_plain``)."""
+    return PlanView(plan, verbose)
+
+
+def print_plan(plan: Plan, console: Console | None = None, verbose: bool = False) -> None:
+    (console or terminal_console()).print(plan_view(plan, verbose), crop=False)
+
+
+# --- apply's progress lines ---------------------------------------------------------------------------
+
+
+def progress_line(number: int, total: int, title: str) -> Wrapped:
+    """``[3/13] start the Docker daemon …`` (the title wraps; it is prose)."""
+    return Wrapped(words(title, "cyan"), 0, Text(f"[{number}/{total}] ", style="cyan"))
+
+
+def command_echo(argv: list[str] | tuple[str, ...], prefix: str = "  $ ") -> Wrapped:
+    """The command apply is about to run, on one line, never wrapped."""
+    return Wrapped([atom(shlex.join(argv), "bold")], 0, Text(prefix))
+
+
+def print_line(console: Console, renderable) -> None:
+    """Print without cropping: a long command runs past the edge instead of being cut."""
+    console.print(renderable, crop=False)
+
+
+__all__ = ["check_phrase", "command_echo", "plan_view", "print_plan", "printable", "progress_line", "skip_phrase"]
