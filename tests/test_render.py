@@ -24,6 +24,7 @@ from gpudock.exceptions import GpudockError
 from gpudock.findings import Finding
 from gpudock.hostinfo import host_info
 from gpudock.install import STEPS, make_plan
+from gpudock.install.plan import file_preview
 from gpudock.install.render import plan_view, skip_phrase
 from gpudock.layout import render_plain, split_step
 from gpudock.report import doctor_view, findings_text
@@ -117,14 +118,17 @@ def test_plans_keep_every_command_line_whole(path):
             plan = make_plan(step_name, snap, host)
         except GpudockError:
             continue
-        commands = [line for s in plan.steps for line in s.command_line().split("\n")]
-        commands += [line for s in plan.steps if s.fallback for line in s.fallback.command_line().split("\n")]
+        shown = [file_preview(s.writes) if s.writes else s.command_line() for s in plan.steps]
+        shown += [s.fallback.command_line() for s in plan.steps if s.fallback]
+        commands = [line.strip() for text in shown for line in text.split("\n")]
         urls = [s.docs for s in plan.steps if s.docs]
         for width in WIDTHS:
             lines = render(plan_view(plan), width)
             for command in commands:
                 assert any(line.strip() == command for line in lines), f"{step_name} at {width}: {command!r}"
             verbose = render(plan_view(plan, verbose=True), width)
+            for s in plan.steps:
+                assert any(line.strip() == s.command_line() for line in verbose)
             for s in plan.steps:
                 if s.check:
                     assert whole_on_one_line(s.check.shell(), verbose)
@@ -192,7 +196,9 @@ def test_piped_no_color_and_dumb_terminals_get_plain_text_with_the_same_structur
     assert proc.stdout.rstrip("\n").splitlines() == render(doctor_view(report.findings, report.host), 80)
     plan = _cli("plan", "docker", "--snapshot", str(SNAPSHOTS / "debian12-ci-no-gpu.json"), **env)
     assert plan.returncode == 0 and "\x1b" not in plan.stdout
-    assert "     sudo apt-get install -y docker.io" in plan.stdout.splitlines()
+    snap = Snapshot.load(SNAPSHOTS / "debian12-ci-no-gpu.json")
+    expected = render(plan_view(make_plan("docker", snap, host_info(snap))), 80)
+    assert plan.stdout.rstrip("\n").splitlines() == expected
 
 
 def test_no_color_on_a_terminal_keeps_bold_but_drops_colour():
@@ -220,7 +226,7 @@ def test_urls_are_terminal_hyperlinks_on_a_terminal():
         doctor_view(report.findings, report.host), crop=False
     )
     url = report.findings[0].docs[0]
-    assert f"\x1b]8;id=" in out.getvalue() and f";{url}\x1b\\" in out.getvalue()
+    assert "\x1b]8;id=" in out.getvalue() and f";{url}\x1b\\" in out.getvalue()
 
 
 def test_json_outputs_are_unchanged_by_the_views(tmp_path):

@@ -15,38 +15,14 @@ from rich.style import Style
 from rich.text import Text
 
 from ..layout import DIM, Wrapped, atom, command_lines, terminal_console, url_token, words
-from ..textsafety import printable
-from .plan import Check, Plan, Step
+from .plan import Plan, Step, file_preview
 
 _TITLE = Style(bold=True)
 
 
-def check_phrase(check: Check) -> str:
-    """A check in words: ``dpkg-query … docker.io`` → "docker.io is installed"; otherwise the command."""
-    phrase = getattr(check, "phrase", None)  # the Step model may carry its own phrase
-    if isinstance(phrase, str) and phrase:
-        return phrase
-    argv = check.argv
-    if argv[:2] == ("dpkg-query", "-W") and len(argv) >= 4:
-        return f"{argv[-1]} is installed"
-    if argv and argv[0] == "test" and len(argv) == 3 and argv[1] in ("-s", "-e", "-f", "-d"):
-        return f"{argv[2]} exists"
-    if argv and argv[0] == "grep" and len(argv) == 4 and argv[1].startswith("-q"):
-        return f"{argv[3]} contains {argv[2]}"
-    if argv[:2] == ("sh", "-c") and len(argv) == 3:
-        return f"`{argv[2]}` succeeds"
-    command = shlex.join(argv)
-    if check.stdout_regex:
-        return f"`{command}` prints {check.stdout_regex}"
-    return f"`{command}` succeeds"
-
-
 def skip_phrase(step: Step) -> str:
-    """The short skip condition shown beside a step ("" when it always runs)."""
-    own = getattr(step, "skip_phrase", None) or getattr(step, "skip", None)
-    if isinstance(own, str) and own:
-        return own
-    return f"skipped if {check_phrase(step.check)}" if step.check else ""
+    """The short skip condition shown under a step ("skipped if docker.io is installed"; "" if it always runs)."""
+    return step.check.describe() if step.check else ""
 
 
 class StepView:
@@ -62,7 +38,12 @@ class StepView:
         if step.manual:
             title.append(atom("(you do this)", "yellow"))
         out = [Wrapped(title, 0, self.label)]
-        out += command_lines(step.command_line(), inner + 2)
+        if step.writes is not None:  # the content is what to read; the install commands are plumbing
+            out += command_lines(file_preview(step.writes), inner + 2)
+            if self.verbose:
+                out += command_lines(step.command_line(), inner + 2)
+        else:
+            out += command_lines(step.command_line(), inner + 2)
         if step.fallback:
             out.append(Wrapped(words("if that fails:", DIM), inner))
             out += command_lines(step.fallback.command_line(), inner + 2)
@@ -95,6 +76,10 @@ class PlanView:
             yield from Wrapped(words(f"gpudock plan {plan.name} · {plan.host}", _TITLE)).lines(width)
         for note in plan.notes:
             yield from Wrapped(words(note), 0, Text("note: ", style="yellow"), hang=2).lines(width)
+        if plan.uses_work():
+            yield Text("")
+            yield from Wrapped(words("downloads go to a private folder; to copy these commands, first:")).lines(width)
+            yield from command_lines('GPUDOCK_WORK="$(mktemp -d)"', 2)
         digits = len(str(len(plan.steps)))
         for number, step in enumerate(plan.steps, 1):
             yield Text("")
@@ -123,9 +108,10 @@ def progress_line(number: int, total: int, title: str) -> Wrapped:
     return Wrapped(words(title, "cyan"), 0, Text(f"[{number}/{total}] ", style="cyan"))
 
 
-def command_echo(argv: list[str] | tuple[str, ...], prefix: str = "  $ ") -> Wrapped:
-    """The command apply is about to run, on one line, never wrapped."""
-    return Wrapped([atom(shlex.join(argv), "bold")], 0, Text(prefix))
+def command_echo(command: str | list[str] | tuple[str, ...], prefix: str = "  $ ") -> Wrapped:
+    """The command apply is about to run (an argv or a shell line), on one line, never wrapped."""
+    line = command if isinstance(command, str) else shlex.join(str(word) for word in command)
+    return Wrapped([atom(line, "bold")], 0, Text(prefix))
 
 
 def print_line(console: Console, renderable) -> None:
@@ -133,4 +119,4 @@ def print_line(console: Console, renderable) -> None:
     console.print(renderable, crop=False)
 
 
-__all__ = ["check_phrase", "command_echo", "plan_view", "print_plan", "printable", "progress_line", "skip_phrase"]
+__all__ = ["command_echo", "plan_view", "print_plan", "progress_line", "skip_phrase"]
