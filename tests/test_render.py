@@ -232,3 +232,10 @@ def test_urls_are_terminal_hyperlinks_on_a_terminal():
 def test_json_outputs_are_unchanged_by_the_views(tmp_path):
     proc = _cli("doctor", "--snapshot", str(CASES / "debian12-daemon-down.json"), "--json")
     assert json.loads(proc.stdout)["findings"]
+
+
+def test_jupyter_shows_the_same_layout():
+    report = check(str(CASES / "debian12-docker-up-no-gpu.json"))
+    bundle = doctor_view(report.findings, report.host)._repr_mimebundle_()
+    assert bundle["text/plain"] == render_plain(doctor_view(report.findings, report.host), 100)
+    assert bundle["text/html"].startswith("<pre>") and "&lt;" not in bundle["text/plain"]

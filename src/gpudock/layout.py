@@ -241,6 +241,16 @@ def unicode_ok(console: Console) -> bool:
     return True
 
 
+class NotebookDisplay:
+    """Jupyter shows the view as the same plain-text layout (in a <pre>), never cropped or re-wrapped."""
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        import html
+
+        text = render_plain(self, 100)
+        return {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
+
+
 def render_plain(renderable, width: int = 100) -> str:
     """A renderable as plain text at ``width``: no ANSI codes (notebooks, slides, nbval, tests)."""
     console = Console(

@@ -16,7 +16,18 @@ from rich.text import Text
 
 from .findings import Finding
 from .hostinfo import HostInfo
-from .layout import DIM, Wrapped, atom, render_plain, step_view, terminal_console, unicode_ok, url_token, words
+from .layout import (
+    DIM,
+    NotebookDisplay,
+    Wrapped,
+    atom,
+    render_plain,
+    step_view,
+    terminal_console,
+    unicode_ok,
+    url_token,
+    words,
+)
 from .textsafety import printable
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
@@ -91,7 +102,7 @@ class FindingView:
             yield from part.lines(options.max_width)
 
 
-class DoctorView:
+class DoctorView(NotebookDisplay):
     """The whole doctor screen: host line, findings, a closing line that says what to do next."""
 
     def __init__(self, findings: list[Finding], host: HostInfo | None, verbose: bool = False, summary: bool = True):
@@ -166,7 +177,7 @@ def findings_table(findings: list[Finding], host: HostInfo) -> DoctorView:
 # --- fleet: one line per host ------------------------------------------------------------------------
 
 
-class FleetView:
+class FleetView(NotebookDisplay):
     """One line per host: mark, host, verdict, the first error's title; its first fix command beneath."""
 
     def __init__(self, rows: list[dict]):

@@ -14,7 +14,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
 
-from ..layout import DIM, Wrapped, atom, command_lines, terminal_console, url_token, words
+from ..layout import DIM, NotebookDisplay, Wrapped, atom, command_lines, terminal_console, url_token, words
 from .plan import Plan, Step, file_preview
 
 _TITLE = Style(bold=True)
@@ -64,7 +64,7 @@ class StepView:
             yield from part.lines(options.max_width)
 
 
-class PlanView:
+class PlanView(NotebookDisplay):
     """The plan: a heading, its notes (prose), one block per step, the final checks."""
 
     def __init__(self, plan: Plan, verbose: bool = False, heading: bool = True):
