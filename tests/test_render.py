@@ -239,3 +239,10 @@ def test_jupyter_shows_the_same_layout():
     bundle = doctor_view(report.findings, report.host)._repr_mimebundle_()
     assert bundle["text/plain"] == render_plain(doctor_view(report.findings, report.host), 100)
     assert bundle["text/html"].startswith("<pre>") and "&lt;" not in bundle["text/plain"]
+
+
+def test_evidence_keeps_its_spacing_where_it_fits():
+    report = check(str(SNAPSHOTS / "native-h200-healthy.json"))
+    ok = next(f for f in report.findings if f.code == "gpu-ok")
+    assert "   " in ok.evidence  # nvidia-smi's aligned table row
+    assert ok.evidence in render_plain(doctor_view([ok], verbose=True), 200)

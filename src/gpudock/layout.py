@@ -54,17 +54,27 @@ class Token:
     style: Style | str = ""
     atomic: bool = False  # never split: commands, codes, URLs, backticked spans
     link: str = ""
+    gap: str = " "  # what separates it from the token before it on the same line
 
 
-def words(text: str, style: Style | str = "") -> list[Token]:
-    """Prose: whitespace-separated words; backticked spans (with punctuation touching them) and URLs stay whole."""
+def words(text: str, style: Style | str = "", keep_spaces: bool = False) -> list[Token]:
+    """Prose: whitespace-separated words; backticked spans (with punctuation touching them) and URLs stay whole.
+
+    ``keep_spaces`` keeps the spacing between words where they share a line (evidence: aligned columns
+    of nvidia-smi stay aligned).
+    """
     tokens: list[Token] = []
+    before = ""  # the text just before a backticked span: its trailing spaces are the span's gap
     for index, piece in enumerate(re.split(r"([^\s`]*`[^`]*`[^\s`]*)", printable(text))):
         if index % 2:  # a backticked span
-            tokens.append(Token(piece, style, True))
+            gap = re.search(r"\s*$", before).group() if keep_spaces and tokens else " "
+            tokens.append(Token(piece, style, True, gap=gap or " "))
             continue
-        for word in piece.split():
-            tokens.append(Token(word, style, bool(_URL.match(word.rstrip(".,;)")))))
+        before = piece
+        for match in re.finditer(r"(\s*)(\S+)", piece):
+            word = match.group(2)
+            space = (match.group(1) or " ") if keep_spaces and tokens else " "
+            tokens.append(Token(word, style, bool(_URL.match(word.rstrip(".,;)"))), gap=space))
     return tokens
 
 
@@ -88,12 +98,12 @@ class Wrapped:
         fresh = True  # nothing after the prefix yet
         for token in self._pieces(max(width - self.hang, 10)):
             size = len(token.text)
-            if not fresh and used + 1 + size > width:
+            if not fresh and used + len(token.gap) + size > width:
                 lines.append(Text(" " * self.hang))
                 used, fresh = self.hang, True
             if not fresh:
-                lines[-1].append(" ")
-                used += 1
+                lines[-1].append(token.gap)
+                used += len(token.gap)
             style = Style.parse(token.style) if isinstance(token.style, str) and token.style else token.style
             if token.link:
                 style = (style or Style()) + Style(link=token.link)
@@ -110,7 +120,7 @@ class Wrapped:
                 yield token
             else:  # a long prose word (a path in evidence): folded, it is not something to copy
                 for start in range(0, len(token.text), room):
-                    yield Token(token.text[start : start + room], token.style)
+                    yield Token(token.text[start : start + room], token.style, gap=token.gap if start == 0 else " ")
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines(options.max_width)

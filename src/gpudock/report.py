@@ -89,7 +89,7 @@ class FindingView:
         collapsed = f.severity == "ok" and not self.verbose
         if f.evidence and not collapsed:
             for line in printable(f.evidence).split("\n"):
-                out.append(Wrapped(words(line, DIM), INDENT))
+                out.append(Wrapped(words(line, DIM, keep_spaces=True), INDENT))
         if collapsed:
             return out
         for number, step in enumerate(f.fix, 1):

@@ -58,7 +58,7 @@ class Session:
         return [f for f in self.findings if f.code.startswith(prefixes)]
 
     def show_findings(self, layer: str | None = None) -> None:
-        print(findings_text(self.layer(layer)))
+        print(findings_text(self.layer(layer), verbose=True))  # the evidence of what works is the proof
 
     def show_command(self, probe_name: str) -> None:
         """A probe's command and its output, as the deck's screenshot would have shown it."""
