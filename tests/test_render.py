@@ -246,3 +246,24 @@ def test_evidence_keeps_its_spacing_where_it_fits():
     ok = next(f for f in report.findings if f.code == "gpu-ok")
     assert "   " in ok.evidence  # nvidia-smi's aligned table row
     assert ok.evidence in render_plain(doctor_view([ok], verbose=True), 200)
+
+
+def test_an_ascii_only_stdout_gets_ascii_marks_and_never_a_traceback():
+    case = str(CASES / "debian12-docker-up-no-gpu.json")
+    proc = _cli("doctor", "--snapshot", case, PYTHONIOENCODING="ascii")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("gpudock doctor - ") and lines[2].startswith("x No NVIDIA driver")
+    plan = _cli("plan", "docker", "--snapshot", str(SNAPSHOTS / "debian12-ci-no-gpu.json"), PYTHONIOENCODING="ascii")
+    assert plan.returncode == 0 and plan.stdout.isascii()
+
+
+def test_apply_progress_keeps_the_command_whole_at_60_columns():
+    from gpudock.install.render import command_echo, progress_line
+
+    argv = ("sudo", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "nvidia-container-toolkit")
+    lines = render(command_echo(argv), 60)
+    assert lines == ["  $ sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-container-toolkit"]
+    title = "download NVIDIA's repository key (https) into a private folder and check its fingerprint"
+    wrapped = render(progress_line(16, 25, title), 60)
+    assert wrapped[0].startswith("[16/25] download") and all(len(line) <= 60 for line in wrapped)

@@ -113,10 +113,12 @@ class DoctorView(NotebookDisplay):
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.host is not None:
+            dot = "·" if unicode_ok(console) else "-"
+            full, short = (host_line(self.host, s).replace("·", dot) for s in (False, True))
             yield OneLine(
-                Text("gpudock doctor · ", style="bold") + Text(host_line(self.host)),
-                Text("gpudock doctor · ", style="bold") + Text(host_line(self.host, short=True)),
-                Text(host_line(self.host, short=True)),
+                Text(f"gpudock doctor {dot} ", style="bold") + Text(full),
+                Text(f"gpudock doctor {dot} ", style="bold") + Text(short),
+                Text(short),
             )
             yield Text("")
         previous = None
@@ -192,7 +194,7 @@ class FleetView(NotebookDisplay):
             host = atom(printable(row.get("host", "")).ljust(width), Style(bold=True))
             text = [host, atom(printable(row.get("verdict", "")), _STYLE[severity])]
             if row.get("error"):
-                text += words("· " + row["error"])
+                text += words(("· " if unicode_ok(console) else "- ") + row["error"])
             yield from Wrapped(text, 0, mark, hang=2).lines(options.max_width)
             if row.get("command"):
                 yield from Wrapped([atom(row["command"], Style(bold=True))], width + 3).lines(options.max_width)

@@ -14,7 +14,17 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
 
-from ..layout import DIM, NotebookDisplay, Wrapped, atom, command_lines, terminal_console, url_token, words
+from ..layout import (
+    DIM,
+    NotebookDisplay,
+    Wrapped,
+    atom,
+    command_lines,
+    terminal_console,
+    unicode_ok,
+    url_token,
+    words,
+)
 from .plan import Plan, Step, file_preview
 
 _TITLE = Style(bold=True)
@@ -73,7 +83,8 @@ class PlanView(NotebookDisplay):
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         plan, width = self.plan, options.max_width
         if self.heading:
-            yield from Wrapped(words(f"gpudock plan {plan.name} · {plan.host}", _TITLE)).lines(width)
+            dot = "·" if unicode_ok(console) else "-"
+            yield from Wrapped(words(f"gpudock plan {plan.name} {dot} {plan.host}", _TITLE)).lines(width)
         for note in plan.notes:
             yield from Wrapped(words(note), 0, Text("note: ", style="yellow"), hang=2).lines(width)
         if plan.uses_work():
