@@ -267,3 +267,19 @@ def test_apply_progress_keeps_the_command_whole_at_60_columns():
     title = "download NVIDIA's repository key (https) into a private folder and check its fingerprint"
     wrapped = render(progress_line(16, 25, title), 60)
     assert wrapped[0].startswith("[16/25] download") and all(len(line) <= 60 for line in wrapped)
+
+
+def test_wide_characters_wrap_by_terminal_cells():
+    from rich.cells import cell_len
+
+    finding = Finding(
+        "x-jp",
+        "error",
+        "Docker デーモンに接続できません。権限がありません。もう一度ログインしてください。" * 2,
+        "docker_info: ソケット /var/run/docker.sock への接続が拒否されました" * 3,
+        ["sudo usermod -aG docker 太郎"],
+    )
+    for width in (60, 80):
+        lines = render(doctor_view([finding]), width)
+        assert all(cell_len(line) <= width for line in lines), lines
+        assert any(line.strip() == "1. sudo usermod -aG docker 太郎" for line in lines)

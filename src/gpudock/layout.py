@@ -26,6 +26,7 @@ import re
 import sys
 from dataclasses import dataclass
 
+from rich.cells import cell_len, chop_cells
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.style import Style
@@ -89,15 +90,15 @@ class Wrapped:
         self.tokens = tokens
         self.indent = indent
         self.first = Text(first) if isinstance(first, str) else first
-        self.hang = indent + (len(self.first) if self.first is not None else 0) if hang is None else hang
+        self.hang = indent + (self.first.cell_len if self.first is not None else 0) if hang is None else hang
 
     def lines(self, width: int) -> list[Text]:
         first = Text(" " * self.indent) + (self.first or Text())
         lines = [first]
-        used = len(first)
+        used = first.cell_len
         fresh = True  # nothing after the prefix yet
         for token in self._pieces(max(width - self.hang, 10)):
-            size = len(token.text)
+            size = cell_len(token.text)
             if not fresh and used + len(token.gap) + size > width:
                 lines.append(Text(" " * self.hang))
                 used, fresh = self.hang, True
@@ -116,24 +117,24 @@ class Wrapped:
 
     def _pieces(self, room: int):
         for token in self.tokens:
-            if token.atomic or len(token.text) <= room:
+            if token.atomic or cell_len(token.text) <= room:
                 yield token
             else:  # a long prose word (a path in evidence): folded, it is not something to copy
-                for start in range(0, len(token.text), room):
-                    yield Token(token.text[start : start + room], token.style, gap=token.gap if start == 0 else " ")
+                for index, chunk in enumerate(chop_cells(token.text, room)):
+                    yield Token(chunk, token.style, gap=token.gap if index == 0 else " ")
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines(options.max_width)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        longest = max((len(t.text) for t in self.tokens), default=0) + self.hang
+        longest = max((cell_len(t.text) for t in self.tokens), default=0) + self.hang
         return Measurement(min(longest, options.max_width), options.max_width)
 
 
 def command_lines(command: str, indent: int, first: Text | str | None = None) -> list[Wrapped]:
     """A command (possibly several lines, e.g. a heredoc): each line whole, never wrapped."""
     out = []
-    hang = indent + (len(first) if first is not None else 0)
+    hang = indent + (Text(first).cell_len if isinstance(first, str) else first.cell_len if first else 0)
     for number, line in enumerate(printable(command).split("\n")):
         if number == 0:
             out.append(Wrapped([atom(line, COMMAND_STYLE)], indent, first))
@@ -189,7 +190,7 @@ def is_command(text: str) -> bool:
 
 def split_step(step: str) -> list[tuple[str, str]]:
     """A fix step as parts: ("command", …), ("comment", …) or ("prose", …), in reading order."""
-    step = " ".join(step.split("\n")) if "\n" not in step.strip() else step.strip()
+    step = step.strip()
     command, comment = _split_comment(step)
     if is_command(command):
         return [("command", command.strip("`"))] + ([("comment", comment)] if comment else [])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
@@ -187,11 +188,12 @@ class FleetView(NotebookDisplay):
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         marks = _marks(console)
-        width = max((len(printable(r.get("host", ""))) for r in self.rows), default=0)
+        width = max((cell_len(printable(r.get("host", ""))) for r in self.rows), default=0)
         for row in self.rows:
             severity = "ok" if row.get("verdict") == "ok" else "error"
             mark = Text(marks[severity] + " ", style=_STYLE[severity])
-            host = atom(printable(row.get("host", "")).ljust(width), Style(bold=True))
+            name = printable(row.get("host", ""))
+            host = atom(name + " " * (width - cell_len(name)), Style(bold=True))
             text = [host, atom(printable(row.get("verdict", "")), _STYLE[severity])]
             if row.get("error"):
                 text += words(("· " if unicode_ok(console) else "- ") + row["error"])
