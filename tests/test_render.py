@@ -283,3 +283,8 @@ def test_wide_characters_wrap_by_terminal_cells():
         lines = render(doctor_view([finding]), width)
         assert all(cell_len(line) <= width for line in lines), lines
         assert any(line.strip() == "1. sudo usermod -aG docker 太郎" for line in lines)
+
+
+def test_a_report_renders_as_the_doctor_view():
+    report = check(str(CASES / "debian12-docker-up-no-gpu.json"))
+    assert render(report, 80) == render(doctor_view(report.findings, report.host), 80)
