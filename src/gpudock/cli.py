@@ -39,6 +39,7 @@ def _add_doctor(sub) -> None:
     doctor.add_argument(
         "--deep", action="store_true", help="also run slow probes (apt repositories, nbody, sudo docker)"
     )
+    doctor.add_argument("-v", "--verbose", action="store_true", help="also show the evidence of what is fine")
     doctor.set_defaults(func=_doctor)
 
 
@@ -52,7 +53,7 @@ def _doctor(args) -> ExitCode:
     if args.json:
         print(doctor_json(report.findings, report.host))
     else:
-        print_findings(report.findings, report.host)
+        print_findings(report.findings, report.host, verbose=args.verbose)
     return ExitCode.OK if report.ok else ExitCode.PROBLEM
 
 
@@ -86,6 +87,7 @@ def _add_bench(sub) -> None:
     bench.add_argument("--out", metavar="FILE", help="also write the results JSON here")
     bench.add_argument("--no-cpu", action="store_true", help="skip the CPU baseline")
     bench.add_argument("--no-gpu", action="store_true", help="skip the GPUs")
+    bench.add_argument("-v", "--verbose", action="store_true", help="also show repeats and each benchmark's note")
     bench.set_defaults(func=_bench)
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="{compare}", parser_class=_Parser)
     _add_bench_compare(bench_sub)
@@ -106,7 +108,7 @@ def _bench(args) -> ExitCode:
     if args.json:
         print(results.to_json())
     else:
-        print_results(results)
+        print_results(results, verbose=args.verbose)
     return ExitCode.OK
 
 
@@ -219,6 +221,9 @@ def _add_plan_options(parser) -> None:
     parser.add_argument(
         "--cdi", action="store_true", help="also set Docker up for CDI (needs Docker Engine 25 or newer)"
     )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also show each step's raw check, verification and docs"
+    )
 
 
 def _make_plan(args):
@@ -253,12 +258,9 @@ def _plan(args) -> ExitCode:
     elif args.format == "json":
         print(plan.to_json())
     else:
-        from rich.console import Console
+        from .install.render import print_plan
 
-        console = Console()
-        console.print(plan.table())
-        for note in plan.notes:
-            console.print(f"note: {note}", style="yellow", markup=False)
+        print_plan(plan, verbose=args.verbose)
     return ExitCode.OK
 
 
@@ -274,19 +276,21 @@ def _add_install(sub) -> None:
 
 
 def _install(args) -> ExitCode:
-    from rich.console import Console
-
     from .install import apply
+    from .install.render import print_plan
+    from .layout import terminal_console
     from .rundir import new_run_dir
 
     if args.apply and args.snapshot:
         # the safety refusals (WSL driver, Docker Desktop) must come from this host, not from a file
         raise UsageError("--apply plans from this host only; drop --snapshot (use `gpudock plan --snapshot F` to look)")
     plan = _make_plan(args)
-    console = Console()
+    console = terminal_console()
     if not args.apply:
-        console.print(plan.table())
-        console.print("Nothing was run. Add --apply to run these steps (--yes to skip the questions).", style="yellow")
+        print_plan(plan, console, verbose=args.verbose)
+        console.print(
+            "\nNothing was run. Add --apply to run these steps (--yes to skip the questions).", style="yellow"
+        )
         return ExitCode.OK
     result = apply(plan, new_run_dir(args.log_dir, suffix=f"-install-{args.step}"), yes=args.yes, console=console)
     console.print(f"log: {result.log}", markup=False)

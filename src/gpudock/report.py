@@ -1,18 +1,40 @@
-"""Show findings: a rich table for people, the contract's JSON for tools."""
+"""Show findings as a list people read top to bottom (like ``flutter doctor``); the contract's JSON for tools.
+
+One line per finding (mark, title, code), then its evidence, numbered fix steps with each command on a
+line of its own (never wrapped) and the docs as full URLs. Ok-findings are one line each; ``verbose``
+adds their evidence. The same view prints in a terminal, in Jupyter (rich renders it as HTML) and as
+plain text for notebooks (``findings_text``).
+"""
 
 from __future__ import annotations
 
 import json
 
-from rich.console import Console
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.style import Style
 from rich.text import Text
 
 from .findings import Finding
 from .hostinfo import HostInfo
+from .layout import (
+    DIM,
+    NotebookDisplay,
+    Wrapped,
+    atom,
+    render_plain,
+    step_view,
+    terminal_console,
+    unicode_ok,
+    url_token,
+    words,
+)
+from .textsafety import printable
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
-_MARK = {"error": "✗", "warning": "!", "info": "i", "ok": "✓"}
+MARKS = {"error": "✗", "warning": "!", "info": "i", "ok": "✓"}
+ASCII_MARKS = {"error": "x", "warning": "!", "info": "i", "ok": "+"}
+INDENT = 4
 
 
 def doctor_json(findings: list[Finding], host: HostInfo) -> str:
@@ -21,53 +43,190 @@ def doctor_json(findings: list[Finding], host: HostInfo) -> str:
     )
 
 
-def host_line(host: HostInfo) -> str:
+def host_line(host: HostInfo, short: bool = False) -> str:
+    """The host on one line; ``short`` names the distribution by id and version (``debian 12``)."""
     kind = {"wsl2": "WSL 2", "wsl1": "WSL 1", "native": "native Linux"}.get(host.kind, "unknown kind")
-    parts = [host.pretty_name or host.distro_id or "unknown distro", kind, host.arch or "?"]
+    name = host.pretty_name or host.distro_id or "unknown distro"
+    if short and host.distro_id:
+        name = f"{host.distro_id} {host.distro_version or ''}".strip()
+    parts = [name, kind, host.arch or "?"]
     parts.append("systemd" if host.systemd else "no systemd" if host.systemd is False else "systemd unknown")
     if host.docker_desktop:
         parts.append("Docker Desktop engine")
-    return " · ".join(parts)
+    return printable(" · ".join(parts))
 
 
-def findings_table(findings: list[Finding], host: HostInfo) -> Table:
-    table = Table(title=f"gpudock doctor — {host_line(host)}", show_lines=True, expand=True)
-    table.add_column("", width=2)
-    table.add_column("finding", ratio=2, overflow="fold")
-    table.add_column("evidence", ratio=3, overflow="fold")
-    table.add_column("fix (in order)", ratio=4, overflow="fold")
-    for f in findings:
+def _marks(console: Console) -> dict[str, str]:
+    return MARKS if unicode_ok(console) else ASCII_MARKS
+
+
+class OneLine:
+    """The first of ``texts`` that fits, else the last cut with an ellipsis (the host summary); never wrapped."""
+
+    def __init__(self, *texts: Text):
+        self.texts = texts
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        fits = [t for t in self.texts if t.cell_len <= options.max_width]
+        text = (fits[0] if fits else self.texts[-1]).copy()
+        text.truncate(options.max_width, overflow="ellipsis")
+        text.no_wrap = True
+        yield text
+
+
+class FindingView:
+    """One finding: mark, title and code; evidence; numbered fix steps; docs."""
+
+    def __init__(self, finding: Finding, verbose: bool = False):
+        self.finding = finding
+        self.verbose = verbose
+
+    def parts(self, marks: dict[str, str]) -> list[Wrapped]:
+        f = self.finding
         style = _STYLE.get(f.severity, "")
-        title = Text(f"{f.title}\n", style=style)
-        title.append(f.code, style="dim")
-        fix = "\n".join(f"{i}. {step}" for i, step in enumerate(f.fix, 1))
-        if f.docs:
-            fix += ("\n" if fix else "") + "\n".join(f.docs)
-        # Text, not markup: evidence such as "capabilities: [[gpu]]" must print as it is
-        table.add_row(Text(_MARK.get(f.severity, "?"), style=style), title, Text(f.evidence), Text(fix))
-    return table
+        mark = Text(marks.get(f.severity, "?") + " ", style=style)
+        title = words(f.title, Style(bold=True) if f.severity != "ok" else "")
+        out = [Wrapped([*title, atom(f"[{f.code}]", DIM)], 0, mark)]
+        collapsed = f.severity == "ok" and not self.verbose
+        if f.evidence and not collapsed:
+            for line in printable(f.evidence).split("\n"):
+                out.append(Wrapped(words(line, DIM, keep_spaces=True), INDENT))
+        if collapsed:
+            return out
+        for number, step in enumerate(f.fix, 1):
+            out += step_view(number, step, INDENT)
+        out += [Wrapped([url_token(url)], INDENT) for url in f.docs]
+        return out
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for part in self.parts(_marks(console)):
+            yield from part.lines(options.max_width)
 
 
-def print_findings(findings: list[Finding], host: HostInfo, console: Console | None = None) -> None:
-    console = console or Console()
-    console.print(findings_table(findings, host))
+class DoctorView(NotebookDisplay):
+    """The whole doctor screen: host line, findings, a closing line that says what to do next."""
+
+    def __init__(self, findings: list[Finding], host: HostInfo | None, verbose: bool = False, summary: bool = True):
+        self.findings = findings
+        self.host = host
+        self.verbose = verbose
+        self.summary = summary
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.host is not None:
+            dot = "·" if unicode_ok(console) else "-"
+            full, short = (host_line(self.host, s).replace("·", dot) for s in (False, True))
+            yield OneLine(
+                Text(f"gpudock doctor {dot} ", style="bold") + Text(full),
+                Text(f"gpudock doctor {dot} ", style="bold") + Text(short),
+                Text(short),
+            )
+            yield Text("")
+        previous = None
+        for f in self.findings:
+            # a blank line between detailed findings; ok-lines stay together
+            if previous is not None and not (f.severity == previous == "ok" and not self.verbose):
+                yield Text("")
+            yield FindingView(f, self.verbose)
+            previous = f.severity
+        if not self.findings:
+            yield Text("no problems found in this part")
+        if self.summary:
+            yield Text("")
+            yield summary_line(self.findings)
+
+
+def summary_line(findings: list[Finding]) -> Wrapped:
+    """What to do next, in one sentence (wrapped, `gpudock doctor` kept whole)."""
+    text = summary_text(findings)
+    return Wrapped(words(text.plain, text.style))
+
+
+def summary_text(findings: list[Finding]) -> Text:
     errors = sum(f.severity == "error" for f in findings)
-    summary = (
-        f"{errors} error(s); fix the first one first, then run `gpudock doctor` again." if errors else "No errors."
-    )
-    console.print(summary, style="bold red" if errors else "bold green", markup=False)
+    warnings = sum(f.severity == "warning" for f in findings)
+    if errors:
+        counts = f"{errors} error{'s' * (errors != 1)}" + (
+            f", {warnings} warning{'s' * (warnings != 1)}" if warnings else ""
+        )
+        return Text(f"{counts}: fix the first error first, then run `gpudock doctor` again.", style="bold red")
+    if warnings:
+        return Text(f"No errors; {warnings} warning{'s' * (warnings != 1)}.", style="bold yellow")
+    return Text("No errors.", style="bold green")
 
 
-def findings_text(findings: list[Finding]) -> str:
-    """Plain text, the same on every run of the same snapshot (notebooks compare it with nbval)."""
-    if not findings:
-        return "no problems found in this part"
-    blocks = []
-    for f in findings:
-        lines = [f"{_MARK.get(f.severity, '?')} [{f.severity}] {f.code}: {f.title}"]
-        if f.evidence:
-            lines.append(f"    evidence: {f.evidence}")
-        lines += [f"    {i}. {step}" for i, step in enumerate(f.fix, 1)]
-        lines += [f"    see {url}" for url in f.docs]
-        blocks.append("\n".join(lines))
-    return "\n".join(blocks)
+def doctor_view(findings: list[Finding], host: HostInfo | None = None, verbose: bool = False) -> DoctorView:
+    """The doctor screen as a rich renderable (terminal, Jupyter, or ``render_plain``)."""
+    return DoctorView(findings, host, verbose)
+
+
+def print_findings(
+    findings: list[Finding], host: HostInfo, console: Console | None = None, verbose: bool = False
+) -> None:
+    console = console or terminal_console()
+    console.print(doctor_view(findings, host, verbose), crop=False)
+
+
+def findings_text(findings: list[Finding], width: int = 100, verbose: bool = False) -> str:
+    """Plain text in the doctor's layout, the same on every run of the same snapshot (notebooks, nbval)."""
+    return render_plain(DoctorView(findings, None, verbose, summary=False), width)
+
+
+def findings_table(findings: list[Finding], host: HostInfo) -> DoctorView:
+    """Kept for callers of the old table (``Report.__rich__``): the doctor view."""
+    return DoctorView(findings, host)
+
+
+# --- fleet: one line per host ------------------------------------------------------------------------
+
+
+class FleetView(NotebookDisplay):
+    """One line per host: mark, host, verdict, the first error's title; its first fix command beneath."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        marks = _marks(console)
+        width = max((cell_len(printable(r.get("host", ""))) for r in self.rows), default=0)
+        for row in self.rows:
+            severity = "ok" if row.get("verdict") == "ok" else "error"
+            mark = Text(marks[severity] + " ", style=_STYLE[severity])
+            name = printable(row.get("host", ""))
+            host = atom(name + " " * (width - cell_len(name)), Style(bold=True))
+            text = [host, atom(printable(row.get("verdict", "")), _STYLE[severity])]
+            if row.get("error"):
+                text += words(("· " if unicode_ok(console) else "- ") + row["error"])
+            yield from Wrapped(text, 0, mark, hang=2).lines(options.max_width)
+            if row.get("command"):
+                yield from Wrapped([atom(row["command"], Style(bold=True))], width + 3).lines(options.max_width)
+
+
+def fleet_table(rows: list[dict]) -> FleetView:
+    """Rows ``{"host", "verdict", "error", "command"}`` (error: first error's title; command: its first
+    fix command, both may be empty) as one line per host, the command unwrapped beneath."""
+    return FleetView(rows)
+
+
+def first_fix_command(finding: Finding) -> str:
+    """The first fix step that is (or ends in) a command, for one-line summaries such as the fleet view."""
+    from .layout import split_step
+
+    for step in finding.fix:
+        for kind, text in split_step(step):
+            if kind == "command":
+                return text
+    return ""
+
+
+__all__ = [
+    "DoctorView",
+    "doctor_json",
+    "doctor_view",
+    "findings_table",
+    "findings_text",
+    "first_fix_command",
+    "fleet_table",
+    "host_line",
+    "print_findings",
+]

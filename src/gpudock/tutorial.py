@@ -15,6 +15,7 @@ from .diagnose import codes, diagnose
 from .exceptions import GpudockError
 from .generations import generations
 from .hostinfo import host_info
+from .layout import render_plain
 from .report import findings_text, host_line
 from .snapshot import Snapshot
 
@@ -59,7 +60,7 @@ class Session:
         return [f for f in self.findings if f.code in wanted or f.code == "doctor-rule-error"]
 
     def show_findings(self, layer: str | None = None) -> None:
-        print(findings_text(self.layer(layer)))
+        print(findings_text(self.layer(layer), verbose=True))  # the evidence of what works is the proof
 
     def show_command(self, probe_name: str) -> None:
         """A probe's command and its output, as the deck's screenshot would have shown it."""
@@ -117,14 +118,9 @@ class Session:
         except GpudockError as refused:
             print(f"gpudock refuses: {refused}")
             return
-        print(f"plan {plan.name} for {plan.host}:")
-        for note in plan.notes:
-            print(f"  note: {note}")
-        for number, s in enumerate(plan.steps, 1):
-            print(f"{number}. {s.title}" + (" (you do this)" if s.manual else ""))
-            print("   $ " + s.command_line().replace("\n", "\n     "))
-            if s.check:
-                print(f"   skipped when: {s.check.shell()}")
+        from .install.render import plan_view
+
+        print(plain(plan_view(plan)))
         if not apply:
             print(
                 "\nNothing was run (apply = False). Set apply = True, or run `gpudock install "
@@ -195,15 +191,9 @@ class Session:
             print(f"nbody sample not run: {err}")
 
 
-def plain(renderable, width: int = 104) -> str:
+def plain(renderable, width: int = 100) -> str:
     """A rich renderable as plain text: no ANSI codes in notebooks, slides or nbval comparisons."""
-    import io
-
-    from rich.console import Console
-
-    console = Console(file=io.StringIO(), width=width, color_system=None, force_jupyter=False, record=True)
-    console.print(renderable)
-    return console.export_text().rstrip()
+    return render_plain(renderable, width)
 
 
 def session(snapshot: str | Path = "") -> Session:

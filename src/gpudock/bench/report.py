@@ -1,11 +1,20 @@
-"""Benchmark tables for the terminal and notebooks."""
+"""Benchmark tables for the terminal and notebooks, 80 columns wide.
+
+Rows name the device by a short label (``gpu0``, ``cpu``); the full device names are listed once
+above the table. The note and the repeat count are shown with ``verbose`` (and are in the JSON).
+"""
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
+import re
 
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from ..layout import terminal_console
+from ..textsafety import printable
 from .results import Comparison, Results
 
 
@@ -15,44 +24,96 @@ def _size(result) -> str:
     return f"{result.size}³" if result.name == "gemm" else f"N={result.size}"
 
 
-def results_table(results: Results) -> Table:
-    title = "gpudock bench" + (f" — no GPU: {results.host['no_gpu']}" if results.host.get("no_gpu") else "")
-    table = Table(title=escape(title))
-    for column in ("device", "where", "benchmark", "precision", "size", "value", "± spread", "repeats"):
-        table.add_column(column, justify="right" if column in ("value", "± spread", "repeats") else "left")
+def device_label(device: str) -> str:
+    """``cuda:0 NVIDIA H200`` → ``gpu0``; ``cpu Intel(R) …`` → ``cpu``; anything else: its first word, short."""
+    gpu = re.match(r"cuda:(\d+)\b", device)
+    if gpu:
+        return f"gpu{gpu.group(1)}"
+    first = printable(device).split(" ", 1)[0] if device.strip() else "?"
+    return first[:10]
+
+
+def _labels(results: Results) -> dict[str, str]:
+    """Device → short label, unique within these results (a clash keeps a number)."""
+    labels: dict[str, str] = {}
     for r in results.results:
-        table.add_row(
-            r.device,
-            r.where,
-            r.name,
-            r.precision,
+        if r.device in labels:
+            continue
+        label = device_label(r.device)
+        taken = set(labels.values())
+        candidate, n = label, 2
+        while candidate in taken:
+            candidate, n = f"{label}-{n}", n + 1
+        labels[r.device] = candidate
+    return labels
+
+
+def results_table(results: Results, verbose: bool = False) -> Group:
+    """Header (host, time, devices by label) and one compact row per measured point."""
+    host = results.host
+    header = Text("gpudock bench", style="bold")
+    facts = [printable(str(host[k])) for k in ("hostname", "time") if host.get(k)]
+    if facts:
+        header.append(" · " + " · ".join(facts))
+    lines: list = [header]
+    if host.get("no_gpu"):
+        lines.append(Text("no GPU: " + printable(str(host["no_gpu"])), style="yellow"))
+    labels = _labels(results)
+    for device, label in labels.items():
+        lines.append(Text(f"{label:>6} = {printable(device)}"))
+    places = {r.where for r in results.results}
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False, collapse_padding=True)
+    table.add_column("dev", no_wrap=True)
+    if len(places) > 1:
+        table.add_column("where", no_wrap=True)
+    table.add_column("benchmark", overflow="fold")
+    table.add_column("prec", no_wrap=True)
+    table.add_column("size", no_wrap=True, justify="right")
+    table.add_column("value", no_wrap=True, justify="right")
+    table.add_column("unit", no_wrap=True)
+    table.add_column("±", no_wrap=True, justify="right")
+    if verbose:
+        table.add_column("repeats", no_wrap=True, justify="right")
+        table.add_column("note", overflow="fold")
+    for r in results.results:
+        row = [labels[r.device]]
+        if len(places) > 1:
+            row.append(printable(r.where))
+        row += [
+            printable(r.name),
+            printable(r.precision),
             _size(r),
-            f"{r.value:,.1f} {r.metric}",
+            f"{r.value:,.1f}",
+            printable(r.metric),
             f"{100 * r.spread / 2:.1f} %",
-            str(r.repeats),
-        )
-    return table
+        ]
+        if verbose:
+            row += [str(r.repeats), printable(r.note)]
+        table.add_row(*(Text(cell) for cell in row))
+    if len(places) == 1 and places:
+        lines.append(Text(f"measured on the {printable(next(iter(places)))}", style="dim"))
+    return Group(*lines, table)
 
 
-def print_results(results: Results, console: Console | None = None) -> None:
-    (console or Console()).print(results_table(results))
+def print_results(results: Results, console: Console | None = None, verbose: bool = False) -> None:
+    (console or terminal_console()).print(results_table(results, verbose))
 
 
 def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: Console | None = None) -> None:
-    table = Table(title=f"B = {name_b} against A = {name_a}")
+    table = Table(title=Text(f"B = {printable(name_b)} against A = {printable(name_a)}"))
     for column in ("benchmark", "device", "precision", "size", "A", "B", "B/A", "verdict"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("A", "B", "B/A"))
     for row in rows:
         name, device, precision, size = row.key
         verdict = "within noise" if row.within_noise else ("faster" if row.ratio > 1 else "slower")
         table.add_row(
-            name,
-            device,
-            precision,
+            Text(printable(name)),
+            Text(printable(device)),
+            Text(printable(precision)),
             f"{size / (1 << 20):.0f} MiB" if row.metric == "GB/s" else str(size),
             f"{row.a:,.1f}",
-            f"{row.b:,.1f} {row.metric}",
+            Text(f"{row.b:,.1f} {printable(row.metric)}"),
             f"{row.ratio:.3f}",
             verdict,
         )
-    (console or Console()).print(table)
+    (console or terminal_console()).print(table)

@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from ..exceptions import ApplyFailed
 from ..textsafety import printable
 from .plan import Check, Plan, Step, Work, file_preview
+from .render import command_echo, progress_line
 
 
 @dataclass
@@ -144,7 +146,7 @@ def _run_step(step: Step, log: _Log, log_dir: Path, console: Console, work: Path
     rc = 0
     for command in step.commands():
         argv = _argv(command, step.root, work)
-        console.print(f"  $ {printable(shlex.join(argv))}", style="bold", markup=False, highlight=False)
+        console.print(command_echo(argv), crop=False)
         log.write(f"$ {shlex.join(argv)}\n")
         if step.background is not None:
             rc = _start_background(argv, log, log_dir)
@@ -185,15 +187,15 @@ def apply(
     console = console or Console()
     log_dir = Path(log_dir)
     log = _Log(log_dir / f"install-{plan.name}.log")
-    confirm = confirm or (lambda question: console.input(f"{question} [y/N] ").strip().lower() in ("y", "yes"))
+    # the question as Text, never markup: file contents such as "deb [signed-by=…]" must show as they are
+    confirm = confirm or (lambda question: console.input(Text(f"{question} [y/N] ")).strip().lower() in ("y", "yes"))
     result = ApplyResult("ok", log.path)
     log.write(f"# gpudock install {plan.name} on {plan.host}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
     total = len(plan.steps)
     work = Path(tempfile.mkdtemp(prefix="gpudock-work-"))  # 0700, a fresh name: nobody else can plant files
     try:
         for number, step in enumerate(plan.steps, 1):
-            title = printable(step.title)
-            console.print(f"[{number}/{total}] {title}", style="cyan", markup=False, highlight=False)
+            console.print(progress_line(number, total, step.title), crop=False)
             _stage(step, work)
             if step.check and check_passes(step.check, work=work):
                 console.print(f"  {printable(step.check.describe('already satisfied:'))}", style="green", markup=False)
@@ -201,7 +203,7 @@ def apply(
                 result.steps.append((step.title, "satisfied"))
                 continue
             if step.manual:
-                console.print(f"  do this yourself: {printable(step.command_line())}", style="yellow", markup=False)
+                console.print(command_echo(step.command_line(), "  do this yourself: "), crop=False)
                 log.write(f"[{number}/{total}] {step.title}: left to the user ({step.command_line()})\n")
                 result.steps.append((step.title, "manual"))
                 result.status = "manual"
@@ -225,7 +227,7 @@ def apply(
             if rc != 0:
                 result.steps.append((step.title, "failed"))
                 raise ApplyFailed(
-                    f'step {number}/{total} "{title}" failed (exit {rc}); its output is in {log.path}; '
+                    f'step {number}/{total} "{printable(step.title)}" failed (exit {rc}); its output is in {log.path}; '
                     "fix the cause and rerun: finished steps are skipped"
                 )
             result.steps.append((step.title, "ran"))

@@ -26,8 +26,9 @@ The Step API (small on purpose; the fleet, terminal and advice work build on it)
 - ``apt_get(*args)``: ``env DEBIAN_FRONTEND=noninteractive apt-get ARGS`` (sudo's env_reset drops the
   variable otherwise).
 
-Plans render as a table, a copy-paste shell script and JSON; ``apply`` runs them (see apply.py). Every
-word from a host (package names, users, codenames) reaches the script through ``shlex.quote``.
+Plans render as a copy-paste shell script and JSON here (for people: ``install/render.py``); ``apply`` runs
+them (see apply.py). Every word from a host (package names, users, codenames) reaches the script through
+``shlex.quote``.
 """
 
 from __future__ import annotations
@@ -314,29 +315,6 @@ class Plan:
             indent=2,
             ensure_ascii=True,
         )
-
-    def table(self):
-        from rich.table import Table
-        from rich.text import Text
-
-        from ..textsafety import printable
-
-        table = Table(title=Text(printable(f"gpudock plan {self.name} — {self.host}")), show_lines=True, expand=True)
-        table.add_column("#", width=3)
-        table.add_column("step", ratio=2, overflow="fold")
-        table.add_column("command", ratio=4, overflow="fold")
-        table.add_column("skipped when", ratio=2, overflow="fold")
-        for number, step in enumerate(self.steps, 1):
-            command = step.command_line()
-            if step.writes is not None:
-                command += "\n" + file_preview(step.writes)
-            table.add_row(
-                str(number),
-                Text(printable(step.title + (" (you do this)" if step.manual else ""))),
-                Text(printable(command)),
-                Text(printable(step.check.describe("") if step.check else "—").strip()),
-            )
-        return table
 
 
 def file_preview(file: RootFile) -> str:
