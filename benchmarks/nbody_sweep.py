@@ -3,7 +3,7 @@
     PYTHONPATH=src python3 benchmarks/nbody_sweep.py [--n 262144] [--nvidia-nbody PATH] [--out DIR]
 
 For each KernelConfig below: the max relative error against the float64 NumPy reference on fresh
-random bodies (N=3072, fp32 limit 1e-4, fp64 limit 1e-10), then GFLOP/s at N (CUDA events, 0.3 s
+random bodies (N=6144, fp32 limit 1e-4, fp64 limit 1e-10), then GFLOP/s at N (CUDA events, 0.3 s
 warm-up, median of 5). With --nvidia-nbody, NVIDIA's `nbody -benchmark` runs at the same N right after
 the gpudock rows of each precision, so the ratio is of the same minute. The defaults in
 gpudock.bench.nbody.DEFAULT were chosen from this table (docs/benchmarks.md has the H200's).
@@ -23,35 +23,32 @@ from gpudock.bench import nbody
 from gpudock.bench.nbody import KernelConfig
 from gpudock.bench.timing import time_gpu
 
-K = KernelConfig  # (bodies per thread, threads, tile, unroll, rsqrt, slices, splits, staging)
+K = KernelConfig  # (bodies per thread, threads, tile, unroll, rsqrt, slices, splits, staging, min_blocks)
 CONFIGS = {
     "fp32": [
         K(1, 256, 256, 32, "libm"),  # the previous kernel: one body per thread, rsqrtf
-        K(1, 256, 512, 32, "hw", 2, 8),
-        K(1, 256, 512, 32, "soft16", 2, 8),
-        K(1, 256, 512, 32, "soft8", 2, 8),
-        K(1, 256, 512, 32, "soft4", 2, 8),
-        K(2, 256, 512, 16, "soft8", 2, 8),
-        K(2, 256, 512, 16, "soft4", 2, 8),
-        K(4, 128, 256, 8, "soft4", 1, 16),
-        K(4, 128, 256, 8, "soft2", 1, 16),
-        K(4, 128, 256, 8, "soft1", 1, 16),
-        K(2, 256, 128, 16, "hw", 1, 16, "warp"),
-        K(2, 256, 128, 16, "soft4", 1, 16, "warp"),
-        K(4, 128, 64, 8, "soft2", 1, 16, "warp"),
+        K(2, 256, 1024, 32, "hw", 4, 8, "block", 8),
+        K(2, 256, 1024, 32, "hw", 4, 16, "block", 8),
+        K(2, 256, 1024, 64, "hw", 4, 8, "block", 8),
+        K(2, 256, 1024, 256, "hw", 4, 8, "block", 8),
+        K(2, 256, 2048, 32, "hw", 4, 8, "block", 8),
+        K(2, 256, 2048, 32, "hw", 8, 8, "block", 8),
+        K(2, 128, 512, 32, "hw", 4, 8, "block", 16),
+        K(4, 256, 1024, 16, "hw", 4, 8, "block", 5),
+        K(4, 256, 1024, 32, "hw", 4, 8, "block", 5),
+        K(2, 256, 1024, 32, "hw", 4, 8, "block", 8),
     ],
     "fp64": [
         K(1, 256, 256, 16, "libm"),  # the previous kernel
-        K(2, 128, 256, 8, "newton", 1, 16),
         K(2, 256, 512, 8, "newton", 2, 16),
-        K(2, 128, 64, 8, "newton", 1, 16, "warp"),
-        K(1, 256, 64, 16, "newton", 1, 8, "warp"),
+        K(2, 256, 1024, 8, "newton", 4, 16),
+        K(2, 256, 1024, 8, "newton", 4, 8, "block", 4),
     ],
 }
 LIMIT = {"fp32": 1e-4, "fp64": 1e-10}
 
 
-def check(precision: str, config: KernelConfig, n: int = 3000) -> float:
+def check(precision: str, config: KernelConfig, n: int = 6000) -> float:
     pos = nbody.bodies(n, precision)  # fresh random bodies each time, padded with zero-mass ones
     out = cupy.full((pos.shape[0], 4), cupy.nan, dtype=pos.dtype)  # poisoned: every element must be written
     got = cupy.asnumpy(nbody.accel_gpu(cupy.asarray(pos), precision, out, config))
@@ -91,7 +88,8 @@ def main() -> int:
             )
             print(
                 f"{precision} bpt={config.bodies_per_thread} threads={config.threads:3} tile={config.tile:4} "
-                f"slices={config.slices} splits={config.splits:2} {config.staging:5} unroll={config.unroll:2} "
+                f"slices={config.slices} splits={config.splits:2} {config.staging:5} mb={config.min_blocks:2} "
+                f"unroll={config.unroll:2} "
                 f"rsqrt={config.rsqrt:6} "
                 f"err={error:.1e} "
                 f"{'ok ' if ok else 'BAD'} "

@@ -137,6 +137,7 @@ def _bench(args) -> int:
         gpu=not args.no_gpu,
         progress=not args.json,
         say=lambda line: print(line, file=sys.stderr),
+        nvidia_nbody=args.nvidia_nbody,
     )
     if args.out:
         results.save(args.out)
@@ -197,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", metavar="FILE", help="also write the results JSON here")
     bench.add_argument("--no-cpu", action="store_true", help="skip the NumPy CPU baseline")
     bench.add_argument("--no-gpu", action="store_true", help="skip the GPUs")
+    bench.add_argument(
+        "--nvidia-nbody", metavar="PATH", help="also run NVIDIA's nbody sample binary at the same N (reference rows)"
+    )
     bench.set_defaults(func=_bench)
 
     run = sub.add_parser("run", help="execute the tutorial notebooks headless (papermill) into runs/<UTC time>/")

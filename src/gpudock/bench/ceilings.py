@@ -34,30 +34,73 @@ def _attr(attribute: int, device: int) -> int:
         return 0
 
 
+NBODY_FP32_INSTRUCTIONS = 13  # 3 FADD + 3 FFMA + 1 MUFU.RSQ + 3 FMUL + 3 FFMA per interaction (nbody.py)
+SCHEDULERS_PER_SM = 4  # warp schedulers per SM, each issuing one warp instruction per clock (Volta and later)
+
+
+def nbody_issue_limit(sm_count: int, clock_khz: float, compute_capability: str) -> float | None:
+    """The fp32 nbody issue limit in GFLOP/s at NVIDIA's 20 flops per interaction: 4 schedulers per SM
+    issue 4 x 32 thread-instructions per clock, and an interaction takes 13 of them, nor can the FP32
+    lanes do more than lanes / 12 interactions per clock. For the H200: 132 SMs at 1.98 GHz, 51.5 TFLOP/s."""
+    lanes = _LANES.get(compute_capability)
+    if not lanes or int(compute_capability.split(".")[0]) < 7:
+        return None
+    per_clock = min(SCHEDULERS_PER_SM * 32 / NBODY_FP32_INSTRUCTIONS, lanes[0] / 12)
+    return sm_count * clock_khz * 1e3 * per_clock * 20 / 1e9
+
+
 def gpu_ceilings(device: int, compute_capability: str, sm_count: int) -> dict[str, float]:
-    """{"fp32": GFLOP/s, "fp64": GFLOP/s, "fp64_gemm": GFLOP/s, "memory": GB/s}; keys missing where unknown."""
+    """{"fp32", "fp64", "fp64_gemm", "nbody_issue_fp32": GFLOP/s, "memory": GB/s}; keys missing where unknown."""
     out: dict[str, float] = {}
     clock_khz = _attr(_ATTR_CLOCK, device)
     lanes = _LANES.get(compute_capability)
     if clock_khz and lanes:
         fp32, fp64 = (sm_count * lane * 2 * clock_khz * 1e3 / 1e9 for lane in lanes)
         out.update(fp32=fp32, fp64=fp64, fp64_gemm=fp64 * _FP64_TENSOR.get(compute_capability, 1))
+        issue = nbody_issue_limit(sm_count, clock_khz, compute_capability)
+        if issue:
+            out["nbody_issue_fp32"] = issue
     mem_khz, bus_bits = _attr(_ATTR_MEM_CLOCK, device), _attr(_ATTR_BUS, device)
     if mem_khz and bus_bits:
         out["memory"] = 2 * mem_khz * 1e3 * bus_bits / 8 / 1e9  # double data rate
     return out
 
 
+CEILING_NAMES = {
+    "fp32": "FP32 FMA peak",
+    "fp64": "FP64 FMA peak",
+    "fp64_gemm": "FP64 tensor-core peak",
+    "memory": "memory bus peak",
+    "nbody_issue_fp32": "nbody issue limit (13 instructions per interaction)",
+}
+
+
+def ceiling_key(result, ceilings: dict[str, float]) -> str | None:
+    """Which ceiling a result row is judged against (the FMA peak for nbody), if this device has it."""
+    if result.name.startswith("nbody"):
+        key = result.precision
+    elif result.name == "gemm" and result.precision in ("fp64", "fp32"):
+        key = "fp64_gemm" if result.precision == "fp64" else "fp32"
+    elif result.name.startswith("copy_d2d"):
+        key = "memory"
+    else:
+        return None
+    return key if ceilings.get(key) else None
+
+
 def ceiling_for(result, ceilings: dict[str, float]) -> float | None:
     """The ceiling a result row is judged against, in the row's own unit."""
-    if result.name == "nbody":
-        return ceilings.get(result.precision)
-    if result.name == "gemm":
-        return (
-            ceilings.get("fp64_gemm" if result.precision == "fp64" else result.precision)
-            if result.precision in ("fp64", "fp32")
-            else None
-        )
-    if result.name.startswith("copy_d2d"):
-        return ceilings.get("memory")
-    return None
+    key = ceiling_key(result, ceilings)
+    return ceilings[key] if key else None
+
+
+def ceilings_for(result, ceilings: dict[str, float]) -> list[tuple[str, float]]:
+    """Every named ceiling a row is judged against: for gpudock's fp32 nbody on a GPU both the issue
+    limit and the FMA peak; otherwise the one of ceiling_for."""
+    out = []
+    if result.name == "nbody" and result.precision == "fp32" and ceilings.get("nbody_issue_fp32"):
+        out.append((CEILING_NAMES["nbody_issue_fp32"], ceilings["nbody_issue_fp32"]))
+    key = ceiling_key(result, ceilings)
+    if key:
+        out.append((CEILING_NAMES.get(key, key), ceilings[key]))
+    return out

@@ -31,6 +31,7 @@ class KernelConfig:
     slices: int = 1  # threads per body: each sums 1/slices of every tile, partial sums added at the end
     splits: int = 1  # blocks per body (grid y): each sums 1/splits of the sources; a second kernel adds them
     staging: str = "block"  # "block": one shared tile per block, __syncthreads; "warp": a tile per warp
+    min_blocks: int = 1  # __launch_bounds__ minimum blocks per SM: caps registers to keep that occupancy
 
     @property
     def groups(self) -> int:
@@ -44,10 +45,10 @@ class KernelConfig:
         return n % self.bodies_per_block == 0 and n % self.tile == 0
 
 
-# Chosen on the H200 with benchmarks/nbody_sweep.py (figures in docs/benchmarks.md).
+# Chosen on the H200 with benchmarks/nbody_sweep.py (the table is in docs/benchmarks.md).
 DEFAULT = {
-    "fp32": KernelConfig(bodies_per_thread=4, threads=128, tile=256, unroll=8, rsqrt="hw"),
-    "fp64": KernelConfig(bodies_per_thread=2, threads=128, tile=256, unroll=8, rsqrt="newton"),
+    "fp32": KernelConfig(2, 256, 1024, 64, "hw", slices=4, splits=16, staging="block", min_blocks=8),
+    "fp64": KernelConfig(2, 256, 1024, 8, "newton", slices=4, splits=8, staging="block", min_blocks=4),
 }
 
 # Instructions per interaction of the default kernels (SASS of the inner loop, sm_90; counted with
@@ -130,7 +131,7 @@ __device__ __forceinline__ double inv_cube(double d2, double m) {
         ax[b] = fma(dx, s, ax[b]); ay[b] = fma(dy, s, ay[b]); az[b] = fma(dz, s, az[b]);    \
     }
 
-extern "C" __global__ void __launch_bounds__(THREADS)
+extern "C" __global__ void __launch_bounds__(THREADS, MIN_BLOCKS)
 nbody_accel(const VEC4* __restrict__ pos, VEC4* __restrict__ acc, int n, T soft2)
 {
     // THREADS = GROUPS x SLICES: thread (g, s) holds BPT bodies of group g and sums the sources of
@@ -246,6 +247,7 @@ def kernel_source(precision: str, config: KernelConfig) -> str:
     header = (
         f"typedef {t} T;\ntypedef {t}4 VEC4;\n#define MAKE4 make_{t}4\n#define BPT {config.bodies_per_thread}\n"
         f"#define THREADS {config.threads}\n#define TILE {config.tile}\n#define SLICES {config.slices}\n"
+        f"#define MIN_BLOCKS {config.min_blocks}\n"
         f"#define GROUPS {config.groups}\n#define WARP_STAGING {1 if config.staging == 'warp' else 0}\n"
         f"#define RSQRT_LIBM {1 if config.rsqrt == 'libm' else 0}\n"
         f"#define SOFT_EVERY {int(config.rsqrt[4:]) if config.rsqrt.startswith('soft') else 0}\n"

@@ -44,7 +44,7 @@ def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: 
         table.add_column(column)
     for row in rows:
         name, device, precision, size = row.key
-        verdict = "within noise" if row.within_noise else ("faster" if row.ratio > 1 else "slower")
+        verdict = row.verdict
         table.add_row(
             name,
             device,
