@@ -22,6 +22,9 @@ _LANES = {
     "12.0": (128, 2),
 }
 _FP64_TENSOR = {"8.0": 2, "9.0": 2, "10.0": 2}
+# Dense fp16/bf16 tensor-core FMAs per SM per clock, from NVIDIA's datasheets: A100 312 TFLOP/s = 108 SMs x
+# 1024 x 2 x 1.41 GHz; H100/H200 SXM 989 TFLOP/s = 132 SMs x 2048 x 2 x 1.83 GHz. Other chips: no ceiling.
+_TENSOR16 = {"8.0": 1024, "9.0": 2048}
 _ATTR_CLOCK, _ATTR_MEM_CLOCK, _ATTR_BUS = 13, 36, 37  # cudaDevAttrClockRate, MemoryClockRate, GlobalMemoryBusWidth
 
 
@@ -50,17 +53,26 @@ def nbody_issue_limit(sm_count: int, clock_khz: float, compute_capability: str) 
 
 
 def gpu_ceilings(device: int, compute_capability: str, sm_count: int) -> dict[str, float]:
-    """{"fp32", "fp64", "fp64_gemm", "nbody_issue_fp32": GFLOP/s, "memory": GB/s}; keys missing where unknown."""
+    """Ceilings of a live GPU from its CUDA device attributes; see ceilings_from."""
+    clock_khz, mem_khz, bus_bits = (_attr(a, device) for a in (_ATTR_CLOCK, _ATTR_MEM_CLOCK, _ATTR_BUS))
+    return ceilings_from(compute_capability, sm_count, clock_khz, mem_khz, bus_bits)
+
+
+def ceilings_from(
+    compute_capability: str, sm_count: int, clock_khz: float, mem_khz: float = 0, bus_bits: int = 0
+) -> dict[str, float]:
+    """{"fp32", "fp64", "fp64_gemm", "fp16", "bf16", "nbody_issue_fp32": GFLOP/s, "memory": GB/s}; keys
+    missing where unknown. ``clock_khz`` is the device's maximum SM clock (cudaDevAttrClockRate)."""
     out: dict[str, float] = {}
-    clock_khz = _attr(_ATTR_CLOCK, device)
     lanes = _LANES.get(compute_capability)
     if clock_khz and lanes:
         fp32, fp64 = (sm_count * lane * 2 * clock_khz * 1e3 / 1e9 for lane in lanes)
         out.update(fp32=fp32, fp64=fp64, fp64_gemm=fp64 * _FP64_TENSOR.get(compute_capability, 1))
+        if compute_capability in _TENSOR16:
+            out["fp16"] = out["bf16"] = sm_count * _TENSOR16[compute_capability] * 2 * clock_khz * 1e3 / 1e9
         issue = nbody_issue_limit(sm_count, clock_khz, compute_capability)
         if issue:
             out["nbody_issue_fp32"] = issue
-    mem_khz, bus_bits = _attr(_ATTR_MEM_CLOCK, device), _attr(_ATTR_BUS, device)
     if mem_khz and bus_bits:
         out["memory"] = 2 * mem_khz * 1e3 * bus_bits / 8 / 1e9  # double data rate
     return out
@@ -70,6 +82,8 @@ CEILING_NAMES = {
     "fp32": "FP32 FMA peak",
     "fp64": "FP64 FMA peak",
     "fp64_gemm": "FP64 tensor-core peak",
+    "fp16": "FP16 dense tensor-core peak",
+    "bf16": "BF16 dense tensor-core peak",
     "memory": "memory bus peak",
     "nbody_issue_fp32": "nbody issue limit (13 instructions per interaction)",
 }
@@ -79,8 +93,10 @@ def ceiling_key(result, ceilings: dict[str, float]) -> str | None:
     """Which ceiling a result row is judged against (the FMA peak for nbody), if this device has it."""
     if result.name.startswith("nbody"):
         key = result.precision
-    elif result.name == "gemm" and result.precision in ("fp64", "fp32"):
-        key = "fp64_gemm" if result.precision == "fp64" else "fp32"
+    elif result.name == "gemm":
+        key = result.precision
+        if key == "fp64" and ceilings.get("fp64_gemm", 0) > ceilings.get("fp64", 0):
+            key = "fp64_gemm"  # FP64 tensor cores (A100, H100/H200): twice the FMA rate
     elif result.name.startswith("copy_d2d"):
         key = "memory"
     else:

@@ -15,8 +15,7 @@ import numpy as np
 
 SOFTENING2 = 0.01
 FLOPS_PER_INTERACTION = {"fp32": 20, "fp64": 30}  # nbody.cpp: computePerfStats
-PAD = 1024  # bodies() pads N to a multiple of this (every kernel configuration's block and tile divide it)
-BLOCK = PAD  # kept for callers of the one-body-per-thread kernel's constant
+PAD = 1024  # bodies() pads N to a multiple of this (the default kernels' block and tile divide it)
 
 
 @dataclass(frozen=True)

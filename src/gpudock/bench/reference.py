@@ -133,10 +133,12 @@ def pairs(results: Results, use_anchor: bool = True) -> list[Pair]:
     """For every gpudock nbody row, NVIDIA's figure at the same N: a reference row of the same run,
     else (``use_anchor``) the recorded anchor, labelled."""
     refs = {(r.device, r.precision, r.size): r for r in results.results if r.where == REFERENCE and r.name == "nbody"}
-    out = []
-    for r in results.results:
-        if r.name != "nbody" or r.where not in ("host", "container") or not r.device.startswith("cuda:"):
+    out, seen = [], set()
+    ours = [r for where in ("host", "container") for r in results.results if r.where == where]  # host first
+    for r in ours:
+        if r.name != "nbody" or not r.device.startswith("cuda:") or r.key in seen:
             continue
+        seen.add(r.key)
         ref = refs.get((r.device, r.precision, r.size))
         if ref is not None:
             out.append(Pair(r.precision, r.size, r.device, r.value, ref.value, "measured in this run", True))

@@ -34,8 +34,59 @@ def results_table(results: Results) -> Table:
     return table
 
 
+def reference_table(results: Results) -> Table | None:
+    """gpudock's nbody against NVIDIA's at the same N: measured in the same run, else the labelled anchor."""
+    from .reference import pairs
+
+    found = pairs(results)
+    if not found:
+        return None
+    table = Table(title="nbody: gpudock against NVIDIA's nbody -benchmark (same N, same flop count)")
+    for column in ("device", "precision", "N", "gpudock", "NVIDIA", "gpudock / NVIDIA", "NVIDIA's figure"):
+        table.add_column(column, justify="right" if column in ("gpudock", "NVIDIA", "gpudock / NVIDIA") else "left")
+    for p in found:
+        table.add_row(
+            p.device, p.precision, f"{p.size:,}", f"{p.gpudock:,.0f}", f"{p.nvidia:,.0f}", f"{p.ratio:.3f}", p.source
+        )
+    return table
+
+
+def cpu_table(results: Results) -> Table | None:
+    """The GPU against the compiled CPU baseline, and the compiled baseline against NumPy's loops."""
+    from .plot import gpu_vs_cpu
+
+    rows = [r for r in results.results if r.where in ("host", "container") and not r.device.startswith("cuda:")]
+    numpy = {(r.precision, r.size): r for r in rows if r.name == "nbody_numpy"}
+    table = Table(title="GPU against the compiled CPU baseline; compiled CPU against NumPy")
+    for column in ("comparison", "precision", "faster side", "slower side", "ratio"):
+        table.add_column(column, justify="right" if column == "ratio" else "left")
+    for label, g, c in gpu_vs_cpu(results):
+        table.add_row(
+            f"GPU vs CPU: {label.split()[0]}",
+            g.precision,
+            f"{g.value:,.1f} {g.metric}",
+            f"{c.value:,.1f} {c.metric} ({c.name})",
+            f"{g.value / c.value:,.0f}×",
+        )
+    for r in rows:
+        ref = numpy.get((r.precision, r.size))
+        if r.name in ("nbody", "nbody_fastmath") and ref:
+            table.add_row(
+                f"numba vs NumPy: {r.name}",
+                r.precision,
+                f"{r.value:,.1f} GFLOP/s",
+                f"{ref.value:,.2f} GFLOP/s",
+                f"{r.value / ref.value:,.0f}×",
+            )
+    return table if table.row_count else None
+
+
 def print_results(results: Results, console: Console | None = None) -> None:
-    (console or Console()).print(results_table(results))
+    console = console or Console()
+    console.print(results_table(results))
+    for extra in (reference_table(results), cpu_table(results)):
+        if extra is not None:
+            console.print(extra)
 
 
 def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: Console | None = None) -> None:

@@ -68,6 +68,15 @@ class Results:
         return cls(doc.get("host", {}), results)
 
     @classmethod
+    def merged(cls, first: Results, *others: Results) -> Results:
+        """One file from several runs (host, container, reference rows side by side): the first run's
+        host facts, every run's rows; each other run's facts are kept under host["merged"]."""
+        host = dict(first.host)
+        if others:
+            host["merged"] = [o.host for o in others]
+        return cls(host, [r for run in (first, *others) for r in run.results])
+
+    @classmethod
     def load(cls, path: str | Path) -> Results:
         path = Path(path)
         try:

@@ -377,7 +377,7 @@ def host_facts(gpus: list[Gpu], why_no_gpu: str, peak: cpu.CpuPeak | None = None
         facts["blas"] = cpu.blas()
         if peak.clock_ghz:
             fp32, fp64 = peak.gflops("fp32"), peak.gflops("fp64")
-            ceilings[facts["cpu"]] = {"fp32": fp32, "fp64": fp64, "fp64_gemm": fp64}
+            ceilings[facts["cpu"]] = {"fp32": fp32, "fp64": fp64}
         try:
             import numba
 
