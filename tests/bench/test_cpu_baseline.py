@@ -132,3 +132,18 @@ def test_live_peak_and_blas_are_described():
     }
     name = cpu.blas()
     assert "threads" in name or "no BLAS" in name or "unknown BLAS" in name
+
+
+def test_kernel_shapes_are_validated_and_explained():
+    from gpudock.bench.nbody import DEFAULT, PAD, KernelConfig, kernel_source
+
+    for precision, config in DEFAULT.items():
+        assert config.fits(262144) and config.fits(PAD)  # the H200 size and the padding unit
+        source = kernel_source(precision, config)
+        assert "Why it is shaped like this" in source and f"#define BPT {config.bodies_per_thread}" in source
+    with pytest.raises(ValueError, match="whole warps"):
+        kernel_source("fp32", KernelConfig(2, 48, 96, 8, slices=2))
+    with pytest.raises(ValueError, match="do not divide"):
+        kernel_source("fp32", KernelConfig(1, 256, 100, 8))
+    with pytest.raises(ValueError, match="warp staging"):
+        kernel_source("fp32", KernelConfig(1, 256, 256, 8, slices=2, staging="warp"))

@@ -50,38 +50,41 @@ DEFAULT = {
     "fp64": KernelConfig(2, 256, 1024, 8, "newton", slices=4, splits=8, staging="block", min_blocks=4),
 }
 
-# Instructions per interaction of the default kernels (SASS of the inner loop, sm_90; counted with
-# cuobjdump): what the issue and pipe limits in ceilings.py are computed from.
-#   fp32: 3 FADD + 3 FFMA (distance) + 1 MUFU.RSQ + 3 FMUL + 3 FFMA (accumulate) = 13, + 1/(4 bodies) LDS
-#   fp64: 3 DADD + 3 DFMA + F2F, MUFU.RSQ, F2F + 5 DMUL + 1 DFMA (rsqrt^3 with its Newton correction)
-#         + 3 DFMA = 15 FP64-pipe instructions
+# Instructions per interaction of the default kernels (SASS of the inner loop, sm_90, cuobjdump): what
+# the issue limit in ceilings.py is computed from.
+#   fp32: 3 FADD + 3 FFMA (distance) + 1 MUFU.RSQ + 3 FMUL + 3 FFMA (accumulate) = 13, + 1/2 LDS.128
+#   fp64: 3 DADD + 3 DFMA + 5 DMUL + 1 DFMA (d^-3 with its Newton correction) + 3 DFMA = 15 FP64-pipe
+#         instructions, + F2F, MUFU.RSQ, F2F for the single-precision seed
 INSTRUCTIONS_PER_INTERACTION = {"fp32": 13, "fp64": 15}
 
 _KERNEL = r"""
-// All-pairs accelerations a_i = sum_j m_j (p_j - p_i) / (|p_j - p_i|^2 + eps^2)^(3/2), every (i, j).
-//
-// Why it is shaped like this (measured on an H200, benchmarks/nbody_sweep.py):
-// * The arithmetic floor is 12 FP32 instructions + 1 MUFU per interaction, so the kernel is bound by
-//   instruction issue (4 warp-instructions per clock per SM), not by memory: everything else in the
-//   inner loop is overhead to amortise.
-// * Several bodies per thread (BPT, register blocking): one broadcast shared-memory load (LDS.128,
-//   a float4/double4 read) feeds BPT interactions instead of one, and the BPT independent chains
-//   give each warp instruction-level parallelism to hide the FMA and MUFU latencies at modest
-//   occupancy. 4 in fp32 (13.25 instructions per interaction, 48 registers); 2 in fp64, where the
-//   FP64 pipe, not issue, is the limit and more registers would only lower occupancy.
-// * THREADS bodies-groups per block and TILE bodies per shared-memory stage: 128 threads keep
-//   N = 262144 at 512 blocks (3.9 per SM: little tail imbalance); a 256-body tile halves the
-//   barriers of a 128-body one. The inner loop is unrolled UNROLL times so the loop counter and
-//   branch cost nothing.
-// * fp32 reciprocal square root: rsqrt.approx.ftz (one MUFU.RSQ). Plain rsqrtf() without
-//   flush-to-zero adds a denormal test and two scaling multiplies to each interaction (17 instead
-//   of 13 instructions), which is most of what held the one-body-per-thread kernel at 73 % of the
-//   issue limit. d2 >= eps^2 = 0.01 is never denormal, so the result is the same.
-// * fp64: d2^(-3/2) from a single-precision seed y = rsqrtf((float)d2) (max rel. error ~2^-23),
-//   corrected once for the cube: y^3 (1 + 1.5 (1 - d2 y^2)) has relative error ~7.5 e^2 < 1e-13,
-//   under double-precision rounding of the sum. That is 6 FP64 instructions where the library's
-//   rsqrt() (a MUFU.RSQ64H seed, a polynomial step and a branch for special values) plus the cube
-//   take 8 and many integer moves. Valid while d2 fits a float: bodies in a unit cube, eps^2 = 0.01.
+// All-pairs accelerations a_i = sum_j m_j (p_j - p_i) / (|p_j - p_i|^2 + eps^2)^(3/2), every (i, j):
+// no pair symmetry, no skipped body. Why it is shaped like this (H200, benchmarks/nbody_sweep.py,
+// the sweep and its figures are in docs/benchmarks.md):
+// * The floor is 12 FP32 instructions + 1 MUFU per interaction and no memory traffic to speak of, so
+//   the kernel is bound by instruction issue (4 warp-instructions per clock per SM); everything else
+//   in the inner loop is overhead to amortise, and every stall costs issue slots.
+// * BPT = 2 bodies per thread (register blocking): one broadcast LDS.128 (a float4/double4 read of
+//   the same address by the whole warp) feeds 2 interactions, 13.7 instructions each. 4 bodies save
+//   another 0.25 but need 48-55 registers; the occupancy they cost was worth more (-5 to -8 %).
+// * __launch_bounds__(256, MIN_BLOCKS = 8) holds fp32 at 32 registers: 64 warps per SM, no spills.
+// * SLICES = 4 threads per body-group: each sums a quarter of every 1024-body tile, the four partial
+//   sums meet in shared memory at the end (fixed order). Long tiles halve the barriers; the slices
+//   keep the tile long without making a block's share of bodies large.
+// * Source splits (grid y, SPLITS blocks per body, a second tiny kernel adds their partial sums in a
+//   fixed order): one wave of long blocks finished unevenly (Nsight Compute: 59 % achieved occupancy
+//   against 100 % possible); 16 splits make ~30 short waves and the SMs stay full to the end.
+// * UNROLL = 64 of the 256 entries each slice reads per tile: loop counter and branch vanish; a full
+//   unroll (256) was 7 % slower.
+// * fp32 reciprocal square root: rsqrt.approx.ftz, exactly one MUFU.RSQ (d2 >= eps^2 is never
+//   denormal, so flush-to-zero changes nothing). Measured, not assumed: moving a share of the rsqrt
+//   to the FMA pipe (bit trick + Newton, RSQRT "softK") was slower, so MUFU is not the limit; per-warp
+//   staging without block barriers (STAGING "warp") was no faster either.
+// * fp64: d2^(-3/2) from a single-precision seed y = rsqrtf((float)d2) (rel. error ~2^-23), corrected
+//   once for the cube: y^3 (1 + 1.5 (1 - d2 y^2)) has relative error ~7.5 e^2 < 1e-13, below the
+//   rounding of the sum (measured max error against float64: 1e-14). That is 6 FP64 instructions
+//   where the library's rsqrt() (MUFU.RSQ64H seed, polynomial step, a branch for special values) and
+//   the cube take 8 plus integer moves. Valid while d2 fits a float: a unit cube, eps^2 = 0.01.
 __device__ __forceinline__ float rsqrt_hw(float x) {
     float y;
     asm("rsqrt.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
@@ -97,9 +100,9 @@ __device__ __forceinline__ float inv_cube(float d2, float m) {
     return (m * inv) * (inv * inv);
 }
 
-// Reciprocal square root on the FMA pipe (bit-trick seed, two Newton steps: rel. error < 5e-6), for a
-// share of the interactions: MUFU.RSQ issues at a fraction of the FP32 rate, so above ~8 interactions per
-// clock per SM it is the MUFU pipe, not issue, that sets the pace; SOFT_EVERY moves some rsqrt off it.
+// Reciprocal square root on the FMA pipe (bit-trick seed, two Newton steps: rel. error < 5e-6) for one
+// interaction in BPT x SOFT_EVERY: an experiment kept for the sweep (it tests whether the MUFU pipe is
+// the limit; on the H200 it is not, and this is slower). Off in the defaults.
 __device__ __forceinline__ float inv_cube_soft(float d2, float m) {
     float y = __int_as_float(0x5f375a86 - (__float_as_int(d2) >> 1));
     float h = 0.5f * d2;
