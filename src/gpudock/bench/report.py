@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -107,3 +109,36 @@ def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: 
             verdict,
         )
     (console or Console()).print(table)
+
+
+def plain(renderable, width: int = 104) -> str:
+    """A rich renderable as plain text (notebooks, slides, nbval comparisons: no ANSI codes)."""
+    import io
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_jupyter=False, record=True)
+    console.print(renderable)
+    return console.export_text().rstrip()
+
+
+def load_or_measure(
+    results: str | Path = "", quick: bool = True, replay: bool = False, cpu: bool = True, nvidia_nbody: str = ""
+) -> Results | None:
+    """Notebook 06's data: a saved `gpudock bench --json` file, or a measurement of this host, printed as
+    tables; None in a replay without saved results (a snapshot of another host measures nothing)."""
+    if results:
+        loaded = Results.load(results)
+        print(
+            f"saved results: {Path(results).name}, measured {loaded.host.get('time', '?')} "
+            f"on {loaded.host.get('hostname', '?')}"
+        )
+    elif replay:
+        print("skipped in replay: benchmarks measure the live host (run without a snapshot, or give saved results)")
+        return None
+    else:
+        from .run import run_benchmarks
+
+        loaded = run_benchmarks(quick=quick, cpu=cpu, progress=False, nvidia_nbody=nvidia_nbody or None)
+    for table in (results_table(loaded), reference_table(loaded), cpu_table(loaded)):
+        if table is not None:
+            print(plain(table))
+    return loaded
