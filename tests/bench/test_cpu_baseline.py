@@ -147,3 +147,22 @@ def test_kernel_shapes_are_validated_and_explained():
         kernel_source("fp32", KernelConfig(1, 256, 100, 8))
     with pytest.raises(ValueError, match="warp staging"):
         kernel_source("fp32", KernelConfig(1, 256, 256, 8, slices=2, staging="warp"))
+
+
+def test_blas_names_numpys_own_library_among_several():
+    scipy = {
+        "user_api": "blas",
+        "internal_api": "openblas",
+        "prefix": "libscipy_openblas",
+        "filepath": "/site/scipy.libs/libscipy_openblas-1.so",
+        "version": "0.3.34",
+        "num_threads": 16,
+        "threading_layer": "pthreads",
+        "architecture": "SkylakeX",
+    }
+    numpy_own = dict(scipy, filepath="/site/numpy.libs/libscipy_openblas64_-2.so", version="0.3.31.188.0")
+    openmp = {"user_api": "openmp", "internal_api": "openmp", "filepath": "/x/libgomp.so", "num_threads": 16}
+    text = cpu.blas([openmp, scipy, numpy_own], numpy_dir="/site/numpy")
+    assert text == "OpenBLAS 0.3.31.188.0 (libscipy_openblas, pthreads, 16 threads, kernel SkylakeX)"
+    assert "the first BLAS loaded" in cpu.blas([scipy], numpy_dir="/elsewhere/numpy")
+    assert cpu.blas([openmp], numpy_dir="/site/numpy") == "no BLAS library found by threadpoolctl"

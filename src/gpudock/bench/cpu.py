@@ -61,24 +61,35 @@ def threads() -> int:
         return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def blas() -> str:
-    """NumPy's BLAS as threadpoolctl sees it, e.g. 'OpenBLAS 0.3.29 (pthreads, 16 threads, kernel Haswell)'."""
+def blas(infos: list[dict] | None = None, numpy_dir: str | None = None) -> str:
+    """NumPy's BLAS as threadpoolctl sees it, e.g. 'OpenBLAS 0.3.31 (libscipy_openblas64_, pthreads, 16 threads,
+    kernel SkylakeX)'. Several BLAS libraries may be loaded (SciPy's, another package's): the one inside
+    NumPy's own folder is NumPy's; without one, the first is named and said to be a guess."""
     try:
-        import numpy  # noqa: F401  (loads the BLAS so threadpoolctl can see it)
-        from threadpoolctl import threadpool_info
+        import numpy
 
-        infos = [i for i in threadpool_info() if i.get("user_api") == "blas"]
+        if infos is None:
+            from threadpoolctl import threadpool_info
+
+            infos = threadpool_info()
+        numpy_dir = numpy_dir or str(Path(numpy.__file__).parent)
     except Exception as err:
         return f"unknown BLAS ({type(err).__name__})"
+    infos = [i for i in infos if i.get("user_api") == "blas"]
     if not infos:
         return "no BLAS library found by threadpoolctl"
-    i = infos[0]
+    root = str(Path(numpy_dir).parent)
+    own = [i for i in infos if str(i.get("filepath", "")).startswith((numpy_dir, root + "/numpy.libs"))]
+    i = (own or infos)[0]
     names = {"openblas": "OpenBLAS", "mkl": "Intel MKL", "blis": "BLIS", "flexiblas": "FlexiBLAS"}
     name = names.get(str(i.get("internal_api")), str(i.get("internal_api") or i.get("prefix")))
-    details = [d for d in (i.get("threading_layer"), f"{i.get('num_threads')} threads") if d and d != "unknown"]
+    details = [str(i["prefix"])] if i.get("prefix") else []
+    details += [d for d in (i.get("threading_layer"), f"{i.get('num_threads')} threads") if d and d != "unknown"]
     if i.get("architecture"):
         details.append(f"kernel {i['architecture']}")
-    return f"{name} {i.get('version') or ''}".strip() + (f" ({', '.join(details)})" if details else "")
+    if not own:
+        details.append("not found in NumPy's folder: the first BLAS loaded")
+    return f"{name} {i.get('version') or ''}".strip() + f" ({', '.join(details)})"
 
 
 # --- the CPU's FMA peak ------------------------------------------------------------------------------
