@@ -132,10 +132,8 @@ def main() -> int:
             row["within"],
         )
     for r in first.results:
-        print(
-            f"{r.device[:22]:22} {r.name:16} {r.precision:5} {r.size:>11} {r.value:12.1f} {r.metric:8}",
-            f"±{100 * r.spread / 2:.2f}%",
-        )
+        spread = f"±{100 * r.spread / 2:.2f}%"
+        print(f"{r.device[:22]:22} {r.name:16} {r.precision:5} {r.size:>11} {r.value:12.1f} {r.metric:8} {spread}")
     return 0
 
 

@@ -87,6 +87,9 @@ def _add_bench(sub) -> None:
     bench.add_argument("--out", metavar="FILE", help="also write the results JSON here")
     bench.add_argument("--no-cpu", action="store_true", help="skip the CPU baseline")
     bench.add_argument("--no-gpu", action="store_true", help="skip the GPUs")
+    bench.add_argument(
+        "--nvidia-nbody", metavar="PATH", help="also run NVIDIA's nbody sample binary at the same N (reference rows)"
+    )
     bench.add_argument("-v", "--verbose", action="store_true", help="also show repeats and each benchmark's note")
     bench.set_defaults(func=_bench)
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="{compare}", parser_class=_Parser)
@@ -101,7 +104,12 @@ def _bench(args) -> ExitCode:
     if args.out:  # before the benchmark runs, not after: results are never measured and then lost
         check_writable(args.out)
     results = run_benchmarks(
-        quick=args.quick, cpu=not args.no_cpu, gpu=not args.no_gpu, progress=not args.json, say=_say
+        quick=args.quick,
+        cpu=not args.no_cpu,
+        gpu=not args.no_gpu,
+        progress=not args.json,
+        say=_say,
+        nvidia_nbody=args.nvidia_nbody,
     )
     if args.out:
         results.save(args.out)

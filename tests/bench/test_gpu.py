@@ -14,6 +14,48 @@ def test_nbody_kernel_matches_the_float64_reference(precision, limit):
         assert check_nbody_gpu(precision, n, tolerance=limit) < limit
 
 
+CONFIGS = [
+    ("fp32", dict(bodies_per_thread=1, threads=256, tile=256, unroll=32, rsqrt="libm")),
+    ("fp32", dict(bodies_per_thread=2, threads=256, tile=1024, unroll=64, slices=4, splits=16, min_blocks=8)),
+    ("fp32", dict(bodies_per_thread=2, threads=128, tile=64, unroll=16, splits=3, staging="warp")),
+    ("fp32", dict(bodies_per_thread=4, threads=128, tile=256, unroll=8, rsqrt="soft2", splits=5)),
+    ("fp64", dict(bodies_per_thread=1, threads=256, tile=256, unroll=16, rsqrt="libm")),
+    ("fp64", dict(bodies_per_thread=2, threads=256, tile=1024, unroll=8, rsqrt="newton", slices=4, splits=8)),
+]
+
+
+@pytest.mark.parametrize("precision, fields", CONFIGS)
+def test_every_kernel_shape_computes_all_interactions(precision, fields):
+    """Each tuning knob (bodies per thread, slices, source splits, warp staging, rsqrt) gives the same
+    function: poisoned output, fresh bodies, several N including uneven splits of the tiles."""
+    import cupy
+
+    from gpudock.bench import nbody
+    from gpudock.bench.run import TOLERANCE
+
+    config = nbody.KernelConfig(**fields)
+    for n in (2048, 5000, 9000):
+        pos = nbody.bodies(n, precision)
+        if not config.fits(pos.shape[0]):
+            continue
+        out = cupy.full(pos.shape, cupy.nan, dtype=pos.dtype)
+        got = cupy.asnumpy(nbody.accel_gpu(cupy.asarray(pos), precision, out, config))
+        assert nbody.relative_error(got, nbody.accel_reference(pos)) < TOLERANCE[precision], (n, config)
+
+
+def test_nvidia_reference_runs_beside_gpudock():
+    """With GPUDOCK_NVIDIA_NBODY=PATH (NVIDIA's nbody or the headless reference binary): reference rows."""
+    import os
+
+    from gpudock.bench.reference import run_nvidia_nbody
+
+    path = os.environ.get("GPUDOCK_NVIDIA_NBODY")
+    if not path:
+        pytest.skip("set GPUDOCK_NVIDIA_NBODY to NVIDIA's nbody binary")
+    row = run_nvidia_nbody(path, 65536, "fp32", runs=1)
+    assert row.where == "reference" and row.value > 0 and row.size == 65536
+
+
 @pytest.mark.parametrize("precision", ["fp64", "fp32", "fp16", "bf16"])
 def test_gemm_paths_compute_the_product(precision):
     import cupy

@@ -7,13 +7,14 @@ above the table. The note and the repeat count are shown with ``verbose`` (and a
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..layout import terminal_console
+from ..layout import render_plain, terminal_console
 from ..textsafety import printable
 from .results import Comparison, Results
 
@@ -95,8 +96,87 @@ def results_table(results: Results, verbose: bool = False) -> Group:
     return Group(*lines, table)
 
 
+def _table(title: str, columns: list[tuple[str, bool]]) -> Table:
+    """A compact table whose numeric columns never wrap (``columns``: (name, right-aligned))."""
+    table = Table(title=Text(title), box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False)
+    for name, right in columns:
+        table.add_column(name, justify="right" if right else "left", no_wrap=right, overflow="fold")
+    return table
+
+
+def reference_table(results: Results) -> Table | None:
+    """gpudock's nbody against NVIDIA's at the same N: measured in the same run, else the labelled anchor."""
+    from .reference import pairs
+
+    found = pairs(results)
+    if not found:
+        return None
+    labels = _labels(results)
+    table = _table(
+        "nbody: gpudock against NVIDIA's nbody -benchmark (same N, same flop count)",
+        [
+            ("dev", False),
+            ("prec", False),
+            ("N", True),
+            ("gpudock", True),
+            ("NVIDIA", True),
+            ("ratio", True),
+            ("NVIDIA's figure", False),
+        ],
+    )
+    for p in found:
+        table.add_row(
+            labels.get(p.device, device_label(p.device)),
+            printable(p.precision),
+            f"{p.size:,}",
+            f"{p.gpudock:,.0f}",
+            f"{p.nvidia:,.0f}",
+            f"{p.ratio:.3f}",
+            Text(printable(p.source)),
+        )
+    return table
+
+
+def cpu_table(results: Results) -> Table | None:
+    """The GPU against the compiled CPU baseline, and the compiled baseline against NumPy's loops."""
+    from .plot import gpu_vs_cpu
+
+    rows = [r for r in results.results if r.where in ("host", "container") and not r.device.startswith("cuda:")]
+    numpy = {(r.precision, r.size): r for r in rows if r.name == "nbody_numpy"}
+    table = _table(
+        "GPU against the compiled CPU baseline; compiled CPU against NumPy",
+        [("comparison", False), ("prec", False), ("faster side", True), ("slower side", True), ("ratio", True)],
+    )
+    for label, g, c in gpu_vs_cpu(results):
+        table.add_row(
+            Text(f"GPU vs CPU: {printable(label.split()[0])}"),
+            printable(g.precision),
+            f"{g.value:,.1f} {printable(g.metric)}",
+            f"{c.value:,.1f} {printable(c.metric)}",
+            f"{g.value / c.value:,.0f}×",
+        )
+    for r in rows:
+        ref = numpy.get((r.precision, r.size))
+        if r.name in ("nbody", "nbody_fastmath") and ref:
+            table.add_row(
+                Text(f"numba vs NumPy: {printable(r.name)}"),
+                printable(r.precision),
+                f"{r.value:,.1f} GFLOP/s",
+                f"{ref.value:,.2f} GFLOP/s",
+                f"{r.value / ref.value:,.0f}×",
+            )
+    return table if table.row_count else None
+
+
+def result_views(results: Results, verbose: bool = False) -> list:
+    """Every table these results call for: the measurements, NVIDIA's reference, the CPU comparison."""
+    return [v for v in (results_table(results, verbose), reference_table(results), cpu_table(results)) if v]
+
+
 def print_results(results: Results, console: Console | None = None, verbose: bool = False) -> None:
-    (console or terminal_console()).print(results_table(results, verbose))
+    console = console or terminal_console()
+    for view in result_views(results, verbose):
+        console.print(view)
 
 
 def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: Console | None = None) -> None:
@@ -105,7 +185,6 @@ def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: 
         table.add_column(column, no_wrap=column in ("A", "B", "B/A"))
     for row in rows:
         name, device, precision, size = row.key
-        verdict = "within noise" if row.within_noise else ("faster" if row.ratio > 1 else "slower")
         table.add_row(
             Text(printable(name)),
             Text(printable(device)),
@@ -114,6 +193,29 @@ def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: 
             f"{row.a:,.1f}",
             Text(f"{row.b:,.1f} {printable(row.metric)}"),
             f"{row.ratio:.3f}",
-            verdict,
+            Text(printable(row.verdict)),
         )
     (console or terminal_console()).print(table)
+
+
+def load_or_measure(
+    results: str | Path = "", quick: bool = True, replay: bool = False, cpu: bool = True, nvidia_nbody: str = ""
+) -> Results | None:
+    """Notebook 06's data: a saved `gpudock bench --json` file, or a measurement of this host, printed as
+    tables; None in a replay without saved results (a snapshot of another host measures nothing)."""
+    if results:
+        loaded = Results.load(results)
+        print(
+            f"saved results: {printable(Path(results).name)}, measured {printable(str(loaded.host.get('time', '?')))} "
+            f"on {printable(str(loaded.host.get('hostname', '?')))}"
+        )
+    elif replay:
+        print("skipped in replay: benchmarks measure the live host (run without a snapshot, or give saved results)")
+        return None
+    else:
+        from .run import run_benchmarks
+
+        loaded = run_benchmarks(quick=quick, cpu=cpu, progress=False, nvidia_nbody=nvidia_nbody or None)
+    for view in result_views(loaded, verbose=False):
+        print(render_plain(view, width=100))
+    return loaded

@@ -128,6 +128,15 @@ class Results:
         return cls(doc.get("host", {}), results)
 
     @classmethod
+    def merged(cls, first: Results, *others: Results) -> Results:
+        """One file from several runs (host, container, reference rows side by side): the first run's
+        host facts, every run's rows; each other run's facts are kept under host["merged"]."""
+        host = dict(first.host)
+        if others:
+            host["merged"] = [o.host for o in others]
+        return cls(host, [r for run in (first, *others) for r in run.results])
+
+    @classmethod
     def load(cls, path: str | Path) -> Results:
         path = Path(path)
         text = read_json_text(path, ResultsFileError)
@@ -140,26 +149,78 @@ class Results:
 
 @dataclass
 class Comparison:
+    """One point measured in both files. Every metric here is a rate (GFLOP/s, GB/s): higher is faster.
+
+    ``spread`` is the larger of the two rows' spreads, kept for older callers; the verdict uses the
+    measured spread of both sides: each median sits in a band of ± half its own spread, and a
+    difference counts only where the bands do not overlap, i.e. beyond (spread_a + spread_b) / 2.
+    """
+
     key: tuple
     metric: str
     a: float
     b: float
     spread: float
+    spread_a: float = 0.0
+    spread_b: float = 0.0
+    where_a: str = ""
+    where_b: str = ""
 
     @property
     def ratio(self) -> float:
         return self.b / self.a if self.a else float("inf")
 
     @property
+    def noise(self) -> float:
+        """Relative difference the two measurements' own spreads can explain."""
+        if self.spread_a or self.spread_b:
+            return (self.spread_a + self.spread_b) / 2
+        return self.spread / 2
+
+    @property
     def within_noise(self) -> bool:
-        return abs(self.ratio - 1) <= max(self.spread, 0.01)
+        return abs(self.ratio - 1) <= self.noise
+
+    @property
+    def faster(self) -> str:
+        """'A', 'B', or '' when the difference is within the measured spread."""
+        if self.within_noise:
+            return ""
+        return "B" if self.ratio > 1 else "A"
+
+    @property
+    def verdict(self) -> str:
+        if self.within_noise:
+            return f"within spread (±{100 * self.noise:.1f} %)"
+        pct = 100 * (self.ratio - 1) if self.ratio > 1 else 100 * (1 / self.ratio - 1)
+        return f"{self.faster} faster by {pct:.1f} % (beyond ±{100 * self.noise:.1f} %)"
+
+
+def _pairable(where_a: str, where_b: str) -> bool:
+    """NVIDIA's rows pair only with NVIDIA's; gpudock's host and container rows pair with each other."""
+    return (where_a == "reference") == (where_b == "reference")
 
 
 def compare(a: Results, b: Results) -> list[Comparison]:
-    """Points measured in both files (same name, place, device, precision, size), B relative to A."""
-    index = {r.key: r for r in a.results}
+    """Points measured in both files (same name, device, precision, size), B relative to A.
+
+    Rows of the same ``where`` pair first (a merged file may hold host, container and reference rows);
+    otherwise a host row pairs with a container row, which is what comparing a host run with a container
+    run means. ``"where": "reference"`` rows pair only with reference rows.
+    """
+    index: dict[tuple, list[Result]] = {}
+    for r in a.results:
+        index.setdefault(r.key, []).append(r)
     rows = []
     for r in b.results:
-        if r.key in index and index[r.key].metric == r.metric:
-            rows.append(Comparison(r.key, r.metric, index[r.key].value, r.value, max(r.spread, index[r.key].spread)))
+        candidates = [x for x in index.get(r.key, []) if x.metric == r.metric and _pairable(x.where, r.where)]
+        if not candidates:
+            continue
+        same = [x for x in candidates if x.where == r.where]
+        x = (same or candidates)[0]
+        if not same and any(y.key == r.key and y.where == x.where for y in b.results if y is not r):
+            continue  # B has its own row of x's kind for this key: that one pairs with x
+        rows.append(
+            Comparison(r.key, r.metric, x.value, r.value, max(r.spread, x.spread), x.spread, r.spread, x.where, r.where)
+        )
     return rows

@@ -1,4 +1,5 @@
-"""Run the benchmark suite: every GPU separately (CuPy), the CPU (NumPy), with progress and results JSON."""
+"""Run the benchmark suite: every GPU separately (CuPy), the CPU (numba, NumPy's BLAS; NumPy as the
+correctness reference), NVIDIA's nbody beside gpudock's when given, with progress and results JSON."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..exceptions import BenchmarkError, GpudockError
-from . import gemm, memory, nbody
+from . import cpu, gemm, memory, nbody
 from .devices import Gpu, cpu_label, gpu_status
 from .results import Result, Results
 from .timing import Timing, time_cpu, time_gpu
@@ -28,10 +29,11 @@ class Sizes:
     gemm_gpu: int
     copy_gpu: int
     transfer: int
-    nbody_cpu: int
+    nbody_cpu: int  # compiled (numba) and NumPy nbody run at the same N, so their ratio is like for like
     gemm_cpu: int
     copy_cpu: int
     repeats: int
+    reference_runs: int = 3  # runs of NVIDIA's nbody -benchmark per point (each its own 10 timed steps)
 
 
 FULL = Sizes(
@@ -39,7 +41,7 @@ FULL = Sizes(
     gemm_gpu=8192,
     copy_gpu=2 * GiB,
     transfer=1 * GiB,
-    nbody_cpu=4096,
+    nbody_cpu=8192,
     gemm_cpu=2048,
     copy_cpu=512 * MiB,
     repeats=7,
@@ -53,6 +55,7 @@ QUICK = Sizes(
     gemm_cpu=1024,
     copy_cpu=128 * MiB,
     repeats=3,
+    reference_runs=1,
 )
 
 
@@ -96,23 +99,39 @@ def _row(name, where, device, precision, size, metric, value, timing: Timing, no
     )
 
 
-def check_nbody_gpu(precision: str, n: int = 1024, tolerance: float | None = None) -> float:
-    """Relative max error of the GPU kernel against the float64 reference, on fresh random bodies."""
-    import cupy
+TOLERANCE = {"fp32": 1e-4, "fp64": 1e-10}  # max |a - ref| / max |ref| against float64 NumPy
 
-    pos = nbody.bodies(n, precision)
-    got = cupy.asnumpy(nbody.accel_gpu(cupy.asarray(pos), precision))[:, :3]
-    want = nbody.accel_reference(pos)
-    error = float(np.max(np.abs(got - want)) / np.max(np.abs(want)))
-    limit = tolerance if tolerance is not None else (1e-4 if precision == "fp32" else 1e-10)
+
+def _checked(what: str, precision: str, error: float, tolerance: float | None) -> float:
+    limit = tolerance if tolerance is not None else TOLERANCE[precision]
     if not error < limit:
         raise BenchmarkError(
-            f"nbody {precision} kernel differs from the float64 reference by {error:.2e} (limit {limit:.0e})"
+            f"{what} {precision} differs from the float64 reference by {error:.2e} (limit {limit:.0e})"
         )
     return error
 
 
-def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host") -> list[Task]:
+def check_nbody_gpu(precision: str, n: int = 3000, tolerance: float | None = None) -> float:
+    """Relative max error of the GPU kernel against the float64 reference, on fresh random bodies;
+    the output is poisoned with NaN first, so an element the kernel did not write fails the check."""
+    import cupy
+
+    pos = nbody.bodies(n, precision)
+    out = cupy.full(pos.shape, cupy.nan, dtype=pos.dtype)
+    got = cupy.asnumpy(nbody.accel_gpu(cupy.asarray(pos), precision, out))
+    return _checked("nbody kernel", precision, nbody.relative_error(got, nbody.accel_reference(pos)), tolerance)
+
+
+def check_nbody_cpu(precision: str, fastmath: bool, n: int = 1000, tolerance: float | None = None) -> float:
+    """The same check for the compiled CPU baseline."""
+    pos = nbody.bodies(n, precision)
+    out = np.full((pos.shape[0], 3), np.nan, dtype=pos.dtype)
+    got = cpu.accel_numba(pos, fastmath, out=out)
+    what = f"numba nbody ({'fastmath' if fastmath else 'strict'})"
+    return _checked(what, precision, nbody.relative_error(got, nbody.accel_reference(pos)), tolerance)
+
+
+def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host", nvidia_nbody: str | None = None) -> list[Task]:
     import cupy
 
     def on_device(fn):
@@ -129,7 +148,7 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host") -> list[Task]:
 
     def nbody_task(precision):
         def run():
-            check_nbody_gpu(precision)
+            error = check_nbody_gpu(precision)
             pos = cupy.asarray(nbody.bodies(sizes.nbody_gpu, precision))
             out = cupy.empty_like(pos)
             timing = time_gpu(lambda: nbody.accel_gpu(pos, precision, out), repeats=r)
@@ -143,11 +162,22 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host") -> list[Task]:
                     "GFLOP/s",
                     nbody.gflops(sizes.nbody_gpu, precision, timing.median),
                     timing,
-                    f"{nbody.FLOPS_PER_INTERACTION[precision]} flops per interaction, as NVIDIA's nbody sample",
+                    f"CuPy RawKernel, all N² interactions, {nbody.FLOPS_PER_INTERACTION[precision]} flops per "
+                    f"interaction as NVIDIA's nbody sample; max rel. error vs float64 {error:.1e}",
                 )
             ]
 
         return Task(f"{dev}: nbody {precision} N={sizes.nbody_gpu}", on_device(run))
+
+    def reference_task(precision):
+        def run():
+            from .reference import run_nvidia_nbody
+
+            return [
+                run_nvidia_nbody(nvidia_nbody, sizes.nbody_gpu, precision, device=gpu.index, runs=sizes.reference_runs)
+            ]
+
+        return Task(f"{dev}: NVIDIA nbody -benchmark {precision} N={sizes.nbody_gpu}", run)
 
     def gemm_task(precision):
         def run():
@@ -223,77 +253,111 @@ def gpu_tasks(gpu: Gpu, sizes: Sizes, where: str = "host") -> list[Task]:
 
         return Task(f"{dev}: host<->device {sizes.transfer // MiB} MiB", on_device(run))
 
-    tasks = [nbody_task("fp32"), nbody_task("fp64")]
+    tasks = []
+    for precision in ("fp32", "fp64"):  # NVIDIA's right after gpudock's: the same minute, the same clocks
+        tasks += [nbody_task(precision)] + ([reference_task(precision)] if nvidia_nbody else [])
     tasks += [gemm_task(p) for p in gemm.GPU_PRECISIONS if gemm.supports(p, gpu.compute_capability)]
     return tasks + [copy_task(), transfer_task()]
 
 
-def cpu_tasks(sizes: Sizes, where: str = "host") -> list[Task]:
-    dev, r = cpu_label(), sizes.repeats
+def _peak_note(value: float, precision: str, peak: cpu.CpuPeak) -> str:
+    ceiling = peak.gflops(precision)
+    if not ceiling:
+        return "% of FMA peak unknown (clock unknown)"
+    return f"{100 * value / ceiling:.1f} % of the {precision.upper()} FMA peak {ceiling:,.0f} GFLOP/s"
 
-    def nbody_task(precision):
+
+def cpu_tasks(sizes: Sizes, where: str = "host", peak: cpu.CpuPeak | None = None) -> list[Task]:
+    """The compiled baseline (numba: nbody strict and fastmath, copy), GEMM through NumPy's BLAS, and
+    NumPy's nbody and copy as the references they are. Each row's note names the code, the thread
+    count and, for floating point, the share of the CPU's FMA peak."""
+    dev, r = cpu_label(), sizes.repeats
+    peak = peak or cpu.cpu_peak()
+    n = sizes.nbody_cpu
+
+    def nbody_compiled(precision, fastmath):
         def run():
-            pos = nbody.bodies(sizes.nbody_cpu, precision)
-            timing = time_cpu(lambda: nbody.accel_numpy(pos), repeats=r)
+            error = check_nbody_cpu(precision, fastmath)
+            pos = nbody.bodies(n, precision)
+            soa, out = cpu.nbody_soa(pos), np.empty((pos.shape[0], 3), dtype=pos.dtype)
+            timing = time_cpu(lambda: cpu.accel_numba(pos, fastmath, soa, out), repeats=r, min_sample_s=0.05)
+            value = nbody.gflops(n, precision, timing.median)
+            mode = "fastmath" if fastmath else "strict IEEE (no fastmath)"
+            note = (
+                f"numba parallel, {mode}, {cpu.threads()} threads; {_peak_note(value, precision, peak)}; "
+                f"max rel. error vs float64 {error:.1e}"
+            )
+            name = "nbody_fastmath" if fastmath else "nbody"
+            return [_row(name, where, dev, precision, n, "GFLOP/s", value, timing, note)]
+
+        return Task(f"cpu: nbody {precision} N={n} numba{' fastmath' if fastmath else ''}", run)
+
+    def nbody_numpy(precision):
+        def run():
+            pos = nbody.bodies(n, precision)
+            timing = time_cpu(lambda: nbody.accel_numpy(pos), repeats=min(r, 3))
+            note = "NumPy, blocked arrays: the correctness reference, not a baseline (memory-bound by design)"
             return [
                 _row(
-                    "nbody",
+                    "nbody_numpy",
                     where,
                     dev,
                     precision,
-                    sizes.nbody_cpu,
+                    n,
                     "GFLOP/s",
-                    nbody.gflops(sizes.nbody_cpu, precision, timing.median),
+                    nbody.gflops(n, precision, timing.median),
                     timing,
-                    "NumPy",
+                    note,
                 )
             ]
 
-        return Task(f"cpu: nbody {precision} N={sizes.nbody_cpu}", run)
+        return Task(f"cpu: nbody {precision} N={n} NumPy", run)
 
     def gemm_task(precision):
         def run():
             a, b, c = gemm.cpu_operands(sizes.gemm_cpu, precision)
-            timing = time_cpu(lambda: np.matmul(a, b, out=c), repeats=r)
-            return [
-                _row(
-                    "gemm",
-                    where,
-                    dev,
-                    precision,
-                    sizes.gemm_cpu,
-                    "GFLOP/s",
-                    gemm.flops(sizes.gemm_cpu) / timing.median / 1e9,
-                    timing,
-                    "NumPy (BLAS)",
-                )
-            ]
+            timing = time_cpu(lambda: np.matmul(a, b, out=c), repeats=r, min_sample_s=0.05)
+            value = gemm.flops(sizes.gemm_cpu) / timing.median / 1e9
+            note = f"NumPy matmul on {cpu.blas()}; {_peak_note(value, precision, peak)}"
+            return [_row("gemm", where, dev, precision, sizes.gemm_cpu, "GFLOP/s", value, timing, note)]
 
         return Task(f"cpu: gemm {precision} {sizes.gemm_cpu}³", run)
 
     def copy_task():
         def run():
-            timing = time_cpu(memory.cpu_copy(sizes.copy_cpu), repeats=r)
-            return [
-                _row(
-                    "copy",
-                    where,
-                    dev,
-                    "bytes",
-                    sizes.copy_cpu,
-                    "GB/s",
-                    2 * sizes.copy_cpu / timing.median / 1e9,
-                    timing,
-                    "bytes read + written",
+            src = np.ones(sizes.copy_cpu // 8, dtype=np.float64)
+            dst = np.empty_like(src)
+            rows = []
+            for name, fn, note in (
+                ("copy", lambda: cpu.copy_numba(src, dst), f"numba parallel, {cpu.threads()} threads"),
+                ("copy_numpy", lambda: np.copyto(dst, src), "NumPy copyto, one thread"),
+            ):
+                timing = time_cpu(fn, repeats=r, min_sample_s=0.05)
+                value = 2 * sizes.copy_cpu / timing.median / 1e9
+                rows.append(
+                    _row(
+                        name,
+                        where,
+                        dev,
+                        "bytes",
+                        sizes.copy_cpu,
+                        "GB/s",
+                        value,
+                        timing,
+                        f"bytes read + written; {note}",
+                    )
                 )
-            ]
+            return rows
 
         return Task(f"cpu: copy {sizes.copy_cpu // MiB} MiB", run)
 
-    return [nbody_task("fp32"), nbody_task("fp64")] + [gemm_task(p) for p in gemm.CPU_PRECISIONS] + [copy_task()]
+    tasks = []
+    for precision in ("fp32", "fp64"):
+        tasks += [nbody_compiled(precision, False), nbody_compiled(precision, True), nbody_numpy(precision)]
+    return tasks + [gemm_task(p) for p in gemm.CPU_PRECISIONS] + [copy_task()]
 
 
-def host_facts(gpus: list[Gpu], why_no_gpu: str) -> dict:
+def host_facts(gpus: list[Gpu], why_no_gpu: str, peak: cpu.CpuPeak | None = None) -> dict:
     facts = {
         "hostname": platform.node(),
         "cpu": cpu_label(),
@@ -304,10 +368,26 @@ def host_facts(gpus: list[Gpu], why_no_gpu: str) -> dict:
     }
     if why_no_gpu:
         facts["no_gpu"] = why_no_gpu
+    ceilings = {}
     if gpus:
         from .ceilings import gpu_ceilings
 
-        facts["ceilings"] = {g.label: gpu_ceilings(g.index, g.compute_capability, g.sm_count) for g in gpus}
+        ceilings = {g.label: gpu_ceilings(g.index, g.compute_capability, g.sm_count) for g in gpus}
+    if peak is not None:
+        facts["cpu_peak"] = peak.to_dict()
+        facts["cpu_threads"] = peak.threads
+        facts["blas"] = cpu.blas()
+        if peak.clock_ghz:
+            fp32, fp64 = peak.gflops("fp32"), peak.gflops("fp64")
+            ceilings[facts["cpu"]] = {"fp32": fp32, "fp64": fp64}
+        try:
+            import numba
+
+            facts["numba"] = numba.__version__
+        except ImportError:
+            pass
+    if ceilings:
+        facts["ceilings"] = ceilings
     try:
         import cupy
 
@@ -319,16 +399,31 @@ def host_facts(gpus: list[Gpu], why_no_gpu: str) -> dict:
 
 
 def run_benchmarks(
-    quick: bool = False, cpu: bool = True, gpu: bool = True, progress: bool = True, say: Callable[[str], None] = print
+    quick: bool = False,
+    cpu: bool = True,
+    gpu: bool = True,
+    progress: bool = True,
+    say: Callable[[str], None] = print,
+    nvidia_nbody: str | None = None,
 ) -> Results:
-    """Measure every GPU separately and the CPU; a host without a GPU says why and measures the CPU."""
+    """Measure every GPU separately and the CPU; a host without a GPU says why and measures the CPU.
+
+    ``nvidia_nbody``: path of NVIDIA's nbody sample (or a binary that prints its result lines), run at
+    the same N right after gpudock's nbody; its rows are ``"where": "reference"``.
+    """
+    from . import cpu as cpu_module
+
     sizes = QUICK if quick else FULL
     gpus, why = gpu_status() if gpu else ([], "GPU benchmarks not asked for")
     if gpu and not gpus:
-        say(f"no GPU: {why}. Measuring the CPU with NumPy only.")
+        say(f"no GPU: {why}. Measuring the CPU only.")
+    if nvidia_nbody and not gpus:
+        say("NVIDIA's nbody not run: no GPU")
     where = _where()  # one look at the mount table per run, not one per result row
-    tasks = [t for g in gpus for t in gpu_tasks(g, sizes, where)] + (cpu_tasks(sizes, where) if cpu else [])
-    results = Results(host_facts(gpus, why))
+    peak = cpu_module.cpu_peak() if cpu else None
+    tasks = [t for g in gpus for t in gpu_tasks(g, sizes, where, nvidia_nbody)]
+    tasks += cpu_tasks(sizes, where, peak) if cpu else []
+    results = Results(host_facts(gpus, why, peak))
     if progress:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 

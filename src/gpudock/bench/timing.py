@@ -21,14 +21,23 @@ class Timing:
         return (max(self.times) - min(self.times)) / self.median if self.median > 0 else 0.0
 
 
-def time_cpu(fn: Callable[[], object], repeats: int = 5, warmup: int = 1) -> Timing:
+def time_cpu(fn: Callable[[], object], repeats: int = 5, warmup: int = 1, min_sample_s: float = 0.0) -> Timing:
+    """Seconds per call of ``fn`` on the host clock; each sample repeats ``fn`` until it lasts
+    ``min_sample_s`` (calibrated on one call after the warm-up), so millisecond kernels are timed over many calls."""
     for _ in range(warmup):
+        fn()  # the first call also compiles (numba) and faults pages in
+    inner = 1
+    if min_sample_s:
+        start = time.perf_counter()
         fn()
+        one = time.perf_counter() - start
+        inner = max(1, int(min_sample_s / one) + 1) if one > 0 else 1
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        for _ in range(inner):
+            fn()
+        times.append((time.perf_counter() - start) / inner)
     return Timing(times)
 
 
