@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-slides}
 python=${PYTHON:-python3}
+export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"  # this checkout's gpudock
 run=$(mktemp -d)
 trap 'rm -rf "$run"' EXIT
 "$python" -m gpudock run --snapshot tests/data/snapshots/native-h200-healthy.json \

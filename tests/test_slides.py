@@ -99,18 +99,18 @@ def test_tags_decide_what_is_shown():
 
 def test_rich_box_table_becomes_a_table_with_constant_columns_in_the_caption():
     text = (
-        "        bench         \n"
-        "┏━━━━━━┳━━━━━━┳━━━━━━━━┓\n"
-        "┃ dev  ┃ name ┃  value ┃\n"
-        "┡━━━━━━╇━━━━━━╇━━━━━━━━┩\n"
-        "│ gpu  │ a    │    1.0 │\n"
-        "│ H200 │      │  GB/s  │\n"
-        "│ gpu  │ b    │   22.5 │\n"
-        "│ H200 │      │  GB/s  │\n"
-        "└──────┴──────┴────────┘\n"
+        "           bench             \n"
+        "┏━━━━━━┳━━━━━━┳━━━━━┳━━━━━━━━┓\n"
+        "┃ dev  ┃ name ┃ rep ┃  value ┃\n"
+        "┡━━━━━━╇━━━━━━╇━━━━━╇━━━━━━━━┩\n"
+        "│ gpu  │ a    │ 7   │    1.0 │\n"
+        "│ H200 │      │     │  GB/s  │\n"
+        "│ gpu  │ b    │ 7   │   22.5 │\n"
+        "│ H200 │      │     │  GB/s  │\n"
+        "└──────┴──────┴─────┴────────┘\n"
     )
     [table] = slideplan.text_blocks(text)
-    assert table.kind == "table" and table.caption == "bench · dev: gpu H200"
+    assert table.kind == "table" and table.caption == "bench · dev: gpu H200 · rep: 7"
     assert table.rows == (("name", "value"), ("a", "1.0 GB/s"), ("b", "22.5 GB/s")) and table.align[-1] == "right"
 
 
@@ -159,6 +159,9 @@ def test_reveal_deck_works_offline(decks):
 def test_slides_is_not_stale(decks):
     committed = (ROOT / "slides" / "deck.md").read_text()
     assert committed == (decks / "deck.md").read_text(), "slides/ is stale: run `bash slides/rebuild.sh`"
+    assert sorted(p.name for p in (ROOT / "slides" / "deck_files").iterdir()) == sorted(
+        p.name for p in (decks / "deck_files").iterdir()
+    )
 
 
 def test_rebuild_is_byte_identical(tmp_path):
@@ -228,9 +231,8 @@ def test_without_run_dir_the_latest_complete_run_is_taken(reference_run, tmp_pat
     assert proc.returncode == 0 and "03-install-driver" in proc.stderr and (partial / "slides" / "deck.md").is_file()
 
 
-def test_pdf_without_marp_is_one_line_and_exit_3(reference_run, tmp_path):
-    env_path = tmp_path / "bin"
-    env_path.mkdir()
+def test_pdf_without_its_tools_is_one_line_and_exit_3(reference_run, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "CHROME_PATH"}
     proc = subprocess.run(
         [
             sys.executable,
@@ -245,16 +247,21 @@ def test_pdf_without_marp_is_one_line_and_exit_3(reference_run, tmp_path):
         ],
         capture_output=True,
         text=True,
-        cwd=tmp_path,  # no node_modules here
-        env={**os.environ, "PATH": str(env_path), "PYTHONPATH": str(ROOT / "src")},
+        cwd=tmp_path,  # no node_modules here; the checkout's marp-cli may be found beside the package
+        env={**env, "PATH": str(tmp_path), "PYTHONPATH": str(ROOT / "src")},  # no node, no chromium
         timeout=120,
     )
-    if MARP.exists():  # the checkout's marp-cli is found beside the package; hide chromium instead
-        assert proc.returncode in (0, 3)
-        if proc.returncode == 3:
-            assert "chromium" in proc.stderr.lower() and len(proc.stderr.strip().splitlines()) == 1
-    else:
-        assert proc.returncode == 3 and "marp-cli" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert proc.returncode == 3 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "marp-cli" in proc.stderr or "node" in proc.stderr or "chromium" in proc.stderr.lower()
+    assert not (tmp_path / "o").exists(), "nothing is written when the PDF cannot be made"
+
+
+@pytest.mark.requires_browser
+def test_pdf_through_marp_cli_and_chromium(reference_run, tmp_path):
+    _need_marp()
+    proc = gpudock("slides", str(reference_run), "--out", str(tmp_path / "o"), "--format", "pdf")
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "o" / "deck.pdf").read_bytes()[:5] == b"%PDF-"
 
 
 # --- in the browser ----------------------------------------------------------------------------------------------
@@ -382,6 +389,15 @@ def measure_reveal(browser, folder: Path, shots: str | None = None):
     return {"measures": measures, "indices": indices, "last": last, "total": total, "scale": scale, "outside": outside}
 
 
+def _need_marp():
+    if not MARP.exists():
+        from tests.conftest import _docker_required
+
+        if _docker_required():
+            pytest.fail("CI must render the Marp deck, but marp-cli is missing: .ci/run did not run `npm ci`")
+        pytest.skip("marp-cli is not installed (npm ci)")
+
+
 def marp_html(folder: Path, tmp_path: Path) -> Path:
     """The deck rendered by plain `marp deck.md` (no --theme-set, no --html): what a presenter gets."""
     copy = tmp_path / "marp"
@@ -409,7 +425,8 @@ def measure_marp(browser, folder: Path, shots: str | None = None):
             if shots:
                 page.screenshot(path=str(Path(shots) / f"marp-{i + 1:02d}.png"))
         active = page.evaluate(
-            "[...document.querySelectorAll('svg[data-marpit-svg]')].findIndex(s => s.classList.contains('bespoke-marp-active'))"
+            "[...document.querySelectorAll('svg[data-marpit-svg]')]"
+            ".findIndex(s => s.classList.contains('bespoke-marp-active'))"
         )
         style = page.evaluate(
             """() => { const s = document.querySelector('svg[data-marpit-svg] section');
@@ -444,12 +461,7 @@ def test_reveal_every_slide_fits_and_arrow_keys_walk_the_deck(browser, decks, pr
 @pytest.mark.requires_browser
 @pytest.mark.parametrize("which", ["reference", "problems"])
 def test_marp_every_slide_fits_in_the_decks_own_theme(browser, decks, problem_decks, which, tmp_path):
-    if not MARP.exists():
-        from tests.conftest import _docker_required
-
-        if _docker_required():
-            pytest.fail("CI must render the Marp deck, but marp-cli is missing: .ci/run did not run `npm ci`")
-        pytest.skip("marp-cli is not installed (npm ci)")
+    _need_marp()
     folder = marp_html(decks if which == "reference" else problem_decks, tmp_path)
     got = measure_marp(browser, folder, _shots(f"marp-{which}"))
     assert got["active"] == got["total"] - 1, "ArrowRight must reach the last slide"

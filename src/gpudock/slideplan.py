@@ -258,7 +258,7 @@ def block_height(block: Block) -> float:
 
 
 def _split_box_row(line: str, cuts: list[int]) -> list[str]:
-    return [line[a + 1 : b] for a, b in zip(cuts, cuts[1:])]
+    return [line[a + 1 : b] for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
 def parse_box_table(lines: list[str]) -> Block | None:
@@ -286,7 +286,7 @@ def parse_box_table(lines: list[str]) -> Block | None:
             continue
         cells = [c.strip() for c in _split_box_row(line, cuts)]
         filled = sum(1 for c in cells if c)
-        continuation = groups and groups[-1] and (ruled or filled * 2 < len(cells))
+        continuation = groups and groups[-1] and (ruled or filled * 2 <= len(cells))
         if continuation:
             groups[-1].append(line)
         else:
@@ -395,7 +395,7 @@ def _split_lines(block: Block, room: float) -> tuple[Block | None, Block]:
     if n == 0:
         return None, block
     if n < len(lines):  # cut before an item (a line at the margin) rather than inside one
-        starts = [k for k in range(n, n // 2, -1) if lines[k].strip() and not lines[k][0].isspace()]
+        starts = [k for k in range(n, max(n // 2, n - 6), -1) if lines[k].strip() and not lines[k][0].isspace()]
         n = starts[0] if starts else n
     return replace(block, text="\n".join(lines[:n])), replace(block, text="\n".join(lines[n:]))
 
@@ -456,8 +456,12 @@ def paginate(slide: Slide) -> list[Slide]:
             fig.blocks.append(block)
             page = new_page(True)
             continue
-        if block.kind == "text" and block_height(block) > MAX_PAGES * (budget - heading_height(slide.title, 2)):
-            block = replace(block, text=condense(block.text, MAX_PAGES * (budget - heading_height(slide.title, 2))))
+        if block.kind == "text":
+            fresh = budget - heading_height(slide.title + CONTINUED, slide.level)
+            overhead = 2 * CODE_PAD + BLOCK_GAP + 6 * CODE_PX * CODE_LH  # a block's frame, a cut between items
+            total = max(room(page), 0) + (MAX_PAGES - 1) * fresh - MAX_PAGES * overhead
+            if block_height(block) > total:
+                block = replace(block, text=condense(block.text, total))
         while True:
             if block_height(block) <= room(page):
                 page.blocks.append(block)

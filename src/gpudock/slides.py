@@ -163,7 +163,9 @@ def _html_table(block: slideplan.Block) -> str:
     header, *rows = block.rows
 
     def cells(tag, row):
-        return "".join(f'<{tag} style="text-align:{a}">{html.escape(c)}</{tag}>' for c, a in zip(row, block.align))
+        return "".join(
+            f'<{tag} style="text-align:{a}">{html.escape(c)}</{tag}>' for c, a in zip(row, block.align, strict=True)
+        )
 
     body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
     table = f"<table><thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
@@ -221,8 +223,10 @@ def find_marp() -> Path:
         Path("node_modules/.bin/marp"),
         Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "marp",
     ):
-        if candidate.is_file():
+        if candidate.is_file() and shutil.which("node"):
             return candidate
+        if candidate.is_file() and not shutil.which("node"):
+            raise MissingTool("node not found (marp-cli runs on Node.js)", "apt-get install nodejs")
     found = shutil.which("marp")
     if found:
         return Path(found)
@@ -286,6 +290,8 @@ def export(
     """Turn a run (default: the latest complete one) into decks; returns the files written."""
     if fmt not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt == "pdf":  # before anything is written
+        find_marp(), find_chromium()
     folder, notebooks = executed_notebooks(run_dir, say)
     target = Path(out) if out else folder / "slides"
     _prepare_out(target, force, explicit=out is not None)
