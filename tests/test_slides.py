@@ -97,6 +97,21 @@ def test_tags_decide_what_is_shown():
     assert texts == ["intro", "out1", "shown_source()"] and slides[0].notes == ["say this"]
 
 
+def test_an_untitled_slide_continues_the_title_before_it():
+    slides = slideplan.plan(
+        [
+            (
+                "nb",
+                _cells(
+                    ("markdown", "## Section\n\ntext", {"slideshow": {"slide_type": "slide"}}, None),
+                    ("markdown", "more, no heading", {"slideshow": {"slide_type": "subslide"}}, None),
+                ),
+            )
+        ]
+    )
+    assert [s.title for s in slides] == ["Section", "Section" + slideplan.CONTINUED]
+
+
 def test_rich_box_table_becomes_a_table_with_constant_columns_in_the_caption():
     text = (
         "           bench             \n"

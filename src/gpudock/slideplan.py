@@ -439,7 +439,7 @@ def paginate(slide: Slide) -> list[Slide]:
     budget = CONTENT_H * SAFETY
 
     def new_page(continued: bool) -> Slide:
-        title = slide.title + CONTINUED if continued else slide.title
+        title = slide.title + CONTINUED if continued and not slide.title.endswith(CONTINUED) else slide.title
         page = Slide(title=title, level=slide.level, source=slide.source)
         pages.append(page)
         return page
@@ -544,7 +544,12 @@ def logical_slides(cells, source: str = "") -> list[Slide]:
                 slide.blocks.append(Block("code", cell["source"].rstrip(), lang="python"))
             for out in _merge_streams(cell.get("outputs", [])):
                 slide.blocks.extend(output_blocks(out))
-    return [s for s in slides if s.title or s.blocks]
+    slides = [s for s in slides if s.title or s.blocks]
+    for before, slide in zip(slides, slides[1:], strict=False):  # an untitled slide continues the one before
+        if not slide.title and before.title:
+            slide.title = before.title if before.title.endswith(CONTINUED) else before.title + CONTINUED
+            slide.level = before.level
+    return slides
 
 
 def plan(notebooks: list[tuple[str, list]]) -> list[Slide]:
