@@ -139,6 +139,24 @@ def test_long_output_is_condensed_keeping_every_error_title_and_first_fix():
     assert len(slides) <= slideplan.MAX_PAGES
 
 
+def test_long_table_is_condensed_keeping_rows_that_report_errors():
+    rows = [f"│ row{i:02d} │ {'failed: error' if i == 50 else 'ok':13} │" for i in range(60)]
+    text = "\n".join(
+        [
+            "┏━━━━━━━┳━━━━━━━━━━━━━━━┓",
+            "┃ name  ┃ status        ┃",
+            "┡━━━━━━━╇━━━━━━━━━━━━━━━┩",
+            *rows,
+            "└───────┴───────────────┘",
+        ]
+    )
+    slides = slideplan.plan([("nb", _cells(("code", "", {}, [{"output_type": "stream", "text": text}])))])
+    tables = [b for s in slides for b in s.blocks if b.kind == "table"]
+    shown = [r[0] for t in tables for r in t.rows[1:]]
+    assert len(slides) <= slideplan.MAX_PAGES and "row00" in shown and "row50" in shown and "row59" not in shown
+    assert "more rows" in tables[-1].footer
+
+
 def test_each_figure_gets_its_own_slide():
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
     outputs = [

@@ -12,10 +12,11 @@ Which cells appear (cell tags, set in the notebook's cell metadata):
 - ``slide-show-code``: the code cell's source is shown; otherwise code sources are hidden, outputs shown.
 - slideshow type ``slide``/``subslide`` starts a slide, ``notes`` becomes speaker notes.
 
-Long outputs: a text output that needs more than ``MAX_PAGES`` slides is condensed to its first lines
-plus "… N more lines", always keeping every error/warning title and its first fix; shorter ones, long
-Markdown and long tables continue on "(続き)" slides. rich's box-drawing tables become real tables, and
-columns with the same value in every row move into the table's caption. Each figure gets its own slide.
+Long outputs: a text output or table that needs more than ``MAX_PAGES`` slides is condensed to its first
+lines/rows plus "… N more", always keeping every error/warning title and its first fix (every row that
+reports an error); shorter ones and long Markdown continue on "（続き）" slides. rich's box-drawing tables
+become real tables, and columns with the same value in every row move into the table's caption. Each
+figure gets its own slide.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Block:
     rows: tuple[tuple[str, ...], ...] = ()  # table: header row first
     align: tuple[str, ...] = ()  # table: "left" / "right" per column
     caption: str = ""  # table: the title and the columns that are the same in every row
+    footer: str = ""  # table: "… N more rows" under it
     data: bytes = b""  # image bytes
     mime: str = ""  # image type
 
@@ -252,8 +254,8 @@ def block_height(block: Block) -> float:
     if block.kind in ("code", "text"):
         return code_height(block.text)
     if block.kind == "table":
-        caption = wrapped_lines(block.caption, CONTENT_W, BODY_PX) * BODY_PX * BODY_LH + 6 if block.caption else 0
-        return caption + table_height(block.rows)
+        lines = sum(wrapped_lines(t, CONTENT_W, BODY_PX) for t in (block.caption, block.footer) if t)
+        return lines * (BODY_PX * BODY_LH + 6) + table_height(block.rows)
     return FIGURE_MAX_H
 
 
@@ -387,6 +389,23 @@ def condense(text: str, room: float) -> str:
     return build(0)
 
 
+def condense_table(table: Block, room: float) -> Block:
+    """The first rows plus a "… N more rows" row, keeping every row that reports an error, within ``room``."""
+    header, *rows = table.rows
+    keep = {i for i, row in enumerate(rows) if any(ERROR_TITLE.search(c) or "error" in c.lower() for c in row)}
+
+    def build(n: int) -> Block:
+        chosen = [r for i, r in enumerate(rows) if i < n or i in keep]
+        more = len(rows) - len(chosen)
+        footer = f"… {more} more rows (the notebook shows them all)" if more else ""
+        return replace(table, rows=(header, *chosen), footer=footer)
+
+    for n in range(len(rows), -1, -1):
+        if block_height(build(n)) <= room:
+            return build(n)
+    return build(0)
+
+
 def _split_lines(block: Block, room: float) -> tuple[Block | None, Block]:
     lines = block.text.split("\n")
     n = 0
@@ -407,7 +426,7 @@ def _split_table(block: Block, room: float) -> tuple[Block | None, Block]:
         n += 1
     if n == 0:
         return None, block
-    return replace(block, rows=(header, *rows[:n])), replace(block, rows=(header, *rows[n:]), caption="")
+    return replace(block, rows=(header, *rows[:n]), footer=""), replace(block, rows=(header, *rows[n:]), caption="")
 
 
 def _split_markdown(block: Block, room: float) -> tuple[Block | None, Block]:
@@ -456,12 +475,17 @@ def paginate(slide: Slide) -> list[Slide]:
             fig.blocks.append(block)
             page = new_page(True)
             continue
+        fresh = budget - heading_height(slide.title + CONTINUED, slide.level)
         if block.kind == "text":
-            fresh = budget - heading_height(slide.title + CONTINUED, slide.level)
             overhead = 2 * CODE_PAD + BLOCK_GAP + 6 * CODE_PX * CODE_LH  # a block's frame, a cut between items
             total = max(room(page), 0) + (MAX_PAGES - 1) * fresh - MAX_PAGES * overhead
             if block_height(block) > total:
                 block = replace(block, text=condense(block.text, total))
+        if block.kind == "table":
+            overhead = table_height(block.rows[:1]) + 2 * BODY_PX * BODY_LH  # the header again, a cut
+            total = max(room(page), 0) + (MAX_PAGES - 1) * fresh - MAX_PAGES * overhead
+            if block_height(block) > total:
+                block = condense_table(block, total)
         while True:
             if block_height(block) <= room(page):
                 page.blocks.append(block)

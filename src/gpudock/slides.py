@@ -121,7 +121,8 @@ def _md_table(block: slideplan.Block) -> str:
 
     rule = "| " + " | ".join("---:" if a == "right" else "---" for a in block.align) + " |"
     table = "\n".join([line(header), rule, *(line(r) for r in rows)])
-    return (_md_escape(block.caption) + "\n\n" + table) if block.caption else table
+    parts = [_md_escape(block.caption)] if block.caption else []
+    return "\n\n".join([*parts, table, *([_md_escape(block.footer)] if block.footer else [])])
 
 
 def _md_block(block: slideplan.Block, files: str) -> str:
@@ -169,7 +170,9 @@ def _html_table(block: slideplan.Block) -> str:
 
     body = "".join(f"<tr>{cells('td', r)}</tr>" for r in rows)
     table = f"<table><thead><tr>{cells('th', header)}</tr></thead><tbody>{body}</tbody></table>"
-    return (f'<p class="caption">{html.escape(block.caption)}</p>' + table) if block.caption else table
+    caption = f'<p class="caption">{html.escape(block.caption)}</p>' if block.caption else ""
+    footer = f'<p class="caption">{html.escape(block.footer)}</p>' if block.footer else ""
+    return caption + table + footer
 
 
 def _html_block(block: slideplan.Block, md, files: str) -> str:
