@@ -177,11 +177,21 @@ def _run(args) -> ExitCode:
 
 
 def _add_slides(sub) -> None:
-    slides = sub.add_parser("slides", help="turn a run's executed notebooks into a Marp deck and reveal.js HTML")
-    slides.add_argument(
-        "run_dir", nargs="?", metavar="RUN_DIR", help="a folder `gpudock run` wrote (default: the latest under runs/)"
+    slides = sub.add_parser(
+        "slides", help="turn a run's executed notebooks into a Marp deck and an offline reveal.js deck"
     )
-    slides.add_argument("--format", choices=("marp", "reveal", "both"), default="both")
+    slides.add_argument(
+        "run_dir",
+        nargs="?",
+        metavar="RUN_DIR",
+        help="a folder `gpudock run` wrote (default: the latest run under runs/ that executed every notebook)",
+    )
+    slides.add_argument(
+        "--format",
+        choices=("marp", "reveal", "both", "pdf"),
+        default="both",
+        help="pdf: the Marp deck rendered by marp-cli with chromium (deck.md and deck.pdf)",
+    )
     slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
     slides.add_argument("--force", action="store_true", help="write into an --out folder that already holds files")
     slides.set_defaults(func=_slides)
@@ -190,7 +200,7 @@ def _add_slides(sub) -> None:
 def _slides(args) -> ExitCode:
     from .slides import export
 
-    for path in export(args.run_dir, args.format, args.out, force=args.force):
+    for path in export(args.run_dir, args.format, args.out, force=args.force, say=_say):
         print(path)
     return ExitCode.OK
 
