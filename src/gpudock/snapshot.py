@@ -80,7 +80,8 @@ _USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?")  # useradd's NAME_REG
 _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]{0,127}(:[a-z0-9-]{1,32})?")  # Debian Policy 5.6.1 (+ :arch)
 _URL = re.compile(r"(https?|ftp|file|cdrom|(mirror|tor)\+https?)://[A-Za-z0-9._~:/?#@!&*+,=%-]{1,2000}")
 _URL_TOKEN = re.compile(r"\b[a-z][a-z0-9+.-]{0,20}://[^\s\"'<>]{0,2000}")
-_PRETTY = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]{0,200}")
+# free text, but shown in headers and plan comments: no controls, bidi, markup brackets or shell syntax
+_PRETTY = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\[\]`$\\;]{0,200}")
 OS_RELEASE_FIELDS = {
     "ID": _OS_ID,
     "VERSION_CODENAME": _OS_ID,
