@@ -37,7 +37,11 @@ from .exceptions import CannotWrite, SnapshotError
 from .files import parse_json, read_json_text, write_text_atomic
 
 NOT_FOUND = 127  # the shell's exit status for "command not found"
-MAX_TEXT = 64 * 1024  # characters kept per probe stream or file text (head and tail)
+# characters kept per probe stream or file text (head and tail). Real outputs stay far below it (the
+# largest recorded is nvidia-container-cli's debug log, ~12k); it bounds every rule's work: 2 MB of
+# worst-case text is diagnosed in well under 2 s even by a quadratic regex (benchmarks/hostile_inputs.py)
+MAX_TEXT = 16 * 1024
+MAX_LINE = 4096  # characters kept per line (head and tail): docker info's JSON is one ~2.5k line
 CUT_MARK = "\n[... gpudock: {n} characters cut from the middle ...]\n"
 SECTIONS = ("platform", "env", "files", "paths", "commands")
 # bash, zsh, dash and Ubuntu's command-not-found helper, as pasted in reports
@@ -79,7 +83,7 @@ _OS_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,63}")  # VERSION_ID
 _USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?")  # useradd's NAME_REGEX, case-tolerant
 _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]{0,127}(:[a-z0-9-]{1,32})?")  # Debian Policy 5.6.1 (+ :arch)
 _URL = re.compile(r"(https?|ftp|file|cdrom|(mirror|tor)\+https?)://[A-Za-z0-9._~:/?#@!&*+,=%-]{1,2000}")
-_URL_TOKEN = re.compile(r"\b[a-z][a-z0-9+.-]{0,20}://[^\s\"'<>]{0,2000}")
+_URL_TOKEN = re.compile(r"\b[a-z][a-z0-9+.-]{0,20}://[^\s<>]{0,2000}")  # quotes and $ stay in: they fail
 # free text, but shown in headers and plan comments: no controls, bidi, markup brackets or shell syntax
 _PRETTY = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\[\]`$\\;]{0,200}")
 OS_RELEASE_FIELDS = {
@@ -178,11 +182,12 @@ def validate(data: Any, document: bool = False) -> dict:
         where = ".".join(str(part) for part in error.absolute_path) or "the top level"
         from .textsafety import printable
 
-        expected = {
-            "type": f"must be {_expected(error.validator_value)}",
-            "minimum": "is out of range",
-            "maximum": "is out of range",
-        }.get(error.validator, "does not follow the contract")
+        if error.validator == "type":
+            expected = f"must be {_expected(error.validator_value)}"
+        elif error.validator in ("minimum", "maximum"):
+            expected = "is out of range"
+        else:
+            expected = "does not follow the contract"
         raise SnapshotError(f"{printable(where)[:120]} {expected}, got {_shown(error.instance)}")
     return data
 
@@ -191,7 +196,7 @@ def _expected(types: Any) -> str:
     names = {"object": "an object", "string": "a string", "null": "null", "boolean": "true or false"}
     names["integer"] = "an integer"
     types = types if isinstance(types, list) else [types]
-    return " or ".join(names.get(t, t) for t in types)
+    return " or ".join(names.get(str(t), str(t)) for t in types)
 
 
 # --- text: surrogates and size ------------------------------------------------------------------------
@@ -199,13 +204,22 @@ def _expected(types: Any) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_LONG_LINE = re.compile("[^\n]{" + str(MAX_LINE + 1) + ",}")
+
+
+def _cut_line(match: re.Match) -> str:
+    line, half = match.group(), MAX_LINE // 2
+    return line[:half] + f" [... gpudock: {len(line) - 2 * half} characters cut ...] " + line[-half:]
+
+
 def cap_text(text: str, limit: int = MAX_TEXT) -> str:
-    """``text`` with lone surrogates replaced, and at most ``limit`` characters kept: head and tail."""
+    """``text`` with lone surrogates replaced, at most ``limit`` characters (head and tail) and
+    ``MAX_LINE`` per line, each cut marked: a rule's regex sees bounded lines in a bounded text."""
     text = _SURROGATE.sub("\ufffd", text)
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return text[:half] + CUT_MARK.format(n=len(text) - 2 * half) + text[-half:]
+    if len(text) > limit:
+        half = limit // 2
+        text = text[:half] + CUT_MARK.format(n=len(text) - 2 * half) + text[-half:]
+    return _LONG_LINE.sub(_cut_line, text) if len(text) > MAX_LINE else text
 
 
 def _clean(value: Any, depth: int = 0) -> Any:
@@ -276,14 +290,12 @@ def _check_dpkg(name: str, text: str, invalid: list) -> str:
 
 
 def _bad_url(line: str) -> str | None:
+    """The first URL in ``line`` that is not plain URL syntax (shell syntax glued to it fails too)."""
     for token in _URL_TOKEN.findall(line):
-        token = token.rstrip(".,;:)]")
+        token = token.rstrip(".,:)]")
         bare = token.replace("$(ARCH)", "ARCH")  # apt's own substitution in list files
         if not _URL.fullmatch(bare):
             return token
-    # a URL glued to shell syntax: quotes, $(, backticks, ; right next to it
-    if re.search(r"://[^\s]*[`$;'\"\\]", line.replace("$(ARCH)", "ARCH")):
-        return line.strip()[:60]
     return None
 
 
