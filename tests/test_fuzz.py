@@ -324,3 +324,22 @@ def test_mutated_real_fixtures_never_crash_and_replay_the_same():
     r = random.Random(11)
     for i in range(1_000):
         _check(_mutate(r, r.choice(FIXTURES)), i % 20)
+
+
+def test_generated_snapshots_through_the_cli(tmp_path, capsys):
+    """The doctor and plan commands end to end (main()): exit 0, 1 or 2, never an exception."""
+    from gpudock.cli import main
+
+    r = random.Random(2026)
+    path = tmp_path / "s.json"
+    for i in range(150):
+        doc = generate(r) if i % 3 else _mutate(r, r.choice(FIXTURES))
+        path.write_text(json.dumps(doc), encoding="utf-8", errors="surrogatepass")
+        assert main(["doctor", "--snapshot", str(path), "--json"]) in (0, 1, 2)
+        assert main(["doctor", "--snapshot", str(path)]) in (0, 1, 2)
+        step = ("driver", "docker", "toolkit", "all")[i % 4]
+        fmt = ("sh", "json", "table")[i % 3]
+        assert main(["plan", step, "--snapshot", str(path), "--format", fmt, "--source", "docker-ce"]) in (0, 1, 2)
+        out = capsys.readouterr()
+        assert "Traceback" not in out.err
+        out.out.encode("utf-8")
