@@ -285,7 +285,7 @@ def test_urls_glued_to_shell_syntax_never_reach_a_fix():
     line = "E: Conflicting values set for option Signed-By regarding source https://x.example/';reboot;' /: a != b"
     for probe in ("apt_update", "docker_hello", "nvidia_smi"):
         snap = Snapshot({"platform": {"release": "6.1.0-26-amd64"}, "commands": {probe: {"rc": 100, "stderr": line}}})
-        assert any("invalid URL" in reason for _field, reason in snap.invalid_fields)
+        assert any("not a valid URL" in reason for _field, reason in snap.invalid_fields)
         for finding in diagnose(snap):
             assert "reboot" not in " ".join(finding.fix) + finding.evidence
     prose = (
