@@ -37,7 +37,11 @@ from .exceptions import CannotWrite, SnapshotError
 from .files import parse_json, read_json_text, write_text_atomic
 
 NOT_FOUND = 127  # the shell's exit status for "command not found"
-MAX_TEXT = 64 * 1024  # characters kept per probe stream or file text (head and tail)
+# characters kept per probe stream or file text (head and tail). Real outputs stay far below it (the
+# largest recorded is nvidia-container-cli's debug log, ~12k); it bounds every rule's work: 2 MB of
+# worst-case text is diagnosed in well under 2 s even by a quadratic regex (benchmarks/hostile_inputs.py)
+MAX_TEXT = 16 * 1024
+MAX_LINE = 4096  # characters kept per line (head and tail): docker info's JSON is one ~2.5k line
 CUT_MARK = "\n[... gpudock: {n} characters cut from the middle ...]\n"
 SECTIONS = ("platform", "env", "files", "paths", "commands")
 # bash, zsh, dash and Ubuntu's command-not-found helper, as pasted in reports
@@ -78,9 +82,13 @@ _OS_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # os-release(5): ID, VERSION_
 _OS_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,63}")  # VERSION_ID
 _USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?")  # useradd's NAME_REGEX, case-tolerant
 _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]{0,127}(:[a-z0-9-]{1,32})?")  # Debian Policy 5.6.1 (+ :arch)
-_URL = re.compile(r"(https?|ftp|file|cdrom|(mirror|tor)\+https?)://[A-Za-z0-9._~:/?#@!&*+,=%-]{1,2000}")
-_URL_TOKEN = re.compile(r"\b[a-z][a-z0-9+.-]{0,20}://[^\s\"'<>]{0,2000}")
-_PRETTY = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]{0,200}")
+# scheme://rest with URL characters only: no quotes, $, backticks, ; or \ (what turns a pasted fix into commands)
+_URL = re.compile(r"[a-z][a-z0-9+.-]{0,20}://[A-Za-z0-9._~:/?#@!&*+,=%\[\]-]{0,2000}")
+# what a rule that copies "a URL up to the next space" into a fix would copy, and what it must not hold
+_URL_CHUNK = re.compile(r"\b[a-z][a-z0-9+.-]{0,20}://\S{0,2000}")
+_SHELL_SYNTAX = re.compile(r"[`$;|\\'&<>]")
+# free text, but shown in headers and plan comments: no controls, bidi, markup brackets or shell syntax
+_PRETTY = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\[\]`$\\;]{0,200}")
 OS_RELEASE_FIELDS = {
     "ID": _OS_ID,
     "VERSION_CODENAME": _OS_ID,
@@ -91,7 +99,6 @@ OS_RELEASE_FIELDS = {
 _ID_ENTRY = re.compile(r"(\d+)\(([^)]*)\)")
 _DPKG_LINE = re.compile(r"^([uihrp][ncHUFWit][ R]?)\s+(\S+)")  # dpkg -l: status letters, then the name
 DPKG_PROBES = ("dpkg_nvidia", "dpkg_docker")
-APT_TEXT_PROBES = ("apt_update",)
 
 
 @dataclass(frozen=True)
@@ -177,11 +184,12 @@ def validate(data: Any, document: bool = False) -> dict:
         where = ".".join(str(part) for part in error.absolute_path) or "the top level"
         from .textsafety import printable
 
-        expected = {
-            "type": f"must be {_expected(error.validator_value)}",
-            "minimum": "is out of range",
-            "maximum": "is out of range",
-        }.get(error.validator, "does not follow the contract")
+        if error.validator == "type":
+            expected = f"must be {_expected(error.validator_value)}"
+        elif error.validator in ("minimum", "maximum"):
+            expected = "is out of range"
+        else:
+            expected = "does not follow the contract"
         raise SnapshotError(f"{printable(where)[:120]} {expected}, got {_shown(error.instance)}")
     return data
 
@@ -190,7 +198,7 @@ def _expected(types: Any) -> str:
     names = {"object": "an object", "string": "a string", "null": "null", "boolean": "true or false"}
     names["integer"] = "an integer"
     types = types if isinstance(types, list) else [types]
-    return " or ".join(names.get(t, t) for t in types)
+    return " or ".join(names.get(str(t), str(t)) for t in types)
 
 
 # --- text: surrogates and size ------------------------------------------------------------------------
@@ -198,13 +206,22 @@ def _expected(types: Any) -> str:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+_LONG_LINE = re.compile("[^\n]{" + str(MAX_LINE + 1) + ",}")
+
+
+def _cut_line(match: re.Match) -> str:
+    line, half = match.group(), MAX_LINE // 2
+    return line[:half] + f" [... gpudock: {len(line) - 2 * half} characters cut ...] " + line[-half:]
+
+
 def cap_text(text: str, limit: int = MAX_TEXT) -> str:
-    """``text`` with lone surrogates replaced, and at most ``limit`` characters kept: head and tail."""
+    """``text`` with lone surrogates replaced, at most ``limit`` characters (head and tail) and
+    ``MAX_LINE`` per line, each cut marked: a rule's regex sees bounded lines in a bounded text."""
     text = _SURROGATE.sub("\ufffd", text)
-    if len(text) <= limit:
-        return text
-    half = limit // 2
-    return text[:half] + CUT_MARK.format(n=len(text) - 2 * half) + text[-half:]
+    if len(text) > limit:
+        half = limit // 2
+        text = text[:half] + CUT_MARK.format(n=len(text) - 2 * half) + text[-half:]
+    return _LONG_LINE.sub(_cut_line, text) if len(text) > MAX_LINE else text
 
 
 def _clean(value: Any, depth: int = 0) -> Any:
@@ -274,22 +291,24 @@ def _check_dpkg(name: str, text: str, invalid: list) -> str:
     return "\n".join(kept) + ("\n" if text.endswith("\n") else "")
 
 
-def _bad_url(line: str) -> str | None:
-    for token in _URL_TOKEN.findall(line):
-        token = token.rstrip(".,;:)]")
-        bare = token.replace("$(ARCH)", "ARCH")  # apt's own substitution in list files
-        if not _URL.fullmatch(bare):
-            return token
-    # a URL glued to shell syntax: quotes, $(, backticks, ; right next to it
-    if re.search(r"://[^\s]*[`$;'\"\\]", line.replace("$(ARCH)", "ARCH")):
-        return line.strip()[:60]
+def _bad_url(line: str, strict: bool) -> str | None:
+    """The first URL in ``line`` glued to shell syntax (``strict``: anything but plain URL syntax).
+
+    Punctuation and quotes after a URL are prose or JSON (`Get "https://x/v2/": dial tcp`, `…sock; check`),
+    but quotes, `$`, backticks, `;`, `|`, `&` or `\\` inside what runs up to the next space are not.
+    """
+    for chunk in _URL_CHUNK.findall(line):
+        chunk = chunk.rstrip(".,:;)]}\"'")
+        bare = chunk.replace("$(ARCH)", "ARCH")  # apt's own substitution in list files
+        if _SHELL_SYNTAX.search(bare) or (strict and not _URL.fullmatch(bare)):
+            return chunk
     return None
 
 
 def _check_urls(where: str, text: str, invalid: list, drop: bool) -> str:
     kept = []
     for line in text.splitlines():
-        bad = _bad_url(line) if "://" in line else None
+        bad = _bad_url(line, strict=drop) if "://" in line else None
         if bad is None:
             kept.append(line)
             continue
@@ -330,8 +349,7 @@ def check_fields(data: dict) -> tuple[dict, list[tuple[str, str]]]:
     if isinstance(commands, dict):
         if isinstance(commands.get("id"), dict) and not _check_id_output(commands["id"], invalid):
             commands.pop("id")
-        for name in DPKG_PROBES + APT_TEXT_PROBES:
-            entry = commands.get(name)
+        for name, entry in list(commands.items()):
             if not isinstance(entry, dict):
                 continue
             entry = dict(entry)
@@ -339,7 +357,7 @@ def check_fields(data: dict) -> tuple[dict, list[tuple[str, str]]]:
                 if isinstance(entry.get(stream), str):
                     if name in DPKG_PROBES:
                         entry[stream] = _check_dpkg(name, entry[stream], invalid)
-                    else:
+                    if "://" in entry[stream]:  # rules quote URLs (apt sources, sockets) in their fixes
                         entry[stream] = _check_urls(f"commands.{name}", entry[stream], invalid, drop=False)
             commands[name] = entry
     return view, invalid
