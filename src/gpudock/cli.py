@@ -174,6 +174,33 @@ def _slides(args) -> int:
     return 0
 
 
+class _PassThroughParser(_Parser):
+    """A subcommand whose unknown options go to the program it starts (`gpudock lab` → JupyterLab)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extra = super().parse_known_args(args, namespace)
+        namespace.passthrough = [*getattr(namespace, "passthrough", []), *extra]
+        return namespace, []
+
+
+def _lab_parser(sub) -> None:
+    lab = sub.add_parser(
+        "lab",
+        help="open the tutorial in JupyterLab (127.0.0.1, with a token; other options go to JupyterLab)",
+        usage="gpudock lab [--port N] [--no-browser] [JupyterLab options ...]",
+    )
+    lab.__class__ = _PassThroughParser
+    lab.add_argument("--port", type=int, metavar="N", help="listen on this port (default: the first free from 8888)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
+    lab.set_defaults(func=_lab, passthrough=[])
+
+
+def _lab(args) -> int:
+    from .lab import start
+
+    return start(port=args.port, open_browser=not args.no_browser, extra=args.passthrough)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="gpudock", description="Get an NVIDIA GPU working inside Docker, and prove it.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -243,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _plan_options(install)
     install.set_defaults(func=_install)
+    _lab_parser(sub)
     return parser
 
 

@@ -591,7 +591,7 @@ def docker_hello_failed(snap, host):
         return None
     lines = hello.lines()
     line = next(
-        (l for l in lines if re.search(r"error|denied|failed|cannot|unable", l, re.I)),
+        (ln for ln in lines if re.search(r"error|denied|failed|cannot|unable", ln, re.I)),
         lines[0] if lines else "no output",
     )
     steps = []
@@ -682,7 +682,7 @@ def legacy_nvidia_docker(snap, host):
             if re.search(r"nvidia\.github\.io/(nvidia-docker|nvidia-container-runtime)", text):
                 hit = (
                     "files",
-                    f"{path}: {next(l for l in text.splitlines() if 'nvidia.github.io' in l).strip()[:200]}",
+                    f"{path}: {next(ln for ln in text.splitlines() if 'nvidia.github.io' in ln).strip()[:200]}",
                 )
                 break
     hit = hit or _find(

@@ -257,6 +257,7 @@ def collect(
             zip(
                 [p.name for p in chosen],
                 pool.map(lambda p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}, chosen),
+                strict=True,
             )
         )
     files = {}

@@ -24,6 +24,8 @@ REVEAL_FILES = (
     "plugin/notes/notes.js",
     "LICENSE",
 )
+# cells the decks leave out: papermill's, and the notebooks' navigation links (tag `nav`)
+LEFT_OUT_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag", "nav"}
 # text before HTML: Marp shows raw HTML escaped, and rich's tables carry a plain-text twin
 _MARKDOWN_PRIORITY = ["image/png", "image/jpeg", "image/svg+xml", "text/markdown", "text/plain"]
 
@@ -103,11 +105,7 @@ def reveal_deck(notebooks: list[Path], out: Path, name: str = "deck") -> Path:
     merged = nbformat.v4.new_notebook(metadata=_read(notebooks[0]).metadata)
     merged.metadata["title"] = "WSL + docker + GPU (2)"
     for path in notebooks:
-        cells = [
-            c
-            for c in _read(path).cells
-            if not {"parameters", "injected-parameters", "papermill-error-cell-tag"} & set(c.metadata.get("tags", []))
-        ]
+        cells = [c for c in _read(path).cells if not LEFT_OUT_TAGS & set(c.metadata.get("tags", []))]
         merged.cells += cells
     exporter = SlidesExporter(
         template_name="gpudock-reveal",

@@ -19,13 +19,13 @@ def plot_results(results: Results, ceilings: dict[str, dict[str, float]] | None 
     fig, axes = plt.subplots(
         len(rows_per), 1, figsize=(9, 0.45 * sum(len(r) for r in rows_per) + 1.5 * len(rows_per)), squeeze=False
     )
-    for ax, rows, device in zip(axes[:, 0], rows_per, devices or [""]):
+    for ax, rows, device in zip(axes[:, 0], rows_per, devices or [""], strict=False):
         labels = [f"{r.name} {r.precision} ({r.metric})" for r in rows]
         values = [r.value for r in rows]
         limits = [ceiling_for(r, ceilings.get(device, {})) for r in rows]
         y = range(len(rows))
         ax.barh(y, values, color="#76b900", label="measured")
-        for yi, limit, value in zip(y, limits, values):
+        for yi, limit, value in zip(y, limits, values, strict=True):
             if limit:
                 ax.barh(yi, limit, fill=False, edgecolor="#333", linestyle="--")
                 ax.text(value, yi, f" {100 * value / limit:.0f}%", va="center", fontsize=8)

@@ -102,7 +102,7 @@ class Plan:
                 body = f"{body} || {step.fallback.command_line()}"
             if step.check:
                 lines.append(f"if ! {step.check.shell()}; then")
-                lines += ["  " + l if i == 0 else l for i, l in enumerate(body.split("\n"))]
+                lines += ["  " + ln if i == 0 else ln for i, ln in enumerate(body.split("\n"))]
                 lines.append("fi")
             else:
                 lines.append(body)
