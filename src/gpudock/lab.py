@@ -21,7 +21,6 @@ import json
 import os
 import secrets
 import socket
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -170,7 +169,7 @@ def start(
     extra: Sequence[str] = (),
     say: Callable[[str], None] = print,
 ) -> int:
-    """Run JupyterLab in the foreground until it stops (Ctrl-C twice, or its own shutdown); its exit status."""
+    """Become JupyterLab (exec): Ctrl-C, SIGTERM and its exit status are JupyterLab's own. Returns only on failure."""
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
@@ -185,9 +184,9 @@ def start(
         f"gpudock lab: JupyterLab at http://127.0.0.1:{port}/lab/tree/{START_PAGE}?token={env['JUPYTER_TOKEN']}\n"
         f"  root {root}; its own settings, kernel and workspaces in {dirs.settings.parent}; Ctrl-C twice stops it"
     )
-    proc = subprocess.Popen(command(root, dirs, port, open_browser, extra), env=env, cwd=root)
-    while True:
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:  # JupyterLab asks itself whether to stop; wait for its answer
-            continue
+    sys.stdout.flush()
+    sys.stderr.flush()
+    argv = command(root, dirs, port, open_browser, extra)
+    os.chdir(root)
+    os.execve(argv[0], argv, env)
+    return 1  # not reached: execve replaces this process or raises OSError
