@@ -184,6 +184,8 @@ def apply(
         raise ApplyFailed(refused)
     log.write(f"# gpudock install {plan.name} on {plan.host}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
     total = len(plan.steps)
+    for note in plan.notes:
+        console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     try:
         for number, step in enumerate(plan.steps, 1):
             console.print(f"[{number}/{total}] {step.title}", style="cyan", markup=False, highlight=False)
