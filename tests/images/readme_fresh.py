@@ -2,8 +2,11 @@
 
 The machine is a container of `debian_image.build(suite)` (debootstrap minbase + python3, git, sudo,
 ca-certificates: no venv, no pip). An ordinary user with sudo runs the command in a copy of this
-checkout (the files git tracks or would add; no .venv, no node_modules, no runs), the only thing
-mounted. The container shares the host's network (`--network host`) to reach PyPI and Debian's mirror.
+checkout (the files git tracks or would add; no .venv, no node_modules, no runs). The container
+shares the host's network (`--network host`) to reach PyPI and Debian's mirror; where the host's
+administrator added CA certificates (/usr/local/share/ca-certificates: a TLS-inspecting proxy, as on
+CI's network) they are mounted there read-only and installed, as that administrator would on a new
+machine. Nothing else of the host (no caches, no site-packages) goes in.
 Afterwards the run folder must hold every executed notebook and a summary.json with all of them ok.
 
     sudo python3 tests/images/readme_fresh.py [--suite bookworm] [--keep DIR]
@@ -29,6 +32,7 @@ from debian_image import NEWCOMER_PACKAGES, ImageError, build  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 USER = "newcomer"
+LOCAL_CA = Path("/usr/local/share/ca-certificates")
 
 
 class ReadmeError(RuntimeError):
@@ -71,13 +75,20 @@ def copy_checkout(target: Path, root: Path = ROOT) -> None:
             shutil.copy2(source, target / name)
 
 
-def container_script(command: str) -> str:
+def local_ca_certificates(folder: Path = LOCAL_CA) -> list[Path]:
+    """The certificate authorities this host's administrator added (Debian: /usr/local/share/ca-certificates)."""
+    return sorted(folder.glob("**/*.crt")) if folder.is_dir() else []
+
+
+def container_script(command: str, local_ca: bool = False) -> str:
     """As root in the fresh container: an ordinary user with sudo (as a cloud image has), who runs ``command``."""
     home = f"/home/{USER}"
     as_user = f"cd ~/gpudock && set -e\n{command}"
     return "\n".join(
         [
             "set -eu",
+            # the host's own CAs (a TLS-inspecting proxy on its network), as its administrator would add them
+            "update-ca-certificates >/dev/null 2>&1" if local_ca else ":",
             f"useradd --shell /bin/bash {USER} 2>/dev/null",
             f"chown {USER}: {home}",
             f"echo '{USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{USER}",
@@ -114,19 +125,16 @@ def prove(suite: str = "bookworm", keep: Path | None = None, say=print) -> Path:
     copy_checkout(checkout)
     say(f"fresh {suite}: README command 1, as user {USER} with sudo, in {tag}:\n    " + command.replace("\n", "\n    "))
     started = time.monotonic()
-    argv = [
-        "docker",
-        "run",
-        "--rm",
-        "--network",
-        "host",
-        "--volume",
-        f"{checkout}:/home/{USER}/gpudock",
-        tag,
-        "bash",
-        "-c",
-        container_script(command),
-    ]
+    certificates = local_ca_certificates()
+    ca_folder = work / "local-ca"
+    ca_folder.mkdir()
+    for number, certificate in enumerate(certificates):
+        shutil.copy(certificate, ca_folder / f"{number}-{certificate.name}")
+    argv = ["docker", "run", "--rm", "--network", "host", "--volume", f"{checkout}:/home/{USER}/gpudock"]
+    if certificates:
+        argv += ["--volume", f"{ca_folder}:{LOCAL_CA}:ro"]
+        say(f"fresh {suite}: with this host's own CA certificates: {', '.join(c.name for c in certificates)}")
+    argv += [tag, "bash", "-c", container_script(command, local_ca=bool(certificates))]
     proc = subprocess.run(argv)
     say(f"fresh {suite}: exit {proc.returncode} after {time.monotonic() - started:.0f} s")
     try:
