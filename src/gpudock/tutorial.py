@@ -123,6 +123,9 @@ class Session:
             print("   $ " + s.command_line().replace("\n", "\n     "))
             if s.check:
                 print(f"   skipped when: {s.check.shell()}")
+        if not plan.steps:
+            print("\nNothing to run on this host.")
+            return
         if not apply:
             print(
                 "\nNothing was run (apply = False). Set apply = True, or run `gpudock install "
