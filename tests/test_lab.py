@@ -314,3 +314,12 @@ def test_lab_opens_runs_and_saves_a_tutorial_notebook_in_chromium(running_lab, t
     assert diff.returncode == 0, "saving changed the tracked notebooks:\n" + diff.stdout.decode()
     status = subprocess.run(["git", "status", "--porcelain"], cwd=checkout, capture_output=True, text=True).stdout
     assert status == "", f"JupyterLab left files git does not ignore:\n{status}"
+
+
+def test_without_jupyterlab_the_command_exits_3_with_one_line(monkeypatch, capsys):
+    from gpudock.cli import main
+
+    monkeypatch.setitem(sys.modules, "jupyterlab", None)  # import jupyterlab -> ImportError
+    assert main(["lab", "--no-browser"]) == 3
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "JupyterLab is not installed" in err

@@ -189,7 +189,7 @@ def _lab_parser(sub) -> None:
         help="open the tutorial in JupyterLab (127.0.0.1, with a token; other options go to JupyterLab)",
         usage="gpudock lab [--port N] [--no-browser] [JupyterLab options ...]",
     )
-    lab.__class__ = _PassThroughParser
+    lab.__class__ = _PassThroughParser  # add_parser() has no per-subcommand parser class
     lab.add_argument("--port", type=int, metavar="N", help="listen on this port (default: the first free from 8888)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
     lab.set_defaults(func=_lab, passthrough=[])
