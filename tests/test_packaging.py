@@ -10,7 +10,7 @@ import yaml
 from tests.helpers import ROOT
 
 CONDA_NAMES = {"docker-py": "docker"}  # conda-forge's name for the Docker SDK (PyPI: docker)
-CONDA_ONLY = {"python", "pip", "jupyterlab"}
+CONDA_ONLY = {"python", "pip"}
 
 
 def _name(requirement: str) -> str:

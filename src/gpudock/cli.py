@@ -138,6 +138,36 @@ def _bench_compare(args) -> ExitCode:
     return ExitCode.OK
 
 
+# --- lab -----------------------------------------------------------------------------------------------
+
+
+class _PassThroughParser(_Parser):
+    """A subcommand whose unknown options go to the program it starts (`gpudock lab` → JupyterLab)."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extra = super().parse_known_args(args, namespace)
+        namespace.passthrough = [*getattr(namespace, "passthrough", []), *extra]
+        return namespace, []
+
+
+def _add_lab(sub) -> None:
+    lab = sub.add_parser(
+        "lab",
+        help="open the tutorial in JupyterLab (127.0.0.1, with a token; other options go to JupyterLab)",
+        usage="gpudock lab [--port N] [--no-browser] [JupyterLab options ...]",
+    )
+    lab.__class__ = _PassThroughParser  # add_parser() has no per-subcommand parser class
+    lab.add_argument("--port", type=int, metavar="N", help="listen on this port (default: the first free from 8888)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
+    lab.set_defaults(func=_lab, passthrough=[])
+
+
+def _lab(args) -> ExitCode:
+    from .lab import start
+
+    return ExitCode(start(port=args.port, open_browser=not args.no_browser, extra=args.passthrough))
+
+
 # --- run -----------------------------------------------------------------------------------------------
 
 
@@ -317,7 +347,7 @@ def _install(args) -> ExitCode:
 
 # --- the parser and main -------------------------------------------------------------------------------
 
-_COMMANDS = (_add_doctor, _add_plan, _add_install, _add_hello, _add_bench, _add_run, _add_slides)
+_COMMANDS = (_add_doctor, _add_plan, _add_install, _add_hello, _add_bench, _add_run, _add_slides, _add_lab)
 
 
 def build_parser() -> argparse.ArgumentParser:

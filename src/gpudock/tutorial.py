@@ -121,6 +121,9 @@ class Session:
         from .install.render import plan_view
 
         print(plain(plan_view(plan)))
+        if not plan.steps:
+            print("\nNothing to run on this host.")
+            return
         if not apply:
             print(
                 "\nNothing was run (apply = False). Set apply = True, or run `gpudock install "

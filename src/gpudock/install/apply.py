@@ -35,11 +35,38 @@ class ApplyResult:
     steps: list[tuple[str, str]] = field(default_factory=list)  # (title, ran|satisfied|manual|declined)
 
 
+def has_terminal() -> bool:
+    """Whether this process has a controlling terminal, where sudo could ask for a password.
+
+    A notebook's kernel has none (Jupyter starts kernels in a session of their own).
+    """
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
+
+
 def _argv(step_argv, root: bool, work: Path | None = None) -> list[str]:
     argv = [str(work / a.name) if isinstance(a, Work) and work is not None else str(a) for a in step_argv]
     if root and os.geteuid() != 0:
-        return ["sudo", *argv]
+        # without a terminal, sudo must not wait for a password nobody can type: -n fails at once instead
+        return ["sudo", *argv] if has_terminal() else ["sudo", "-n", *argv]
     return argv
+
+
+def _sudo_without_terminal(plan: Plan) -> str | None:
+    """Why root steps cannot run here (no terminal for sudo's password), or None when they can."""
+    if os.geteuid() == 0 or not any(step.root for step in plan.steps) or has_terminal():
+        return None
+    if check_passes(Check(("true",), root=True), timeout=20):
+        return None  # sudo works without a password here
+    return (
+        "sudo needs a password, and there is no terminal here to type it in (a notebook's kernel has none); "
+        f"nothing was run. Run the same steps in a terminal: `gpudock install {plan.name} --apply`. "
+        "(`sudo -v` in a terminal first does not help with sudo's default per-terminal tickets; "
+        "passwordless sudo for this user does.)"
+    )
 
 
 def check_passes(check: Check, timeout: float = 60, work: Path | None = None) -> bool:
@@ -190,8 +217,15 @@ def apply(
     # the question as Text, never markup: file contents such as "deb [signed-by=…]" must show as they are
     confirm = confirm or (lambda question: console.input(Text(f"{question} [y/N] ")).strip().lower() in ("y", "yes"))
     result = ApplyResult("ok", log.path)
+    refused = _sudo_without_terminal(plan)
+    if refused:
+        log.write(f"refused: {refused}\n")
+        log.close()
+        raise ApplyFailed(refused)
     log.write(f"# gpudock install {plan.name} on {plan.host}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
     total = len(plan.steps)
+    for note in plan.notes:
+        console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     work = Path(tempfile.mkdtemp(prefix="gpudock-work-"))  # 0700, a fresh name: nobody else can plant files
     try:
         for number, step in enumerate(plan.steps, 1):

@@ -9,6 +9,7 @@ dockerd directly under gpudock's pidfile. Start/restart policy: ``gpudock.fixes`
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from .. import fixes
@@ -147,9 +148,34 @@ def _refuse_over_docker_desktop(snap: Snapshot, host: HostInfo) -> None:
         )
 
 
+def answering_engine(snap: Snapshot, host: HostInfo) -> str | None:
+    """'engine 28.2.2, Docker Desktop' when `docker info` answered with a server in this snapshot, else None."""
+    info = snap.command("docker_info")
+    if not info or info.rc not in (0, None):
+        return None
+    version = re.search(r"^\s*Server Version:\s*(\S+)|\"ServerVersion\"\s*:\s*\"([^\"]+)\"", info.text, re.M)
+    if not version:
+        return None
+    return f"engine {version.group(1) or version.group(2)}" + (
+        f", {host.docker_engine_os}" if host.docker_engine_os else ""
+    )
+
+
 def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
     if source not in SOURCES:
         raise PlanRefused(f"unknown Docker source {source!r}: choose one of {', '.join(SOURCES)}")
+    engine = answering_engine(snap, host)
+    if engine:  # docker-ce, docker.io or Docker Desktop's integration: use it, never install a second engine
+        return Plan(
+            "docker",
+            distro.describe(host),
+            [],
+            verify=[Check(("docker", "info"))],
+            notes=[
+                f"Docker already answers `docker info` here ({engine}): reusing it, nothing to install. "
+                "To switch engines, remove this one first."
+            ],
+        )
     distro.require_debian_family(host, "Docker", DOCS_UBUNTU)
     _refuse_over_docker_desktop(snap, host)
     family = "ubuntu" if host.distro_id == "ubuntu" or "ubuntu" in host.id_like.split() else "debian"
