@@ -288,3 +288,23 @@ def test_wide_characters_wrap_by_terminal_cells():
 def test_a_report_renders_as_the_doctor_view():
     report = check(str(CASES / "debian12-docker-up-no-gpu.json"))
     assert render(report, 80) == render(doctor_view(report.findings, report.host), 80)
+
+
+def test_every_command_in_a_fix_step_is_either_on_its_own_line_or_backticked():
+    """A fix step that carries a command must show it unbroken: as the step's command part, or in backticks."""
+    import re
+
+    from gpudock.diagnose import diagnose
+    from gpudock.layout import split_step
+    from gpudock.snapshot import Snapshot
+    from tests.helpers import CASES, SNAPSHOTS
+
+    files = [p for p in sorted(CASES.glob("*.json")) if p.name != "expectations-real.json"]
+    for path in files + sorted(SNAPSHOTS.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        for finding in diagnose(Snapshot(doc.get("snapshot", doc))):
+            for step in finding.fix:
+                if any(kind == "command" for kind, _ in split_step(step)):
+                    continue
+                bare = re.sub(r"`[^`]*`", "", step)
+                assert not re.search(r"(^|\s)sudo\s", bare), (path.name, finding.code, step)

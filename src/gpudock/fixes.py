@@ -97,7 +97,8 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
     if service_manager(host) != "systemd":
         if action == "restart":
             steps.append(
-                f"a dockerd that gpudock started itself: sudo {shlex.join(stop_own_dockerd())}, then start it again"
+                f"a dockerd that gpudock started itself, stopped through its pidfile (then started again): "
+                f"sudo {shlex.join(stop_own_dockerd())}"
             )
         steps.append(
             f"where the init script fails (no script, `ulimit` refused): sudo sh -c "
