@@ -26,7 +26,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import GpudockError
+from .exceptions import MissingTool, UsageError
+from .exitcodes import ExitCode
 
 DOCMANAGER = Path("@jupyterlab") / "docmanager-extension" / "plugin.jupyterlab-settings"
 NOTIFICATIONS = Path("@jupyterlab") / "apputils-extension" / "notification.jupyterlab-settings"
@@ -35,12 +36,6 @@ JUPYTEXT_VIEWER = "Jupytext Notebook"
 KERNEL_NAME, KERNEL_DISPLAY_NAME = "python3", "Python 3"
 FIRST_PORT = 8888
 START_PAGE = "notebooks/00-index.md"
-
-
-class LabToolMissing(GpudockError):
-    """JupyterLab is not installed in gpudock's environment: a tool this command needs (exit 3)."""
-
-    exit_code = 3
 
 
 @dataclass
@@ -124,7 +119,7 @@ def free_port(start: int = FIRST_PORT, host: str = "127.0.0.1", tries: int = 100
             except OSError:
                 continue
             return port
-    raise GpudockError(f"no free port in {start}–{start + tries - 1}; give one with --port")
+    raise UsageError(f"no free port in {start}–{start + tries - 1}; give one with --port")
 
 
 def command(
@@ -173,8 +168,8 @@ def start(
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
-        raise LabToolMissing(
-            f"JupyterLab is not installed for {sys.executable}; reinstall gpudock (`pip install -e .`)"
+        raise MissingTool(
+            f"JupyterLab is not installed for {sys.executable}", "reinstall gpudock (`scripts/bootstrap`)"
         ) from None
     root = checkout_root()
     dirs = prepare(say=say)
@@ -189,4 +184,4 @@ def start(
     argv = command(root, dirs, port, open_browser, extra)
     os.chdir(root)
     os.execve(argv[0], argv, env)
-    return 1  # not reached: execve replaces this process or raises OSError
+    return ExitCode.PROBLEM  # not reached: execve replaces this process or raises OSError

@@ -56,5 +56,5 @@ def test_without_an_answering_engine_docker_is_installed(docker_info):
     commands = {"docker_info": docker_info} if docker_info else {}
     snap = host_snapshot("debian-12", "native", commands=commands)
     plan = make_plan("docker", snap, host_info(snap))
-    assert any(step.argv[:3] == ("apt-get", "install", "-y") for step in plan.steps)
+    assert any("apt-get" in step.argv and "install" in step.argv for step in plan.steps)
     assert not any("reusing it" in note for note in plan.notes)
