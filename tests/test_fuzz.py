@@ -21,7 +21,8 @@ from gpudock.diagnose import diagnose
 from gpudock.exceptions import PlanRefused, SnapshotError
 from gpudock.hostinfo import host_info
 from gpudock.install import STEPS, make_plan
-from gpudock.report import doctor_json, findings_table, findings_text, host_line
+from gpudock.install.render import plan_view
+from gpudock.report import doctor_json, doctor_view, findings_table, findings_text, host_line
 from gpudock.snapshot import Snapshot
 from tests.helpers import CASES, SNAPSHOTS
 
@@ -236,6 +237,7 @@ def _render(snap: Snapshot, tables: bool, plans: bool = True) -> None:
     console = Console(file=io.StringIO(), width=100, color_system=None)
     if tables:
         console.print(findings_table(findings, host))
+        console.print(doctor_view(findings, host, verbose=True))
     for step in STEPS if plans else ():
         for source in ("distro", "docker-ce") if step in ("docker", "all") else ("distro",):
             try:
@@ -245,7 +247,8 @@ def _render(snap: Snapshot, tables: bool, plans: bool = True) -> None:
             plan.to_sh().encode("utf-8")
             plan.to_json().encode("utf-8")
             if tables:
-                console.print(plan.table())
+                console.print(plan_view(plan))
+                console.print(plan_view(plan, verbose=True))
 
 
 def _check(doc: dict, draw: int) -> None:

@@ -397,8 +397,10 @@ class Snapshot:
     """
 
     def __init__(self, data: Mapping | None = None):
-        checked = validate(data if data is not None else {})
-        self.data, self.invalid_fields = check_fields(_clean(checked))
+        cleaned = _clean(validate(data if data is not None else {}))
+        # what is saved is what was seen (capped, surrogates replaced): a replay finds the same invalid fields
+        self._document = json.loads(json.dumps(cleaned))
+        self.data, self.invalid_fields = check_fields(cleaned)
         self.source: Path | None = None
 
     # --- accessors: None means "not probed" -------------------------------------
@@ -445,7 +447,7 @@ class Snapshot:
 
     # --- I/O ---------------------------------------------------------------------
     def to_json(self) -> str:
-        return json.dumps(self.data, indent=2, ensure_ascii=False, sort_keys=True)
+        return json.dumps(self._document, indent=2, ensure_ascii=False, sort_keys=True)
 
     def save(self, path: str | Path) -> Path:
         """Write the snapshot atomically; never over the file it was loaded from (that would drop fields)."""
