@@ -1,0 +1,162 @@
+"""Real SSH hosts for the fleet tests: sshd in small Debian containers on 127.0.0.1 ports.
+
+Each container shares the host's network (``--network host``) and listens on its own loopback port, so
+the tests talk to loopback addresses only. Key authentication, strict host-key checking against a
+generated known_hosts; the login user ``gpu`` has passwordless sudo (Ansible's ``become``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.helpers import REAL
+
+PACKAGES = ("openssh-server", "python3", "sudo")
+USER = "gpu"
+LABEL = "gpudock-fleet-test"
+
+# Runs as the container's command: the login user, its key, the host key, then sshd in the foreground.
+SETUP = r"""
+set -eu
+useradd -m -s /bin/bash {user} 2>/dev/null || true
+echo '{user} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{user}
+install -d -m 700 -o {user} -g {user} /home/{user}/.ssh
+install -m 600 -o {user} -g {user} /keys/client.pub /home/{user}/.ssh/authorized_keys
+install -m 600 /keys/host_{port} /etc/ssh/gpudock_host_key
+mkdir -p /run/sshd
+{extra}
+exec /usr/sbin/sshd -D -e -p {port} -o ListenAddress=127.0.0.1 -o HostKey=/etc/ssh/gpudock_host_key \
+  -o PasswordAuthentication=no -o PermitRootLogin=no
+"""
+
+# A stand-in nvidia-smi outside a login shell's PATH (/usr/local/sbin): the recorded real H200 output.
+NVIDIA_SMI = r"""
+cat > /usr/local/sbin/nvidia-smi <<'EOF_SMI'
+#!/bin/sh
+case "$*" in
+  *--query-gpu*) exec cat /standin/h200-nvidia-smi-query.csv ;;
+esac
+exec cat /standin/h200-nvidia-smi.txt
+EOF_SMI
+chmod 755 /usr/local/sbin/nvidia-smi
+"""
+
+
+def ssh_image() -> str:
+    """The cached minimal Debian image with sshd, Python and sudo (GPUDOCK_FLEET_TEST_IMAGE: one already built)."""
+    if os.environ.get("GPUDOCK_FLEET_TEST_IMAGE"):
+        return os.environ["GPUDOCK_FLEET_TEST_IMAGE"]
+    from tests.debian_image import debian_image
+
+    return debian_image(PACKAGES)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _keygen(path: Path) -> str:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return path.with_suffix(".pub").read_text().split()[:2]
+
+
+@dataclass
+class Host:
+    name: str
+    port: int
+    container: str | None  # None: nothing listens on this port
+
+
+@dataclass
+class Fleet:
+    """Keys, known_hosts and containers of one test; ``inventory()`` writes an INI inventory for them."""
+
+    folder: Path
+    hosts: list[Host] = field(default_factory=list)
+    image: str = ""
+
+    def __post_init__(self):
+        self.keys = self.folder / "keys"
+        self.keys.mkdir(parents=True, exist_ok=True)
+        self.known_hosts = self.folder / "known_hosts"
+        self.known_hosts.touch()
+        if not (self.keys / "client").exists():
+            _keygen(self.keys / "client")
+        self.image = self.image or ssh_image()
+
+    def start(self, name: str, *, extra: str = "", docker_args: tuple[str, ...] = (), mounts=()) -> Host:
+        port = free_port()
+        kind, key = _keygen(self.keys / f"host_{port}")
+        with self.known_hosts.open("a") as handle:
+            handle.write(f"[127.0.0.1]:{port} {kind} {key}\n")
+        container = f"gpudock-fleet-{name}-{uuid.uuid4().hex[:8]}"
+        argv = ["docker", "run", "-d", "--rm", "--network", "host", "--name", container, "--label", LABEL]
+        argv += ["-v", f"{self.keys}:/keys:ro", "-v", f"{REAL}:/standin:ro", *docker_args]
+        for source, target in mounts:
+            argv += ["-v", f"{source}:{target}"]
+        script = SETUP.format(user=USER, port=port, extra=extra)
+        argv += [self.image, "/bin/sh", "-c", script]
+        subprocess.run(argv, check=True, capture_output=True, text=True)
+        host = Host(name, port, container)
+        self.hosts.append(host)
+        _wait_for_port(port, container)
+        return host
+
+    def down(self, name: str) -> Host:
+        """A host whose port has nothing listening (an unreachable machine)."""
+        host = Host(name, free_port(), None)
+        self.hosts.append(host)
+        return host
+
+    def inventory(self, hosts: list[Host] | None = None, group: str = "lab") -> Path:
+        path = self.folder / "inventory.ini"
+        ssh_args = (
+            f"-o UserKnownHostsFile={self.known_hosts} -o StrictHostKeyChecking=yes "
+            "-o IdentitiesOnly=yes -o ConnectTimeout=5"
+        )
+        lines = [f"[{group}]"]
+        for host in hosts or self.hosts:
+            lines.append(f"{host.name} ansible_host=127.0.0.1 ansible_port={host.port}")
+        lines += [
+            f"[{group}:vars]",
+            f"ansible_user={USER}",
+            f"ansible_ssh_private_key_file={self.keys / 'client'}",
+            f"ansible_ssh_common_args='{ssh_args}'",
+            "ansible_python_interpreter=/usr/bin/python3",
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def exec(self, host: Host, *argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["docker", "exec", host.container, *argv], capture_output=True, text=True)
+
+    def stop(self) -> None:
+        for host in self.hosts:
+            if host.container:
+                subprocess.run(["docker", "rm", "-f", host.container], capture_output=True)
+
+
+def _wait_for_port(port: int, container: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+                if sock.recv(4).startswith(b"SSH"):
+                    return
+        except OSError:
+            time.sleep(0.2)
+    logs = subprocess.run(["docker", "logs", container], capture_output=True, text=True)
+    raise RuntimeError(f"sshd in {container} did not answer on port {port}: {logs.stdout}{logs.stderr}")
+
+
+def docker_cli() -> str | None:
+    return shutil.which("docker")
