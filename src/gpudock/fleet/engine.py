@@ -35,6 +35,8 @@ _EVENT_STATUS = {
     "runner_on_skipped": "skipped",
 }
 
+_RECAP = ("ok", "changed", "failures", "dark", "skipped", "rescued", "ignored")
+
 
 @dataclass
 class TaskOutcome:
@@ -47,6 +49,7 @@ class TaskOutcome:
 class HostOutcome:
     host: str
     tasks: list[TaskOutcome] = field(default_factory=list)
+    stats: dict | None = None  # this host's counts from the play recap (failures, dark, rescued, ...)
 
     @property
     def unreachable(self) -> TaskOutcome | None:
@@ -54,7 +57,10 @@ class HostOutcome:
 
     @property
     def failed(self) -> TaskOutcome | None:
-        return next((t for t in self.tasks if t.status == "failed"), None)
+        """The failure that stopped the host; a failure a ``rescue`` (a step's fallback) handled is not one."""
+        if self.stats is not None and not self.stats.get("failures"):
+            return None
+        return next((t for t in reversed(self.tasks) if t.status == "failed"), None)
 
     @property
     def changed(self) -> list[TaskOutcome]:
@@ -169,6 +175,10 @@ def run_playbook(
     def handle(event: dict) -> bool:
         status = _EVENT_STATUS.get(event.get("event", ""))
         data = event.get("event_data") or {}
+        if event.get("event") == "playbook_on_stats":
+            for host in outcomes:
+                outcomes[host].stats = {key: (data.get(key) or {}).get(host, 0) for key in _RECAP}
+            return True
         if status is None or not data.get("host"):
             return True
         result = data.get("res") or {}
