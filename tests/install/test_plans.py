@@ -61,13 +61,25 @@ def test_security_properties(name, plan):
         for arg in step.argv:
             if arg.startswith("http"):
                 assert arg.startswith("https://"), f"{step.title}: keys and packages only over https"
-        content = step.stdin or ""
+        content = (step.writes.content if step.writes else None) or ""
         for line in content.splitlines():
             if line.startswith("deb "):
                 assert "signed-by=" in line, line
         if "URIs:" in content:
             assert "Signed-By:" in content
             assert "https://" in content
+        for argv in step.commands():  # downloads go to the private work folder, never a fixed /tmp name
+            assert not any(str(a).startswith("/tmp") for a in argv), argv
+            if argv and argv[0] in ("curl", "wget"):
+                assert step.verify is not None or argv[0] == "curl" and step.check is not None
+        if step.root:  # sudo resets the environment: apt-get gets DEBIAN_FRONTEND through env
+            assert "apt-get" not in step.argv or step.argv[:2] == ("env", "DEBIAN_FRONTEND=noninteractive")
+        for check in (step.check, step.verify):
+            if check and check.argv[:2] == ("sh", "-c"):
+                assert "$1" in check.argv[2] or "$@" in check.argv[2], "sh -c scripts are constants with arguments"
+    script = plan.to_sh()
+    assert "<<" not in script and " tee " not in script, "no heredocs, no tee: files as root are installed"
+    assert "pkill" not in script and "pgrep" not in script, "daemons are stopped through pidfiles"
 
 
 def test_no_user_input_inside_shell_strings():
@@ -110,21 +122,24 @@ def test_plan_follows_the_host():
     wsl = make_plan("docker", host_snapshot("ubuntu-24.04", "wsl2"), host_info(host_snapshot("ubuntu-24.04", "wsl2")))
     assert any(s.argv[:2] == ("systemctl", "enable") for s in native.steps)
     assert not any("systemctl" in s.argv for s in wsl.steps)
-    assert any(s.argv == ("service", "docker", "start") and s.fallback.argv == ("dockerd",) for s in wsl.steps)
-    assert any(s.argv == ("usermod", "-aG", "docker", "alice") for s in native.steps)
+    assert any(
+        s.argv == ("service", "docker", "start") and s.fallback.argv[0] == "dockerd" and s.fallback.background
+        for s in wsl.steps
+    )
+    assert any(s.argv == ("usermod", "-aG", "docker", "--", "alice") for s in native.steps)
     ce = make_plan(
         "docker",
         host_snapshot("debian-12", "native"),
         host_info(host_snapshot("debian-12", "native")),
         source="docker-ce",
     )
-    sources = next(s.stdin for s in ce.steps if s.stdin)
+    sources = next(s.writes.content for s in ce.steps if s.writes and s.writes.content)
     assert "Suites: bookworm" in sources and "URIs: https://download.docker.com/linux/debian" in sources
     driver = make_plan(
         "driver", host_snapshot("ubuntu-22.04", "native"), host_info(host_snapshot("ubuntu-22.04", "native"))
     )
     assert any("repos/ubuntu2204/x86_64/cuda-keyring_1.1-1_all.deb" in " ".join(s.argv) for s in driver.steps)
-    assert driver.steps[-2].argv == ("apt-get", "install", "-y", "cuda-drivers")
+    assert driver.steps[-2].argv[2:] == ("apt-get", "install", "-y", "cuda-drivers")
 
 
 def test_arm64_and_unsupported_hosts_are_refused_clearly():
@@ -163,7 +178,7 @@ def test_legacy_lists_are_removed_before_the_new_one():
         },
     )
     plan = make_plan("toolkit", snap, host_info(snap))
-    assert plan.steps[0].argv == ("rm", "-f", "/etc/apt/sources.list.d/nvidia-docker.list")
+    assert plan.steps[0].argv == ("rm", "-f", "--", "/etc/apt/sources.list.d/nvidia-docker.list")
 
 
 def run_cli(*args):

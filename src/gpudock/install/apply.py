@@ -2,13 +2,18 @@
 
 Idempotent by construction: a step whose check passes is skipped, so a rerun after a
 failure or a kill picks up where it stopped, and a rerun after success changes nothing.
+Downloads and files to install live in a private work folder (``mkdtemp``, mode 0700) removed at the
+end; a file written as root is shown in full before the prompt and installed atomically.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +22,8 @@ from pathlib import Path
 from rich.console import Console
 
 from ..exceptions import ApplyFailed
-from .plan import Check, Plan, Step
+from ..textsafety import printable
+from .plan import Check, Plan, Step, Work, file_preview
 
 
 @dataclass
@@ -27,16 +33,18 @@ class ApplyResult:
     steps: list[tuple[str, str]] = field(default_factory=list)  # (title, ran|satisfied|manual|declined)
 
 
-def _argv(step_argv, root: bool) -> list[str]:
+def _argv(step_argv, root: bool, work: Path | None = None) -> list[str]:
+    argv = [str(work / a.name) if isinstance(a, Work) and work is not None else str(a) for a in step_argv]
     if root and os.geteuid() != 0:
-        return ["sudo", *step_argv]
-    return list(step_argv)
+        return ["sudo", *argv]
+    return argv
 
 
-def check_passes(check: Check, timeout: float = 60) -> bool:
+def check_passes(check: Check, timeout: float = 60, work: Path | None = None) -> bool:
+    """Run the check; its regex matches line by line (``^``/``$`` per line), as ``grep -E`` in the script does."""
     try:
         proc = subprocess.run(
-            _argv(check.argv, check.root),
+            _argv(check.argv, check.root, work),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -44,20 +52,17 @@ def check_passes(check: Check, timeout: float = 60) -> bool:
             errors="replace",
         )
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    if proc.returncode != 0:
-        return False
-    if check.stdout_regex:
-        import re
-
-        return re.search(check.stdout_regex, proc.stdout) is not None
-    return True
+        return False  # a check that cannot run never skips a step
+    passed = proc.returncode == 0 and (
+        not check.stdout_regex or re.search(check.stdout_regex, proc.stdout, re.M) is not None
+    )
+    return passed != check.negate
 
 
-def _wait_for(check: Check, seconds: float) -> bool:
+def _wait_for(check: Check, seconds: float, work: Path | None = None) -> bool:
     deadline = time.monotonic() + seconds
     while True:
-        if check_passes(check):
+        if check_passes(check, work=work):
             return True
         if time.monotonic() >= deadline:
             return False
@@ -100,12 +105,14 @@ def _run_streaming(argv: list[str], stdin: str | None, log: _Log, console: Conso
         proc.stdin.close()
     for line in proc.stdout:
         log.write(line)
-        console.print("    " + line.rstrip("\n"), style="dim", markup=False, highlight=False)
+        console.print("    " + printable(line.rstrip("\n")), style="dim", markup=False, highlight=False)
     return proc.wait()
 
 
 def _start_background(argv: list[str], log: _Log, log_dir: Path) -> int:
-    out = log_dir / f"{Path(argv[-1] if argv[0] == 'sudo' else argv[0]).name}.log"
+    """Start a daemon detached; its argv makes it write its own pidfile, through which it is stopped later."""
+    name = Path(argv[1] if argv[0] == "sudo" else argv[0]).name
+    out = log_dir / f"{name}.log"
     handle = open(out, "a")
     try:
         subprocess.Popen(
@@ -114,20 +121,54 @@ def _start_background(argv: list[str], log: _Log, log_dir: Path) -> int:
     except OSError as err:
         log.write(f"cannot start: {err}\n")
         return 127
+    finally:
+        handle.close()
     log.write(f"started in the background; its output goes to {out}\n")
     return 0
 
 
-def _run_step(step: Step, log: _Log, log_dir: Path, console: Console) -> int:
-    argv = _argv(step.argv, step.root)
-    console.print(f"  $ {shlex.join(argv)}", style="bold", markup=False, highlight=False)
-    log.write(f"$ {shlex.join(argv)}\n")
-    rc = _start_background(argv, log, log_dir) if step.background else _run_streaming(argv, step.stdin, log, console)
-    if rc == 0 and step.verify and not _wait_for(step.verify, step.verify_wait_s):
-        log.write(f"verification failed: {shlex.join(step.verify.argv)}\n")
-        rc = 1 if rc == 0 else rc
+def _stage(step: Step, work: Path) -> None:
+    """Write the content of a file to be installed as root into the private work folder (never a shared name)."""
+    file = step.writes
+    if file is None or file.content is None:
+        return
+    target = work / file.staged().name
+    target.unlink(missing_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(file.content)
+
+
+def _run_step(step: Step, log: _Log, log_dir: Path, console: Console, work: Path) -> int:
+    _stage(step, work)
+    rc = 0
+    for command in step.commands():
+        argv = _argv(command, step.root, work)
+        console.print(f"  $ {printable(shlex.join(argv))}", style="bold", markup=False, highlight=False)
+        log.write(f"$ {shlex.join(argv)}\n")
+        if step.background is not None:
+            rc = _start_background(argv, log, log_dir)
+        else:
+            rc = _run_streaming(argv, None, log, console)
+        if rc != 0:
+            break
+    if rc == 0 and step.verify and not _wait_for(step.verify, step.verify_wait_s, work):
+        log.write(f"verification failed: {step.verify.describe('expected')} ({shlex.join(step.verify.argv)})\n")
+        console.print(f"  not verified: {printable(step.verify.describe('expected'))}", style="red", markup=False)
+        rc = 1
     log.write(f"[exit {rc}]\n")
     return rc
+
+
+def root_prompt(step: Step) -> str:
+    """What the person is asked before a root step: every command, and the full content of every file written."""
+    lines = ["  run as root:"]
+    lines += [f"    {shell}" for shell in (shlex.join(str(a) for a in argv) for argv in step.commands())]
+    if step.writes is not None:
+        lines.append("    " + file_preview(step.writes).replace("\n", "\n    "))
+    if step.fallback is not None:
+        lines.append(f"    (if that fails: {shlex.join(str(a) for a in step.fallback.argv)})")
+    return printable("\n".join(lines)) + "\n  ?"
 
 
 def apply(
@@ -148,55 +189,64 @@ def apply(
     result = ApplyResult("ok", log.path)
     log.write(f"# gpudock install {plan.name} on {plan.host}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
     total = len(plan.steps)
+    work = Path(tempfile.mkdtemp(prefix="gpudock-work-"))  # 0700, a fresh name: nobody else can plant files
     try:
         for number, step in enumerate(plan.steps, 1):
-            console.print(f"[{number}/{total}] {step.title}", style="cyan", markup=False, highlight=False)
-            if step.check and check_passes(step.check):
-                console.print("  already satisfied, skipped", style="green")
+            title = printable(step.title)
+            console.print(f"[{number}/{total}] {title}", style="cyan", markup=False, highlight=False)
+            _stage(step, work)
+            if step.check and check_passes(step.check, work=work):
+                console.print(f"  {printable(step.check.describe('already satisfied:'))}", style="green", markup=False)
                 log.write(f"[{number}/{total}] {step.title}: already satisfied\n")
                 result.steps.append((step.title, "satisfied"))
                 continue
             if step.manual:
-                console.print(f"  do this yourself: {shlex.join(step.argv)}", style="yellow", markup=False)
-                log.write(f"[{number}/{total}] {step.title}: left to the user ({shlex.join(step.argv)})\n")
+                console.print(f"  do this yourself: {printable(step.command_line())}", style="yellow", markup=False)
+                log.write(f"[{number}/{total}] {step.title}: left to the user ({step.command_line()})\n")
                 result.steps.append((step.title, "manual"))
                 result.status = "manual"
                 continue
-            if step.root and not yes and not confirm(f"  run as root: {shlex.join(step.argv)} ?"):
+            if step.root and not yes and not confirm(root_prompt(step)):
                 log.write(f"[{number}/{total}] {step.title}: declined by the user\n")
                 result.steps.append((step.title, "declined"))
                 result.status = "aborted"
                 console.print("Stopped before this step; nothing after it ran. Rerun to continue.", style="yellow")
                 return result
             log.write(f"[{number}/{total}] {step.title}\n")
-            rc = _run_step(step, log, log_dir, console)
+            if step.writes is not None and step.writes.content is not None:
+                log.write(file_preview(step.writes) + "\n")
+            rc = _run_step(step, log, log_dir, console, work)
             if rc != 0 and step.fallback:
-                console.print(f"  failed (exit {rc}); trying: {step.fallback.title}", style="yellow", markup=False)
+                console.print(
+                    f"  failed (exit {rc}); trying: {printable(step.fallback.title)}", style="yellow", markup=False
+                )
                 log.write(f"fallback: {step.fallback.title}\n")
-                rc = _run_step(step.fallback, log, log_dir, console)
+                rc = _run_step(step.fallback, log, log_dir, console, work)
             if rc != 0:
                 result.steps.append((step.title, "failed"))
                 raise ApplyFailed(
-                    f'step {number}/{total} "{step.title}" failed (exit {rc}); its output is in {log.path}; '
+                    f'step {number}/{total} "{title}" failed (exit {rc}); its output is in {log.path}; '
                     "fix the cause and rerun: finished steps are skipped"
                 )
             result.steps.append((step.title, "ran"))
         if all(state == "satisfied" for _title, state in result.steps):
             result.status = "nothing-to-do"
         for check in plan.verify if result.status != "manual" else []:
-            ok = check_passes(check, timeout=120)
+            ok = check_passes(check, timeout=120, work=work)
             log.write(f"verify {shlex.join(check.argv)}: {'ok' if ok else 'FAILED'}\n")
             console.print(
-                f"verify: {shlex.join(check.argv)} → {'ok' if ok else 'failed'}",
+                f"verify: {printable(shlex.join(check.argv))} → {'ok' if ok else 'failed'}",
                 style="green" if ok else "red",
                 markup=False,
             )
             if not ok:
                 raise ApplyFailed(
-                    f"the steps ran but `{shlex.join(check.argv)}` still fails; see {log.path} and run `gpudock doctor`"
+                    f"the steps ran but `{printable(shlex.join(check.argv))}` still fails; see {log.path} "
+                    "and run `gpudock doctor`"
                 )
     finally:
         log.close()
+        shutil.rmtree(work, ignore_errors=True)
     summary = {
         "ok": "done",
         "nothing-to-do": "nothing to do: every step was already satisfied",

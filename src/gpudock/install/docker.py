@@ -14,7 +14,20 @@ from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 from . import distro
-from .plan import Check, Plan, Step, dpkg_installed, file_exists
+from .plan import (
+    Check,
+    Daemon,
+    Plan,
+    RootFile,
+    Step,
+    Work,
+    apt_get,
+    command_exists,
+    dpkg_installed,
+    key_fingerprint,
+    stop_daemon,
+    writes,
+)
 
 DOCS_UBUNTU = "https://docs.docker.com/engine/install/ubuntu/"
 DOCS_DEBIAN = "https://docs.docker.com/engine/install/debian/"
@@ -22,11 +35,22 @@ DOCS_POSTINSTALL = "https://docs.docker.com/engine/install/linux-postinstall/"
 SOURCES = ("distro", "docker-ce")
 CE_PACKAGES = ("docker-ce", "docker-ce-cli", "containerd.io", "docker-buildx-plugin", "docker-compose-plugin")
 CONFLICTING = ("docker.io", "docker-doc", "docker-compose", "docker-compose-v2", "podman-docker", "containerd", "runc")
-DOCKER_ANSWERS = Check(("docker", "info"), root=True)
+DOCKER_ANSWERS = Check(("docker", "info"), root=True, what="the Docker daemon answers")
+# Docker's release key, "Docker Release (CE deb) <docker@docker.com>", as Docker's install docs published
+# it ("Verify that you now have the key with the fingerprint 9DC8 5822 9FC7 DD38 854A E2D8 8D81 803C 0EBF
+# CD88", docs.docker.com/engine/install/debian/ before 2023; https://github.com/docker/docs/pull/11990).
+DOCKER_KEY_FINGERPRINT = "9DC858229FC7DD38854AE2D88D81803C0EBFCD88"
+KEYRING = "/etc/apt/keyrings/docker.asc"
+DOCKERD = "/usr/bin/dockerd"
+# dockerd started by gpudock where no init system can: its own pidfile, so it is stopped through that
+DOCKERD_DAEMON = Daemon(pidfile="/run/gpudock-dockerd.pid", log="/var/log/gpudock-dockerd.log")
 
 
 def daemon_steps(host: HostInfo, action: str = "start") -> list[Step]:
-    """Start (or restart) dockerd the way this host can: systemd, else the init script, else dockerd itself."""
+    """Start (or restart) dockerd the way this host can: systemd, else the init script, else dockerd itself.
+
+    A dockerd is stopped only through the init system or gpudock's own pidfile, never by its name.
+    """
     if host.systemd:
         verb = ("enable", "--now") if action == "start" else ("restart",)
         return [
@@ -41,20 +65,22 @@ def daemon_steps(host: HostInfo, action: str = "start") -> list[Step]:
         ]
     steps = []
     if action == "restart":
-        steps.append(
+        steps += [
             Step(
-                "stop the running dockerd (no systemd)",
-                ("pkill", "-TERM", "-x", "dockerd"),
-                check=Check(("sh", "-c", "! pgrep -x dockerd")),
-                verify=Check(("sh", "-c", "! pgrep -x dockerd")),
-                verify_wait_s=20,
-                fallback=Step("no dockerd was running", ("true",)),
-            )
-        )
+                "stop the Docker daemon (SysV init script)",
+                ("service", "docker", "stop"),
+                fallback=Step("the init script had no daemon to stop", ("true",), root=False),
+                docs="https://docs.docker.com/engine/daemon/start/",
+            ),
+            Step(
+                "stop the dockerd that gpudock started, through its pidfile",
+                stop_daemon(DOCKERD_DAEMON, DOCKERD),  # --oknodo: nothing to stop is fine
+            ),
+        ]
     direct = Step(
-        "start dockerd directly (the init script failed)",
-        ("dockerd",),
-        background=True,
+        "start dockerd directly (the init script failed); its pid goes to gpudock's pidfile",
+        ("dockerd", "--pidfile", DOCKERD_DAEMON.pidfile),
+        background=DOCKERD_DAEMON,
         verify=DOCKER_ANSWERS,
         verify_wait_s=30,
     )
@@ -79,8 +105,10 @@ def _group_step(host: HostInfo) -> list[Step]:
     return [
         Step(
             f"let {shlex.quote(user)} use Docker without sudo (docker group; log in again afterwards)",
-            ("usermod", "-aG", "docker", user),
-            check=Check(("id", "-nG", user), r"(^|\s)docker(\s|$)"),
+            ("usermod", "-aG", "docker", "--", user),
+            check=Check(
+                ("id", "-nG", "--", user), r"(^|\s)docker(\s|$)", what=f"{shlex.quote(user)} is in the docker group"
+            ),
             docs=DOCS_POSTINSTALL,
         )
     ]
@@ -105,10 +133,10 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
     if source == "distro":
         installed = dpkg_installed("docker.io")
         steps = [
-            Step("refresh the package lists", ("apt-get", "update"), check=installed),
+            Step("refresh the package lists", apt_get("update"), check=installed),
             Step(
                 "install Docker Engine from the distribution (docker.io)",
-                ("apt-get", "install", "-y", "docker.io"),
+                apt_get("install", "-y", "docker.io"),
                 check=installed,
                 verify=installed,
                 docs=docs,
@@ -117,16 +145,27 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
         notes = ["docker.io conflicts with Docker's docker-ce packages: use one source only."]
     else:
         installed = dpkg_installed("docker-ce")
-        keyring = "/etc/apt/keyrings/docker.asc"
         codename = host.codename
         if not codename:
-            raise PlanRefused("cannot plan docker-ce: os-release has no VERSION_CODENAME")
+            raise PlanRefused("cannot plan docker-ce: os-release has no valid VERSION_CODENAME")
+        key_ok = key_fingerprint(KEYRING, DOCKER_KEY_FINGERPRINT, what=f"{KEYRING} holds Docker's release key")
+        download = Work("docker.asc")
+        sources = RootFile(
+            "/etc/apt/sources.list.d/docker.sources",
+            content=(
+                f"Types: deb\nURIs: https://download.docker.com/linux/{family}\nSuites: {codename}\n"
+                f"Components: stable\nArchitectures: {distro.deb_arch(host)}\nSigned-By: {KEYRING}\n"
+            ),
+        )
         steps = [
             Step(
                 f"remove {pkg}, which conflicts with docker-ce",
-                ("apt-get", "remove", "-y", pkg),
+                apt_get("remove", "-y", pkg),
                 check=Check(
-                    ("sh", "-c", f"! dpkg-query -W -f='${{Status}}' {pkg} 2>/dev/null | grep -q 'install ok installed'")
+                    ("dpkg-query", "-W", "-f=${Status}", "--", pkg),
+                    r"install ok installed",
+                    negate=True,
+                    what=f"{pkg} is not installed",
                 ),
                 docs=docs,
             )
@@ -134,43 +173,44 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
             if snap.command("dpkg_docker") is None or pkg in (snap.command("dpkg_docker").stdout or "")
         ]
         steps += [
-            Step("refresh the package lists", ("apt-get", "update"), check=installed),
+            Step("refresh the package lists", apt_get("update"), check=installed),
             Step(
-                "install ca-certificates and curl",
-                ("apt-get", "install", "-y", "ca-certificates", "curl"),
-                check=dpkg_installed("curl"),
+                "install ca-certificates, curl and gpg",
+                apt_get("install", "-y", "ca-certificates", "curl", "gpg"),
+                check=command_exists("curl", "gpg"),
             ),
             Step(
                 "create /etc/apt/keyrings",
                 ("install", "-m", "0755", "-d", "/etc/apt/keyrings"),
-                check=Check(("test", "-d", "/etc/apt/keyrings")),
+                check=Check(("test", "-d", "/etc/apt/keyrings"), what="/etc/apt/keyrings exists"),
             ),
             Step(
-                "download Docker's signing key (https)",
-                ("curl", "-fsSL", f"https://download.docker.com/linux/{family}/gpg", "-o", keyring),
-                check=file_exists(keyring),
-                verify=file_exists(keyring),
-                docs=docs,
-            ),
-            Step(
-                "make the key readable by apt",
-                ("chmod", "a+r", keyring),
-                check=Check(("sh", "-c", f'test -r {keyring} && [ "$(stat -c %a {keyring})" = 644 ]')),
-            ),
-            Step(
-                "add Docker's repository, signed-by its key",
-                ("tee", "/etc/apt/sources.list.d/docker.sources"),
-                stdin=(
-                    f"Types: deb\nURIs: https://download.docker.com/linux/{family}\nSuites: {codename}\n"
-                    f"Components: stable\nArchitectures: {distro.deb_arch(host)}\nSigned-By: {keyring}\n"
+                "download Docker's signing key (https) into a private folder and check its fingerprint",
+                (
+                    "curl",
+                    "-fsSL",
+                    "--proto",
+                    "=https",
+                    "-o",
+                    download,
+                    f"https://download.docker.com/linux/{family}/gpg",
                 ),
-                check=Check(("grep", "-qs", f"Signed-By: {keyring}", "/etc/apt/sources.list.d/docker.sources")),
+                root=False,
+                check=key_ok,
+                verify=key_fingerprint(download, DOCKER_KEY_FINGERPRINT, what="the download is Docker's release key"),
                 docs=docs,
             ),
-            Step("refresh the package lists", ("apt-get", "update"), check=installed),
+            writes(
+                "install the verified key where apt looks (readable by apt)",
+                RootFile(KEYRING, source=download, mode="0644"),
+                check=key_ok,
+                docs=docs,
+            ),
+            writes("add Docker's repository, signed-by its key", sources, docs=docs),
+            Step("refresh the package lists", apt_get("update"), check=installed),
             Step(
                 "install docker-ce and its plugins",
-                ("apt-get", "install", "-y", *CE_PACKAGES),
+                apt_get("install", "-y", *CE_PACKAGES),
                 check=installed,
                 verify=installed,
                 docs=docs,

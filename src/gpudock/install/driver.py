@@ -15,12 +15,18 @@ from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 from . import distro
-from .plan import Check, Plan, Step, dpkg_installed
+from .plan import Check, Plan, Step, Work, apt_get, command_exists, dpkg_installed, key_fingerprint
 
 DOCS = "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html"
 DOCS_WSL = "https://docs.nvidia.com/cuda/wsl-user-guide/index.html"
 KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
-NVIDIA_SMI = Check(("nvidia-smi",))
+NVIDIA_SMI = Check(("nvidia-smi",), what="nvidia-smi answers")
+# NVIDIA's CUDA repository key (3bf863cc, "cudatools <cudatools@nvidia.com>") that cuda-keyring installs, as
+# NVIDIA published it with the 2022 key rotation ("Updating the CUDA Linux GPG Repository Key",
+# https://developer.nvidia.com/blog/updating-the-cuda-linux-gpg-repository-key/; apt names it NO_PUBKEY
+# A4B469963BF863CC when it is missing).
+CUDA_KEY_FINGERPRINT = "EB693B3035CD5710E231E123A4B469963BF863CC"
+KEYRING_IN_DEB = "usr/share/keyrings/cuda-archive-keyring.gpg"
 
 WSL_REFUSAL = (
     "WSL 2 must not get a Linux NVIDIA driver: the Windows driver provides the GPU, and its "
@@ -44,55 +50,80 @@ def plan_driver(snap: Snapshot, host: HostInfo, branch: str | None = None, open_
     repo, arch = distro.cuda_repo(host, DOCS)
     package = driver_package(open_modules, branch)
     base = f"https://developer.download.nvidia.com/compute/cuda/repos/{repo}/{arch}"
-    staging = f"/tmp/gpudock-{KEYRING_DEB}"
+    download = Work(KEYRING_DEB)
+    unpacked = Work("cuda-keyring")
     keyring_installed = dpkg_installed("cuda-keyring")
     installed = dpkg_installed(package)
     steps = [
         Step(
-            "install curl to download the keyring package",
-            ("apt-get", "install", "-y", "ca-certificates", "curl"),
-            check=Check(("sh", "-c", "command -v curl")),
+            "install curl and gpg to download and check the keyring package",
+            apt_get("install", "-y", "ca-certificates", "curl", "gpg"),
+            check=command_exists("curl", "gpg"),
         )
     ]
     if host.distro_id == "debian":
         steps += [
             Step(
                 "install add-apt-repository (software-properties-common)",
-                ("apt-get", "install", "-y", "software-properties-common"),
-                check=Check(("sh", "-c", "command -v add-apt-repository")),
+                apt_get("install", "-y", "software-properties-common"),
+                check=command_exists("add-apt-repository"),
             ),
             Step(
                 "enable Debian's contrib component (NVIDIA's packages depend on it)",
                 ("add-apt-repository", "-y", "contrib"),
                 check=Check(
-                    ("grep", "-rqsE", r"^[^#]*\bcontrib\b", "/etc/apt/sources.list", "/etc/apt/sources.list.d")
+                    ("grep", "-rqsE", r"^[^#]*\bcontrib\b", "/etc/apt/sources.list", "/etc/apt/sources.list.d"),
+                    what="contrib is enabled",
                 ),
                 docs=DOCS,
             ),
         ]
     steps += [
         Step(
-            "download NVIDIA's cuda-keyring package (https)",
-            ("curl", "-fsSL", "-o", staging, f"{base}/{KEYRING_DEB}"),
+            "download NVIDIA's cuda-keyring package (https) into a private folder",
+            ("curl", "-fsSL", "--proto", "=https", "-o", download, f"{base}/{KEYRING_DEB}"),
             root=False,
             check=keyring_installed,
             docs=DOCS,
         ),
         Step(
+            "unpack it without installing anything (dpkg-deb -x)",
+            ("dpkg-deb", "-x", download, unpacked),
+            root=False,
+            check=keyring_installed,
+        ),
+        Step(
+            "check that the key inside is NVIDIA's CUDA repository key",
+            (
+                "gpg",
+                "--batch",
+                "--no-default-keyring",
+                "--with-colons",
+                "--show-keys",
+                Work(f"cuda-keyring/{KEYRING_IN_DEB}"),
+            ),
+            root=False,
+            check=keyring_installed,
+            verify=key_fingerprint(
+                Work(f"cuda-keyring/{KEYRING_IN_DEB}"), CUDA_KEY_FINGERPRINT, what="the key is NVIDIA's CUDA key"
+            ),
+            docs=DOCS,
+        ),
+        Step(
             "install the keyring and the repository list (signed-by)",
-            ("dpkg", "-i", staging),
+            ("dpkg", "-i", download),
             check=keyring_installed,
             verify=keyring_installed,
             docs=DOCS,
         ),
-        Step("refresh the package lists", ("apt-get", "update"), check=installed),
+        Step("refresh the package lists", apt_get("update"), check=installed),
     ]
     kernel = host.kernel
     if kernel and re.fullmatch(r"[\w.+-]+", kernel):
         steps.append(
             Step(
                 "install the headers of the running kernel (DKMS builds the module against them)",
-                ("apt-get", "install", "-y", f"linux-headers-{kernel}"),
+                apt_get("install", "-y", f"linux-headers-{kernel}"),
                 check=dpkg_installed(f"linux-headers-{kernel}"),
             )
         )
@@ -100,7 +131,7 @@ def plan_driver(snap: Snapshot, host: HostInfo, branch: str | None = None, open_
         Step(
             f"install the driver: {package}"
             + (" (open kernel modules, Turing or newer)" if open_modules else " (as in the deck)"),
-            ("apt-get", "install", "-y", package),
+            apt_get("install", "-y", package),
             check=installed,
             verify=installed,
             docs=DOCS,

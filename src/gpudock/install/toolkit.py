@@ -15,12 +15,29 @@ from ..images import CUDA_IMAGE
 from ..snapshot import Snapshot
 from . import distro
 from .docker import daemon_steps
-from .plan import Check, Plan, Step, dpkg_installed, file_contains, file_exists
+from .plan import (
+    Check,
+    Plan,
+    RootFile,
+    Step,
+    Work,
+    apt_get,
+    command_exists,
+    dpkg_installed,
+    file_contains,
+    file_exists,
+    key_fingerprint,
+    writes,
+)
 
 DOCS = "https://docs.docker.com/desktop/features/gpu/"
 DOCS_INSTALL = "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html"
 DOCS_CDI = "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html"
 KEY_URL = "https://nvidia.github.io/libnvidia-container/gpgkey"
+# The key behind KEY_URL, "NVIDIA CORPORATION (Open Source Projects) <cudatools@nvidia.com>" (apt reports it as
+# NO_PUBKEY DDCAE044F796ECB0 when missing), as NVIDIA's repository serves it and its maintainers quote it:
+# https://github.com/NVIDIA/nvidia-container-toolkit/issues/650, https://github.com/NVIDIA/libnvidia-container/issues/280
+TOOLKIT_KEY_FINGERPRINT = "C95B321B61E88C1809C4F759DDCAE044F796ECB0"
 KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
 LIST = "/etc/apt/sources.list.d/nvidia-container-toolkit.list"
 LIST_LINE = f"deb [signed-by={KEYRING}] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /"
@@ -31,7 +48,9 @@ PACKAGES = (
     "libnvidia-container1",
 )
 LEGACY_LISTS = ("nvidia-docker.list", "nvidia-container-runtime.list", "libnvidia-container.list")
-GPU_CONTAINER = Check(("docker", "run", "--rm", "--gpus", "all", CUDA_IMAGE, "nvidia-smi"))
+GPU_CONTAINER = Check(
+    ("docker", "run", "--rm", "--gpus", "all", CUDA_IMAGE, "nvidia-smi"), what="a container sees the GPU"
+)
 
 
 def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi: bool = False) -> Plan:
@@ -42,7 +61,8 @@ def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi
             f"here (installing it in the distro does not reach Docker Desktop's engine); see {DOCS}"
         )
     installed = dpkg_installed("nvidia-container-toolkit")
-    staging = "/tmp/gpudock-nvidia-container-toolkit.gpgkey"
+    download, dearmored = Work("nvidia-container-toolkit.gpgkey"), Work("nvidia-container-toolkit-keyring.gpg")
+    key_ok = key_fingerprint(KEYRING, TOOLKIT_KEY_FINGERPRINT, what=f"{KEYRING} holds NVIDIA's repository key")
     steps = []
     legacy = [
         f"/etc/apt/sources.list.d/{name}" for name in LEGACY_LISTS if snap.file(f"/etc/apt/sources.list.d/{name}")
@@ -51,8 +71,8 @@ def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi
         steps.append(
             Step(
                 "remove the legacy nvidia-docker / libnvidia-container lists",
-                ("rm", "-f", *legacy),
-                check=Check(("sh", "-c", "! ls " + " ".join(legacy) + " 2>/dev/null")),
+                ("rm", "-f", "--", *legacy),
+                check=Check(("ls", "--", *legacy), negate=True, what="no legacy list is left"),
                 docs=DOCS_INSTALL,
             )
         )
@@ -60,36 +80,40 @@ def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi
     steps += [
         Step(
             "install the prerequisites",
-            ("apt-get", "install", "-y", "--no-install-recommends", "ca-certificates", "curl", "gnupg2"),
-            check=Check(("sh", "-c", "command -v curl && command -v gpg")),
+            apt_get("install", "-y", "--no-install-recommends", "ca-certificates", "curl", "gnupg2"),
+            check=command_exists("curl", "gpg"),
             docs=DOCS_INSTALL,
         ),
         Step(
-            "download NVIDIA's repository key (https)",
-            ("curl", "-fsSL", KEY_URL, "-o", staging),
+            "download NVIDIA's repository key (https) into a private folder and check its fingerprint",
+            ("curl", "-fsSL", "--proto", "=https", "-o", download, KEY_URL),
             root=False,
-            check=file_exists(KEYRING),
-            verify=file_exists(staging),
+            check=key_ok,
+            verify=key_fingerprint(download, TOOLKIT_KEY_FINGERPRINT, what="the download is NVIDIA's repository key"),
             docs=DOCS_INSTALL,
         ),
         Step(
-            "dearmor it into a keyring file",
-            ("gpg", "--batch", "--yes", "--dearmor", "-o", KEYRING, staging),
-            check=file_exists(KEYRING),
-            verify=file_exists(KEYRING),
+            "dearmor it into a keyring file (still in the private folder)",
+            ("gpg", "--batch", "--yes", "--dearmor", "-o", dearmored, download),
+            root=False,
+            check=key_ok,
             docs=DOCS_INSTALL,
         ),
-        Step(
+        writes(
+            "install the verified keyring where apt looks",
+            RootFile(KEYRING, source=dearmored, mode="0644"),
+            check=key_ok,
+            docs=DOCS_INSTALL,
+        ),
+        writes(
             "add the toolkit repository, signed-by that keyring",
-            ("tee", LIST),
-            stdin=LIST_LINE + "\n",
-            check=file_contains(LIST, r"signed-by=" + KEYRING),
+            RootFile(LIST, content=LIST_LINE + "\n"),
             docs=DOCS_INSTALL,
         ),
-        Step("refresh the package lists", ("apt-get", "update"), check=installed),
+        Step("refresh the package lists", apt_get("update"), check=installed),
         Step(
             "install nvidia-container-toolkit" + (f" {version}" if version else ""),
-            ("apt-get", "install", "-y", *pins),
+            apt_get("install", "-y", *pins),
             check=installed,
             verify=installed,
             docs=DOCS_INSTALL,
@@ -97,14 +121,21 @@ def plan_toolkit(snap: Snapshot, host: HostInfo, version: str | None = None, cdi
         Step(
             "register the nvidia runtime with Docker",
             ("nvidia-ctk", "runtime", "configure", "--runtime=docker"),
-            check=file_contains("/etc/docker/daemon.json", r'"nvidia"'),
-            verify=file_contains("/etc/docker/daemon.json", r'"nvidia"'),
+            check=file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
+            verify=file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
             docs=DOCS_INSTALL,
         ),
     ]
     restart = daemon_steps(host, "restart")
-    runtime_known = Check(("docker", "info", "--format", "{{json .Runtimes}}"), r'"nvidia"', root=True)
-    restart[0] = _with_check(restart[0], runtime_known)
+    runtime_known = Check(
+        ("docker", "info", "--format", "{{json .Runtimes}}"),
+        r'"nvidia"',
+        root=True,
+        what="Docker already lists the nvidia runtime",
+    )
+    # every stop (and systemd's restart) is skipped once Docker lists the runtime; the start keeps its own check
+    stops = max(1, len(restart) - 1)
+    restart = [_with_check(step, runtime_known) if i < stops else step for i, step in enumerate(restart)]
     steps += restart
     if cdi:
         steps.append(

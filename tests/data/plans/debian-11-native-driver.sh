@@ -3,50 +3,76 @@
 # Generated: review it, then run it. Steps whose check passes are skipped.
 # shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
 set -euo pipefail
+GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
+trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
 # Open modules (--open) are NVIDIA's default since R560 and required on Grace Hopper/Blackwell; Maxwell, Pascal and Volta need cuda-drivers (proprietary).
-# 1. install curl to download the keyring package
-if ! sh -c 'command -v curl' >/dev/null 2>&1; then
-  sudo apt-get install -y ca-certificates curl
+# 1. install curl and gpg to download and check the keyring package
+#    skipped if curl and gpg are on PATH
+if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y ca-certificates curl gpg
 fi
 
 # 2. install add-apt-repository (software-properties-common)
-if ! sh -c 'command -v add-apt-repository' >/dev/null 2>&1; then
-  sudo apt-get install -y software-properties-common
+#    skipped if add-apt-repository is on PATH
+if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh add-apt-repository >/dev/null 2>&1; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y software-properties-common
 fi
 
 # 3. enable Debian's contrib component (NVIDIA's packages depend on it)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if contrib is enabled
 if ! grep -rqsE '^[^#]*\bcontrib\b' /etc/apt/sources.list /etc/apt/sources.list.d >/dev/null 2>&1; then
   sudo add-apt-repository -y contrib
 fi
 
-# 4. download NVIDIA's cuda-keyring package (https)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-if ! dpkg-query -W '-f=${Status}' cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
-  curl -fsSL -o /tmp/gpudock-cuda-keyring_1.1-1_all.deb https://developer.download.nvidia.com/compute/cuda/repos/debian11/x86_64/cuda-keyring_1.1-1_all.deb
+# 4. download NVIDIA's cuda-keyring package (https) into a private folder  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  curl -fsSL --proto =https -o "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb https://developer.download.nvidia.com/compute/cuda/repos/debian11/x86_64/cuda-keyring_1.1-1_all.deb
 fi
 
-# 5. install the keyring and the repository list (signed-by)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-if ! dpkg-query -W '-f=${Status}' cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo dpkg -i /tmp/gpudock-cuda-keyring_1.1-1_all.deb
+# 5. unpack it without installing anything (dpkg-deb -x)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  dpkg-deb -x "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb "$GPUDOCK_WORK"/cuda-keyring
 fi
 
-# 6. refresh the package lists
-if ! dpkg-query -W '-f=${Status}' cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get update
+# 6. check that the key inside is NVIDIA's CUDA repository key  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/cuda-keyring/usr/share/keyrings/cuda-archive-keyring.gpg
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/cuda-keyring/usr/share/keyrings/cuda-archive-keyring.gpg 2>/dev/null | grep -qE '^fpr:+EB693B3035CD5710E231E123A4B469963BF863CC:' || { echo 'gpudock: step 6 did not verify: expected the key is NVIDIA'"'"'s CUDA key' >&2; exit 1; }
 fi
 
-# 7. install the headers of the running kernel (DKMS builds the module against them)
-if ! dpkg-query -W '-f=${Status}' linux-headers-6.1.0-26-amd64 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y linux-headers-6.1.0-26-amd64
+# 7. install the keyring and the repository list (signed-by)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo dpkg -i "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb
+  dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 7 did not verify: expected cuda-keyring is installed' >&2; exit 1; }
 fi
 
-# 8. install the driver: cuda-drivers (as in the deck)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-if ! dpkg-query -W '-f=${Status}' cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y cuda-drivers
+# 8. refresh the package lists
+#    skipped if cuda-drivers is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
-# 9. reboot so the new kernel module loads
+# 9. install the headers of the running kernel (DKMS builds the module against them)
+#    skipped if linux-headers-6.1.0-26-amd64 is installed
+if ! dpkg-query -W '-f=${Status}' -- linux-headers-6.1.0-26-amd64 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y linux-headers-6.1.0-26-amd64
+fi
+
+# 10. install the driver: cuda-drivers (as in the deck)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-drivers is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y cuda-drivers
+  dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 10 did not verify: expected cuda-drivers is installed' >&2; exit 1; }
+fi
+
+# 11. reboot so the new kernel module loads
+#    skipped if nvidia-smi answers
 #    do this yourself: sudo reboot
 
 nvidia-smi >/dev/null 2>&1 && echo 'verified: nvidia-smi'

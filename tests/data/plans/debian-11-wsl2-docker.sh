@@ -7,24 +7,30 @@ set -euo pipefail
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # WSL without systemd: the daemon does not start at boot; run `sudo service docker start` (or enable systemd in /etc/wsl.conf) after each `wsl --shutdown`.
 # 1. refresh the package lists
-if ! dpkg-query -W '-f=${Status}' docker.io 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get update
+#    skipped if docker.io is installed
+if ! dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
 # 2. install Docker Engine from the distribution (docker.io)  (https://docs.docker.com/engine/install/debian/)
-if ! dpkg-query -W '-f=${Status}' docker.io 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y docker.io
+#    skipped if docker.io is installed
+if ! dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io
+  dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 2 did not verify: expected docker.io is installed' >&2; exit 1; }
 fi
 
 # 3. let alice use Docker without sudo (docker group; log in again afterwards)  (https://docs.docker.com/engine/install/linux-postinstall/)
-if ! id -nG alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
-  sudo usermod -aG docker alice
+#    skipped if alice is in the docker group
+if ! id -nG -- alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
+  sudo usermod -aG docker -- alice
 fi
 
 # 4. start the Docker daemon without systemd (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+#    skipped if the Docker daemon answers
 if ! sudo docker info >/dev/null 2>&1; then
-  sudo service docker start || sudo sh -c 'dockerd > /var/log/gpudock-dockerd.log 2>&1 &'
+  sudo service docker start || sudo sh -c '"$@" >>/var/log/gpudock-dockerd.log 2>&1 &' sh dockerd --pidfile /run/gpudock-dockerd.pid
+  for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
+  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 4 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
-for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
 
 sudo docker info >/dev/null 2>&1 && echo 'verified: docker info'

@@ -3,106 +3,153 @@
 # Generated: review it, then run it. Steps whose check passes are skipped.
 # shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
 set -euo pipefail
+GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
+trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
 # Open modules (--open) are NVIDIA's default since R560 and required on Grace Hopper/Blackwell; Maxwell, Pascal and Volta need cuda-drivers (proprietary).
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
-# 1. install curl to download the keyring package
-if ! sh -c 'command -v curl' >/dev/null 2>&1; then
-  sudo apt-get install -y ca-certificates curl
+# 1. install curl and gpg to download and check the keyring package
+#    skipped if curl and gpg are on PATH
+if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y ca-certificates curl gpg
 fi
 
-# 2. download NVIDIA's cuda-keyring package (https)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-if ! dpkg-query -W '-f=${Status}' cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
-  curl -fsSL -o /tmp/gpudock-cuda-keyring_1.1-1_all.deb https://developer.download.nvidia.com/compute/cuda/repos/ubuntu2004/x86_64/cuda-keyring_1.1-1_all.deb
+# 2. download NVIDIA's cuda-keyring package (https) into a private folder  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  curl -fsSL --proto =https -o "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb https://developer.download.nvidia.com/compute/cuda/repos/ubuntu2004/x86_64/cuda-keyring_1.1-1_all.deb
 fi
 
-# 3. install the keyring and the repository list (signed-by)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-if ! dpkg-query -W '-f=${Status}' cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo dpkg -i /tmp/gpudock-cuda-keyring_1.1-1_all.deb
+# 3. unpack it without installing anything (dpkg-deb -x)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  dpkg-deb -x "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb "$GPUDOCK_WORK"/cuda-keyring
 fi
 
-# 4. refresh the package lists
-if ! dpkg-query -W '-f=${Status}' cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get update
+# 4. check that the key inside is NVIDIA's CUDA repository key  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/cuda-keyring/usr/share/keyrings/cuda-archive-keyring.gpg
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/cuda-keyring/usr/share/keyrings/cuda-archive-keyring.gpg 2>/dev/null | grep -qE '^fpr:+EB693B3035CD5710E231E123A4B469963BF863CC:' || { echo 'gpudock: step 4 did not verify: expected the key is NVIDIA'"'"'s CUDA key' >&2; exit 1; }
 fi
 
-# 5. install the headers of the running kernel (DKMS builds the module against them)
-if ! dpkg-query -W '-f=${Status}' linux-headers-6.8.0-45-generic 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y linux-headers-6.8.0-45-generic
+# 5. install the keyring and the repository list (signed-by)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-keyring is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo dpkg -i "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb
+  dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 5 did not verify: expected cuda-keyring is installed' >&2; exit 1; }
 fi
 
-# 6. install the driver: cuda-drivers (as in the deck)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-if ! dpkg-query -W '-f=${Status}' cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y cuda-drivers
+# 6. refresh the package lists
+#    skipped if cuda-drivers is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
-# 7. reboot so the new kernel module loads
+# 7. install the headers of the running kernel (DKMS builds the module against them)
+#    skipped if linux-headers-6.8.0-45-generic is installed
+if ! dpkg-query -W '-f=${Status}' -- linux-headers-6.8.0-45-generic 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y linux-headers-6.8.0-45-generic
+fi
+
+# 8. install the driver: cuda-drivers (as in the deck)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if cuda-drivers is installed
+if ! dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y cuda-drivers
+  dpkg-query -W '-f=${Status}' -- cuda-drivers 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 8 did not verify: expected cuda-drivers is installed' >&2; exit 1; }
+fi
+
+# 9. reboot so the new kernel module loads
+#    skipped if nvidia-smi answers
 #    do this yourself: sudo reboot
 
-# 8. refresh the package lists
-if ! dpkg-query -W '-f=${Status}' docker.io 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get update
+# 10. refresh the package lists
+#    skipped if docker.io is installed
+if ! dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
-# 9. install Docker Engine from the distribution (docker.io)  (https://docs.docker.com/engine/install/ubuntu/)
-if ! dpkg-query -W '-f=${Status}' docker.io 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y docker.io
+# 11. install Docker Engine from the distribution (docker.io)  (https://docs.docker.com/engine/install/ubuntu/)
+#    skipped if docker.io is installed
+if ! dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io
+  dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 11 did not verify: expected docker.io is installed' >&2; exit 1; }
 fi
 
-# 10. let alice use Docker without sudo (docker group; log in again afterwards)  (https://docs.docker.com/engine/install/linux-postinstall/)
-if ! id -nG alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
-  sudo usermod -aG docker alice
+# 12. let alice use Docker without sudo (docker group; log in again afterwards)  (https://docs.docker.com/engine/install/linux-postinstall/)
+#    skipped if alice is in the docker group
+if ! id -nG -- alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
+  sudo usermod -aG docker -- alice
 fi
 
-# 11. start the Docker daemon (systemd)  (https://docs.docker.com/engine/install/linux-postinstall/)
+# 13. start the Docker daemon (systemd)  (https://docs.docker.com/engine/install/linux-postinstall/)
+#    skipped if the Docker daemon answers
 if ! sudo docker info >/dev/null 2>&1; then
   sudo systemctl enable --now docker
-fi
-for _ in $(seq 30); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
-
-# 12. install the prerequisites  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! sh -c 'command -v curl && command -v gpg' >/dev/null 2>&1; then
-  sudo apt-get install -y --no-install-recommends ca-certificates curl gnupg2
+  for _ in $(seq 30); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
+  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 13 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
-# 13. download NVIDIA's repository key (https)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! test -s /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg; then
-  curl -fsSL https://nvidia.github.io/libnvidia-container/gpgkey -o /tmp/gpudock-nvidia-container-toolkit.gpgkey
+# 14. install the prerequisites  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if curl and gpg are on PATH
+if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl gnupg2
 fi
 
-# 14. dearmor it into a keyring file  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! test -s /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg; then
-  sudo gpg --batch --yes --dearmor -o /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg /tmp/gpudock-nvidia-container-toolkit.gpgkey
+# 15. download NVIDIA's repository key (https) into a private folder and check its fingerprint  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  curl -fsSL --proto =https -o "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey https://nvidia.github.io/libnvidia-container/gpgkey
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:' || { echo 'gpudock: step 15 did not verify: expected the download is NVIDIA'"'"'s repository key' >&2; exit 1; }
 fi
 
-# 15. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! grep -qsE signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg /etc/apt/sources.list.d/nvidia-container-toolkit.list >/dev/null 2>&1; then
-  sudo tee /etc/apt/sources.list.d/nvidia-container-toolkit.list > /dev/null <<'GPUDOCK_EOF'
-deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /
-GPUDOCK_EOF
+# 16. dearmor it into a keyring file (still in the private folder)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  gpg --batch --yes --dearmor -o "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey
 fi
 
-# 16. refresh the package lists
-if ! dpkg-query -W '-f=${Status}' nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get update
+# 17. install the verified keyring where apt looks  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  sudo install -m 0644 -T "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new && sudo mv -f -T /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg
 fi
 
-# 17. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! dpkg-query -W '-f=${Status}' nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y nvidia-container-toolkit
+# 18. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /etc/apt/sources.list.d/nvidia-container-toolkit.list already holds this content
+printf '%s\n' 'deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /' > "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list
+if ! cmp -s -- "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list >/dev/null 2>&1; then
+  sudo install -m 0644 -T "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new && sudo mv -f -T /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new /etc/apt/sources.list.d/nvidia-container-toolkit.list
 fi
 
-# 18. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! grep -qsE '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
+# 19. refresh the package lists
+#    skipped if nvidia-container-toolkit is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
+fi
+
+# 20. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if nvidia-container-toolkit is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-container-toolkit
+  dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 20 did not verify: expected nvidia-container-toolkit is installed' >&2; exit 1; }
+fi
+
+# 21. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if daemon.json names the nvidia runtime
+if ! grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
   sudo nvidia-ctk runtime configure --runtime=docker
+  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 21 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
 fi
 
-# 19. restart the Docker daemon (systemd)  (https://docs.docker.com/engine/install/linux-postinstall/)
+# 22. restart the Docker daemon (systemd)  (https://docs.docker.com/engine/install/linux-postinstall/)
+#    skipped if Docker already lists the nvidia runtime
 if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
   sudo systemctl restart docker
+  for _ in $(seq 30); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
+  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 22 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
-for _ in $(seq 30); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
 
 docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'

@@ -3,6 +3,8 @@
 # Generated: review it, then run it. Steps whose check passes are skipped.
 # shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
 set -euo pipefail
+GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
+trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # driver: skipped on WSL; the Windows NVIDIA driver provides the GPU
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
@@ -10,73 +12,102 @@ set -euo pipefail
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.
 # 1. refresh the package lists
-if ! dpkg-query -W '-f=${Status}' docker.io 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get update
+#    skipped if docker.io is installed
+if ! dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
 # 2. install Docker Engine from the distribution (docker.io)  (https://docs.docker.com/engine/install/ubuntu/)
-if ! dpkg-query -W '-f=${Status}' docker.io 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y docker.io
+#    skipped if docker.io is installed
+if ! dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y docker.io
+  dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 2 did not verify: expected docker.io is installed' >&2; exit 1; }
 fi
 
 # 3. let alice use Docker without sudo (docker group; log in again afterwards)  (https://docs.docker.com/engine/install/linux-postinstall/)
-if ! id -nG alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
-  sudo usermod -aG docker alice
+#    skipped if alice is in the docker group
+if ! id -nG -- alice 2>/dev/null | grep -qE '(^|\s)docker(\s|$)'; then
+  sudo usermod -aG docker -- alice
 fi
 
 # 4. start the Docker daemon without systemd (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+#    skipped if the Docker daemon answers
 if ! sudo docker info >/dev/null 2>&1; then
-  sudo service docker start || sudo sh -c 'dockerd > /var/log/gpudock-dockerd.log 2>&1 &'
+  sudo service docker start || sudo sh -c '"$@" >>/var/log/gpudock-dockerd.log 2>&1 &' sh dockerd --pidfile /run/gpudock-dockerd.pid
+  for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
+  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 4 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
-for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
 
 # 5. install the prerequisites  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! sh -c 'command -v curl && command -v gpg' >/dev/null 2>&1; then
-  sudo apt-get install -y --no-install-recommends ca-certificates curl gnupg2
+#    skipped if curl and gpg are on PATH
+if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates curl gnupg2
 fi
 
-# 6. download NVIDIA's repository key (https)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! test -s /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg; then
-  curl -fsSL https://nvidia.github.io/libnvidia-container/gpgkey -o /tmp/gpudock-nvidia-container-toolkit.gpgkey
+# 6. download NVIDIA's repository key (https) into a private folder and check its fingerprint  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  curl -fsSL --proto =https -o "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey https://nvidia.github.io/libnvidia-container/gpgkey
+  gpg --batch --no-default-keyring --with-colons --show-keys "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:' || { echo 'gpudock: step 6 did not verify: expected the download is NVIDIA'"'"'s repository key' >&2; exit 1; }
 fi
 
-# 7. dearmor it into a keyring file  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! test -s /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg; then
-  sudo gpg --batch --yes --dearmor -o /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg /tmp/gpudock-nvidia-container-toolkit.gpgkey
+# 7. dearmor it into a keyring file (still in the private folder)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  gpg --batch --yes --dearmor -o "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg "$GPUDOCK_WORK"/nvidia-container-toolkit.gpgkey
 fi
 
-# 8. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! grep -qsE signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg /etc/apt/sources.list.d/nvidia-container-toolkit.list >/dev/null 2>&1; then
-  sudo tee /etc/apt/sources.list.d/nvidia-container-toolkit.list > /dev/null <<'GPUDOCK_EOF'
-deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /
-GPUDOCK_EOF
+# 8. install the verified keyring where apt looks  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg holds NVIDIA's repository key
+if ! gpg --batch --no-default-keyring --with-colons --show-keys /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg 2>/dev/null | grep -qE '^fpr:+C95B321B61E88C1809C4F759DDCAE044F796ECB0:'; then
+  sudo install -m 0644 -T "$GPUDOCK_WORK"/nvidia-container-toolkit-keyring.gpg /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new && sudo mv -f -T /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg.gpudock-new /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg
 fi
 
-# 9. refresh the package lists
-if ! dpkg-query -W '-f=${Status}' nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get update
+# 9. add the toolkit repository, signed-by that keyring  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if /etc/apt/sources.list.d/nvidia-container-toolkit.list already holds this content
+printf '%s\n' 'deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /' > "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list
+if ! cmp -s -- "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list >/dev/null 2>&1; then
+  sudo install -m 0644 -T "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_nvidia-container-toolkit.list /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new && sudo mv -f -T /etc/apt/sources.list.d/nvidia-container-toolkit.list.gpudock-new /etc/apt/sources.list.d/nvidia-container-toolkit.list
 fi
 
-# 10. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! dpkg-query -W '-f=${Status}' nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo apt-get install -y nvidia-container-toolkit
+# 10. refresh the package lists
+#    skipped if nvidia-container-toolkit is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
-# 11. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-if ! grep -qsE '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
+# 11. install nvidia-container-toolkit  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if nvidia-container-toolkit is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-container-toolkit
+  dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 11 did not verify: expected nvidia-container-toolkit is installed' >&2; exit 1; }
+fi
+
+# 12. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
+#    skipped if daemon.json names the nvidia runtime
+if ! grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
   sudo nvidia-ctk runtime configure --runtime=docker
+  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 12 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
 fi
 
-# 12. stop the running dockerd (no systemd)
+# 13. stop the Docker daemon (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+#    skipped if Docker already lists the nvidia runtime
 if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
-  sudo pkill -TERM -x dockerd || sudo true
+  sudo service docker stop || true
 fi
-for _ in $(seq 20); do sh -c '! pgrep -x dockerd' >/dev/null 2>&1 && break; sleep 1; done
 
-# 13. start the Docker daemon without systemd (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
-if ! sudo docker info >/dev/null 2>&1; then
-  sudo service docker start || sudo sh -c 'dockerd > /var/log/gpudock-dockerd.log 2>&1 &'
+# 14. stop the dockerd that gpudock started, through its pidfile
+#    skipped if Docker already lists the nvidia runtime
+if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
+  sudo start-stop-daemon --stop --oknodo --retry TERM/20/KILL/5 --pidfile /run/gpudock-dockerd.pid --exec /usr/bin/dockerd
 fi
-for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
+
+# 15. start the Docker daemon without systemd (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
+#    skipped if the Docker daemon answers
+if ! sudo docker info >/dev/null 2>&1; then
+  sudo service docker start || sudo sh -c '"$@" >>/var/log/gpudock-dockerd.log 2>&1 &' sh dockerd --pidfile /run/gpudock-dockerd.pid
+  for _ in $(seq 15); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
+  sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 15 did not verify: expected the Docker daemon answers' >&2; exit 1; }
+fi
 
 docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'
