@@ -13,9 +13,11 @@ import re
 
 import yaml
 
-from .plan import Check, Plan, Step
+from .plan import Check, Plan, RootFile, Step, Work, same_content
 
 DEFAULT_WAIT_S = 1
+WORK = "gpudock_work"  # the registered private work folder (ansible.builtin.tempfile), the plan's mktemp -d
+_WORK_NAME = re.compile(r"[A-Za-z0-9._/-]+")
 
 
 class Unsafe(str):
@@ -38,8 +40,17 @@ def dump_playbook(plays: list[dict]) -> str:
     return "---\n" + yaml.dump(plays, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
 
 
-def _argv(argv) -> list[Unsafe]:
-    return [Unsafe(a) for a in argv]
+def _arg(arg: str):
+    """A word as Ansible must see it: literal (!unsafe), or, for a work-folder path, under the play's temp folder."""
+    if isinstance(arg, Work):
+        if not _WORK_NAME.fullmatch(arg.name):
+            raise ValueError(f"work path {arg.name!r} has characters a playbook path does not take")
+        return f"{{{{ {WORK}.path }}}}/{arg.name}"
+    return Unsafe(arg)
+
+
+def _argv(argv) -> list:
+    return [_arg(a) for a in argv]
 
 
 def _name(text: str) -> Unsafe:
@@ -61,37 +72,55 @@ def _check_task(check: Check, var: str, title: str) -> dict:
 
 
 def _satisfied(check: Check, var: str, regex_var: str) -> str:
-    """A Jinja test over a registered result; the regex itself is a task variable tagged !unsafe."""
+    """A Jinja test over a registered result; the regex itself is a task variable tagged !unsafe.
+
+    As in apply: exit 0 and a stdout line matching the regex (``^``/``$`` per line, like grep -E);
+    ``negate`` turns it round.
+    """
     if check.stdout_regex:
-        return f"({var}.rc == 0 and {var}.stdout is search({regex_var}))"
-    return f"({var}.rc == 0)"
+        test = f"({var}.rc == 0 and {var}.stdout is search({regex_var}, multiline=True))"
+    else:
+        test = f"({var}.rc == 0)"
+    return f"(not {test})" if check.negate else test
 
 
 def background_argv(step: Step) -> list[str]:
-    """A daemon started detached with a pidfile and a log (start-stop-daemon), the playbook's form of ``&``."""
-    name = step.argv[0].rsplit("/", 1)[-1]
+    """A daemon started detached (start-stop-daemon), its output to the Daemon's log, its pid in its pidfile.
+
+    The program writes its own pidfile (its argv says so); start-stop-daemon starts nothing when the
+    pid in that file still runs.
+    """
+    daemon = step.background
+    program = ["--exec", step.argv[0]] if step.argv[0].startswith("/") else ["--startas", "/usr/bin/env"]
+    args = list(step.argv[1:]) if step.argv[0].startswith("/") else list(step.argv)
     return [
         "start-stop-daemon",
         "--start",
         "--background",
-        "--make-pidfile",
         "--pidfile",
-        f"/run/gpudock-{name}.pid",
+        daemon.pidfile,
         "--output",
-        f"/var/log/gpudock-{name}.log",
-        "--startas",
-        "/usr/bin/env",
+        daemon.log,
+        *program,
         "--",
-        *step.argv,
+        *args,
     ]
 
 
+def _write_task(step: Step, file: RootFile) -> dict:
+    """A file written as root: Ansible's copy writes it atomically and changes nothing when it already matches."""
+    if file.content is not None:
+        args = {"content": Unsafe(file.content), "dest": Unsafe(file.path), "mode": file.mode}
+    else:
+        args = {"src": _arg(file.source), "remote_src": True, "dest": Unsafe(file.path), "mode": file.mode}
+    return {"name": _name(step.title), "ansible.builtin.copy": args, "become": True}
+
+
 def _command_task(step: Step) -> dict:
+    if step.writes is not None:
+        return _write_task(step, step.writes)
     argv = background_argv(step) if step.background else list(step.argv)
     args: dict = {"argv": _argv(argv)}
-    if step.stdin is not None:
-        args["stdin"] = Unsafe(step.stdin)
-        args["stdin_add_newline"] = False
     task = {"name": _name(step.title), "ansible.builtin.command": args}
     if step.root:
         task["become"] = True
@@ -129,7 +158,8 @@ def step_tasks(step: Step, number: int) -> list[dict]:
     tasks: list[dict] = []
     when = None
     check_vars: dict = {}
-    if step.check:
+    if step.check and not (step.writes is not None and step.check == same_content(step.writes)):
+        # (a file write needs no check: copy itself changes nothing when the file already holds the content)
         var = f"gpudock_check_{number}"
         tasks.append(_check_task(step.check, var, step.title))
         if step.check.stdout_regex:
@@ -207,11 +237,32 @@ def plan_play(plan: Plan, hosts: str = "all", refuse_wsl: bool | None = None) ->
     if refuse_wsl is None:
         refuse_wsl = plan.name in ("driver", "all") and any(_is_driver_step(s) for s in plan.steps)
     refuse_desktop = plan.name in ("docker", "toolkit", "all") and bool(plan.steps)
-    tasks = refusal_tasks(refuse_wsl, refuse_desktop)
+    tasks = []
     for number, step in enumerate(plan.steps, 1):
         tasks += step_tasks(step, number)
     for number, check in enumerate(plan.verify, 1):
         tasks.append(_verify_task(check, f"gpudock_final_{number}", " ".join(check.argv), 0))
+    if plan.uses_work():
+        # the plan's private work folder (downloads, files to install), removed whatever happens
+        tasks = [
+            {
+                "name": "private work folder",
+                "ansible.builtin.tempfile": {"state": "directory", "prefix": "gpudock-"},
+                "register": WORK,
+                "check_mode": False,
+            },
+            {
+                "name": "the plan's steps",
+                "block": tasks,
+                "always": [
+                    {
+                        "name": "remove the work folder",
+                        "ansible.builtin.file": {"path": f"{{{{ {WORK}.path }}}}", "state": "absent"},
+                    }
+                ],
+            },
+        ]
+    tasks = refusal_tasks(refuse_wsl, refuse_desktop) + tasks
     play: dict = {
         "name": _name(f"gpudock plan {plan.name} ({plan.host})"),
         "hosts": Unsafe(hosts),
