@@ -109,8 +109,8 @@ def check_inventory(inventory: str | Path) -> Path:
 
 def list_hosts(inventory: str | Path, limit: str | None = None) -> list[str]:
     """The inventory's hosts (after ``limit``), as ansible-inventory reads them; a bad one raises BadInventory."""
+    path = check_inventory(inventory)  # a missing file is bad usage even where Ansible is missing
     runner = ansible_runner()
-    path = check_inventory(inventory)
     with tempfile.TemporaryDirectory(prefix="gpudock-inv-") as tmp:
         return _inventory_list(runner, path, limit, tmp)
 
