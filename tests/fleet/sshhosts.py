@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -53,9 +54,9 @@ def ssh_image() -> str:
     """The cached minimal Debian image with sshd, Python and sudo (GPUDOCK_FLEET_TEST_IMAGE: one already built)."""
     if os.environ.get("GPUDOCK_FLEET_TEST_IMAGE"):
         return os.environ["GPUDOCK_FLEET_TEST_IMAGE"]
-    from tests.debian_image import debian_image
+    from tests.images.debian_image import build  # the newcomer issue's one builder (debootstrap + docker import)
 
-    return debian_image(PACKAGES)
+    return build("bookworm", PACKAGES, say=lambda line: print(line, file=sys.stderr))
 
 
 def free_port() -> int:
