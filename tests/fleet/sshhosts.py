@@ -33,16 +33,19 @@ install -m 600 -o {user} -g {user} /keys/client.pub /home/{user}/.ssh/authorized
 install -m 600 /keys/host_{port} /etc/ssh/gpudock_host_key
 mkdir -p /run/sshd
 {extra}
-exec /usr/sbin/sshd -D -e -p {port} -o ListenAddress=127.0.0.1 -o HostKey=/etc/ssh/gpudock_host_key \
+exec /usr/sbin/sshd -D -e -p {port} -o ListenAddress={listen} -o HostKey=/etc/ssh/gpudock_host_key \
   -o PasswordAuthentication=no -o PermitRootLogin=no
 """
 
 # A stand-in nvidia-smi outside a login shell's PATH (/usr/local/sbin): the recorded real H200 output.
+# The query form answers the probe's own columns (name, driver_version, memory.total; no header), taken
+# from the recorded CSV (index, name, uuid, driver_version, memory.total, ...).
 NVIDIA_SMI = r"""
 cat > /usr/local/sbin/nvidia-smi <<'EOF_SMI'
 #!/bin/sh
 case "$*" in
-  *--query-gpu*) exec cat /standin/h200-nvidia-smi-query.csv ;;
+  *--query-gpu=name,driver_version,memory.total*)
+    exec awk -F', ' 'NR > 1 { print $2 ", " $4 ", " $5 }' /standin/h200-nvidia-smi-query.csv ;;
 esac
 exec cat /standin/h200-nvidia-smi.txt
 EOF_SMI
@@ -94,17 +97,26 @@ class Fleet:
             _keygen(self.keys / "client")
         self.image = self.image or ssh_image()
 
-    def start(self, name: str, *, extra: str = "", docker_args: tuple[str, ...] = (), mounts=()) -> Host:
+    def start(
+        self, name: str, *, extra: str = "", docker_args: tuple[str, ...] = (), mounts=(), own_network: bool = False
+    ) -> Host:
+        """A host whose sshd listens on a fresh 127.0.0.1 port.
+
+        ``own_network``: the container gets a network namespace of its own, its sshd published on
+        127.0.0.1 only. A host that runs its own dockerd needs this: dockerd with ``"bridge": "none"``
+        deletes any ``docker0`` in its namespace, which under ``--network host`` is this machine's.
+        """
         port = free_port()
         kind, key = _keygen(self.keys / f"host_{port}")
         with self.known_hosts.open("a") as handle:
             handle.write(f"[127.0.0.1]:{port} {kind} {key}\n")
         container = f"gpudock-fleet-{name}-{uuid.uuid4().hex[:8]}"
-        argv = ["docker", "run", "-d", "--rm", "--network", "host", "--name", container, "--label", LABEL]
+        argv = ["docker", "run", "-d", "--rm", "--name", container, "--label", LABEL]
+        argv += ["-p", f"127.0.0.1:{port}:{port}"] if own_network else ["--network", "host"]
         argv += ["-v", f"{self.keys}:/keys:ro", "-v", f"{REAL}:/standin:ro", *docker_args]
         for source, target in mounts:
             argv += ["-v", f"{source}:{target}"]
-        script = SETUP.format(user=USER, port=port, extra=extra)
+        script = SETUP.format(user=USER, port=port, extra=extra, listen="0.0.0.0" if own_network else "127.0.0.1")
         argv += [self.image, "/bin/sh", "-c", script]
         subprocess.run(argv, check=True, capture_output=True, text=True)
         host = Host(name, port, container)
