@@ -153,9 +153,9 @@ class Fleet:
         return subprocess.run(["docker", "exec", host.container, *argv], capture_output=True, text=True)
 
     def stop(self) -> None:
-        for host in self.hosts:
-            if host.container:
-                subprocess.run(["docker", "rm", "-f", host.container], capture_output=True)
+        containers = [host.container for host in self.hosts if host.container]
+        if containers:
+            subprocess.run(["docker", "rm", "-f", *containers], capture_output=True)
 
 
 def _wait_for_port(port: int, container: str, seconds: float = 30) -> None:
