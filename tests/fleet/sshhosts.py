@@ -173,3 +173,18 @@ def _wait_for_port(port: int, container: str, seconds: float = 30) -> None:
 
 def docker_cli() -> str | None:
     return shutil.which("docker")
+
+
+def start_lab(fleet: Fleet) -> Fleet:
+    """Three hosts: an H200 (stand-in nvidia-smi; this machine's Docker CLI and engine), one without a
+    Docker CLI, and a port with nothing listening."""
+    gid = os.stat("/var/run/docker.sock").st_gid
+    docker_group = f"groupadd -g {gid} hostdocker 2>/dev/null || true; usermod -aG {gid} {USER}\n"
+    fleet.start(
+        "h200",
+        extra=NVIDIA_SMI + docker_group,
+        mounts=[(shutil.which("docker"), "/usr/bin/docker:ro"), ("/var/run/docker.sock", "/var/run/docker.sock")],
+    )
+    fleet.start("nodocker")
+    fleet.down("down")
+    return fleet
