@@ -362,10 +362,10 @@ def _fleet_install(args) -> ExitCode:
 
 
 def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
+    answerable = sys.stdin.isatty()
+    if not answerable:
         _say("gpudock: not a terminal, so nobody can answer; add --yes to run without asking")
-        return False
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    return answerable and input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def _add_fleet_bench(sub) -> None:

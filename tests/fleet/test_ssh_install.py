@@ -128,3 +128,13 @@ def test_without_apply_nothing_runs(engines, tmp_path):
     )
     assert proc.returncode == 0 and "Nothing was run" in proc.stdout
     assert (tmp_path / "t" / "playbooks" / "toolkit-1.yml").exists()
+
+
+def test_apply_without_yes_and_without_a_terminal_runs_nothing(engines, tmp_path):
+    out = tmp_path / "n"
+    proc = gpudock(
+        "fleet", "install", "docker", "-i", str(engines.inventory()), "--limit", "fleet", "--apply", "--out", str(out)
+    )
+    assert proc.returncode == 1 and "add --yes" in proc.stderr and "Nothing was run" in proc.stdout
+    assert json.loads((out / "install.json").read_text())["applied"] is False
+    assert not (out / "ansible" / "install-docker-1.yml").exists()

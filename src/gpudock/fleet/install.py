@@ -66,10 +66,11 @@ class InstallResult:
     groups: list[PlanGroup]
     applied: bool
     run_dir: Path
+    declined: bool = False  # --apply was asked for, and the question was answered no (or nobody could answer)
 
     @property
     def ok(self) -> bool:
-        return all(row.status in (CHANGED, UNCHANGED, PLANNED) for row in self.rows)
+        return not self.declined and all(row.status in (CHANGED, UNCHANGED, PLANNED) for row in self.rows)
 
     @property
     def nothing_changed(self) -> bool:
@@ -140,12 +141,11 @@ def fleet_install(
         groups.append(PlanGroup(plan, hosts, playbook))
         for host in hosts:
             rows[host] = InstallRow(host, PLANNED, None, group=number - 1)
-    do_apply = apply and bool(groups)
+    do_apply, declined = apply and bool(groups), False
     if do_apply and confirm is not None:
         count = sum(len(g.hosts) for g in groups)
         do_apply = confirm(f"run {len(groups)} playbook(s) as root on {count} host(s)?")
-        if not do_apply:
-            say("nothing was run")
+        declined = not do_apply
     if do_apply:
         for index, group in enumerate(groups):
             say(f"== playbook {group.playbook.name} on {', '.join(group.hosts)}")
@@ -161,7 +161,7 @@ def fleet_install(
             for host in group.hosts:
                 rows[host] = _row_from_outcome(host, outcomes.get(host), index)
     ordered = [rows[row.host] for row in report.rows]
-    result = InstallResult(step, ordered, groups, do_apply, run_dir)
+    result = InstallResult(step, ordered, groups, do_apply, run_dir, declined)
     write_text_atomic(run_dir / "install.json", result.to_json() + "\n")
     return result
 
@@ -181,5 +181,7 @@ def print_install(result: InstallResult, console: Console | None = None) -> None
         console.print(Text(line), soft_wrap=True)
     if result.nothing_changed:
         console.print("nothing changed on any host")
+    elif result.declined:
+        console.print("Nothing was run: the question was not answered yes. Rerun with --yes to apply without asking.")
     elif not result.applied and result.groups:
         console.print("Nothing was run. Add --apply to run these playbooks (--yes to skip the question).")

@@ -99,3 +99,17 @@ def print_fleet(report: FleetReport, console: Console | None = None) -> None:
     console.print(Text(f"{summary['hosts']} host(s): {words}"))
     if report.run_dir:
         console.print(Text(f"snapshots and fleet.json in {report.run_dir}"), soft_wrap=True)
+
+
+def view_rows(report: FleetReport) -> list[dict]:
+    """Rows in the shape of the terminal-output work's ``report.fleet_table(rows)``:
+    ``{"host", "verdict", "error", "command"}`` (error: the row's headline; command: its first fix)."""
+    return [
+        {
+            "host": row.host,
+            "verdict": row.verdict,
+            "error": "" if row.verdict == OK else headline(row),
+            "command": first_fix(row) or "",
+        }
+        for row in report.rows
+    ]
