@@ -9,4 +9,4 @@ trap 'rm -rf "$run"' EXIT
 gpudock run --snapshot tests/data/snapshots/native-h200-healthy.json -p results docs/benchmarks/h200-host.json \
   --out "$run/run" 2>/dev/null
 rm -rf slides/deck_files slides/reveal.js
-gpudock slides "$run/run" --out slides
+gpudock slides "$run/run" --out slides --force

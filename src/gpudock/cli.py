@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from . import __version__
-from .exceptions import CannotWrite, GpudockError, NoComparablePoints
+from .exceptions import CannotWrite, GpudockError, NoComparablePoints, UsageError
 from .exitcodes import ExitCode
 
 
@@ -94,7 +94,10 @@ def _add_bench(sub) -> None:
 def _bench(args) -> ExitCode:
     from .bench.report import print_results
     from .bench.run import run_benchmarks
+    from .files import check_writable
 
+    if args.out:  # before the benchmark runs, not after: results are never measured and then lost
+        check_writable(args.out)
     results = run_benchmarks(
         quick=args.quick, cpu=not args.no_cpu, gpu=not args.no_gpu, progress=not args.json, say=_say
     )
@@ -170,13 +173,14 @@ def _add_slides(sub) -> None:
     )
     slides.add_argument("--format", choices=("marp", "reveal", "both"), default="both")
     slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
+    slides.add_argument("--force", action="store_true", help="write into an --out folder that already holds files")
     slides.set_defaults(func=_slides)
 
 
 def _slides(args) -> ExitCode:
     from .slides import export
 
-    for path in export(args.run_dir, args.format, args.out):
+    for path in export(args.run_dir, args.format, args.out, force=args.force):
         print(path)
     return ExitCode.OK
 
@@ -275,6 +279,9 @@ def _install(args) -> ExitCode:
     from .install import apply
     from .rundir import new_run_dir
 
+    if args.apply and args.snapshot:
+        # the safety refusals (WSL driver, Docker Desktop) must come from this host, not from a file
+        raise UsageError("--apply plans from this host only; drop --snapshot (use `gpudock plan --snapshot F` to look)")
     plan = _make_plan(args)
     console = Console()
     if not args.apply:

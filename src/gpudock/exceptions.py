@@ -68,8 +68,13 @@ class NoComparablePoints(UsageError):
 
 
 class RunFolderNotEmpty(UsageError):
+    def __init__(self, path: str | Path, how: str = "give a new folder (earlier runs are never overwritten)"):
+        super().__init__(f"{path} already holds files; {how}")
+
+
+class RunFolderBusy(UsageError):
     def __init__(self, path: str | Path):
-        super().__init__(f"{path} already holds files; give a new folder (earlier runs are never overwritten)")
+        super().__init__(f"{path}: another gpudock run is writing there; give a new folder")
 
 
 class RunFolderMissing(UsageError):

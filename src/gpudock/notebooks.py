@@ -13,9 +13,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .exceptions import BadParameterValue, NotebooksNotFound, SnapshotError, UnknownNotebook, UnknownParameter
+from .exceptions import (
+    BadParameterValue,
+    NotebooksNotFound,
+    SnapshotError,
+    UnknownNotebook,
+    UnknownParameter,
+    UsageError,
+)
 from .files import write_text_atomic
-from .rundir import new_run_dir
+from .rundir import new_run_dir, release_run_dir
 
 KERNEL = "python3"  # ipykernel's native kernel: the Python environment gpudock runs in
 
@@ -40,6 +47,8 @@ def find_notebooks(names: list[str] | None = None) -> list[Path]:
     for name in names:
         path = Path(name)
         if path.is_file():
+            if path.suffix not in (".md", ".ipynb"):
+                raise UsageError(f"{path}: not a notebook (give a name such as 01, or a .md / .ipynb file)")
             chosen.append(path)
             continue
         matches = [p for p in every if p.stem == name or p.stem.startswith(name)]
@@ -53,12 +62,19 @@ def declared_parameters(path: Path) -> dict[str, type]:
     """name -> type of the literal in the notebook's `parameters` cell."""
     import jupytext
 
-    nb = jupytext.read(path)
+    try:
+        nb = jupytext.read(path)
+    except Exception as err:  # jupytext raises many types for a file that is not a notebook
+        raise UsageError(f"{path}: not a readable notebook ({type(err).__name__})") from None
     cell = next((c for c in nb.cells if c.cell_type == "code" and "parameters" in c.metadata.get("tags", [])), None)
     if cell is None:
         return {}
     found = {}
-    for node in ast.parse(cell.source).body:
+    try:
+        body = ast.parse(cell.source).body
+    except SyntaxError:
+        raise UsageError(f"{path}: its parameters cell is not valid Python") from None
+    for node in body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             try:
                 found[node.targets[0].id] = type(ast.literal_eval(node.value))
@@ -167,7 +183,7 @@ def run_notebooks(
             raise SnapshotError("no such file", snapshot)
         raw["snapshot"] = str(Path(snapshot).resolve())
     per_notebook = resolve_parameters(paths, raw)  # before anything runs
-    folder = new_run_dir(out)
+    folder = new_run_dir(out, lock=True)  # a second run into the same folder is refused, not merged
     runs: list[NotebookRun] = []
     try:
         for index, path in enumerate(paths, 1):
@@ -184,6 +200,8 @@ def run_notebooks(
         runs += [NotebookRun(p.stem, "skipped", 0.0, "interrupted") for p in paths[len(runs) :]]
         _write_summary(folder, runs)
         raise
+    finally:
+        release_run_dir(folder)
     return folder, runs
 
 

@@ -2,7 +2,11 @@
 
 This is the one module that touches the host to *look*. Every command has a
 time-out, runs as an argv list, and never raises: a missing command is rc 127,
-a hung one is recorded with ``timed_out``, undecodable bytes are replaced.
+a hung one is recorded with ``timed_out``, undecodable bytes are replaced, and each
+stream keeps at most ``MAX_OUTPUT`` characters (head and tail, marked as cut).
+Ctrl-C kills every running probe's process group at once (the doctor ends within 2 s).
+Looking changes nothing: ``apt_update`` (``--deep``) reads the repositories into a private
+lists folder with apt's update hooks cleared, never into /var/lib/apt.
 """
 
 from __future__ import annotations
@@ -10,16 +14,33 @@ from __future__ import annotations
 import glob
 import os
 import platform
+import shutil
 import signal
 import subprocess
+import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .images import CUDA_IMAGE, HELLO_IMAGE, NBODY_IMAGE, OFFICIAL_HELLO_IMAGE
-from .snapshot import NOT_FOUND, Snapshot
+from .snapshot import MAX_TEXT, NOT_FOUND, Snapshot, cap_text
 
-MAX_OUTPUT = 200_000  # characters kept per stream; nvidia-smi -q on 8 GPUs is ~60k
+MAX_OUTPUT = MAX_TEXT  # characters kept per stream, head and tail; nvidia-smi -q on 8 GPUs is ~60k
+APT_CONFIG = "@gpudock-apt-config@"  # replaced by a private apt.conf when the apt probe runs
+# apt-get update reads the repositories into a private lists folder; no caches, no update hooks
+# (stamps, command-not-found, appstream): the host's apt state is left as it was.
+_APT_PRIVATE = """Dir::State::Lists "{lists}";
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+#clear APT::Update::Pre-Invoke;
+#clear APT::Update::Post-Invoke;
+#clear APT::Update::Post-Invoke-Success;
+"""
+_RUNNING: set[subprocess.Popen] = set()
+_RUNNING_LOCK = threading.Lock()
+_STOPPING = threading.Event()
 
 FILES = (
     "/etc/os-release",
@@ -116,20 +137,31 @@ def probes(
         Probe(
             "nvidia_docker_run", ("nvidia-docker", "run", "--rm", "nvidia/cuda", "nvidia-smi"), timeout=60, deep=True
         ),
-        Probe("apt_update", sudo + ("apt-get", "update"), timeout=180, deep=True),
+        Probe("apt_update", sudo + ("apt-get", "-c", APT_CONFIG, "update"), timeout=180, deep=True),
     ]
 
 
 def _decode(data: bytes | None) -> str:
-    text = (data or b"").decode("utf-8", errors="replace")
-    return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n[... cut by gpudock]"
+    return cap_text((data or b"").decode("utf-8", errors="replace"), MAX_OUTPUT)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        proc.kill()
+        try:
+            proc.kill()
+        except ProcessLookupError:
+            pass
+
+
+def kill_running() -> None:
+    """Kill every probe still running (and what it started): Ctrl-C must not leave one behind."""
+    _STOPPING.set()
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for proc in running:
+        _kill_group(proc)
 
 
 def run_command(
@@ -150,6 +182,8 @@ def run_command(
     extra = {}
     if user is not None:
         extra = {"user": user, "group": _primary_group(user), "extra_groups": []}
+    if _STOPPING.is_set():
+        return {"rc": None, "stdout": "", "stderr": f"{argv[0]}: not run (interrupted)"}
     try:
         proc = subprocess.Popen(
             list(argv),
@@ -166,6 +200,8 @@ def run_command(
         return {"rc": 126, "stdout": "", "stderr": f"{argv[0]}: {err.strerror}"}
     except (OSError, ValueError, KeyError) as err:
         return {"rc": None, "stdout": "", "stderr": f"{argv[0]}: cannot start: {err}"}
+    with _RUNNING_LOCK:
+        _RUNNING.add(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -180,6 +216,12 @@ def run_command(
             "stderr": _decode(err) + f"\n[gpudock: no answer within {timeout:g} s; killed]",
             "timed_out": True,
         }
+    except BaseException:  # Ctrl-C in the calling thread: the probe's whole group goes too
+        _kill_group(proc)
+        raise
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
     return {"rc": proc.returncode, "stdout": _decode(out), "stderr": _decode(err)}
 
 
@@ -191,10 +233,21 @@ def _primary_group(user: str | int) -> int:
 
 
 def _read_file(path: str) -> str | None | bool:
-    """Text, None when absent, False when present but unreadable (then: not probed)."""
+    """Text, None when absent, False when present but unreadable or not a regular file (then: not probed)."""
     try:
-        with open(path, "rb") as handle:
-            return _decode(handle.read(64_000))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return False
+    try:
+        import stat
+
+        if not stat.S_ISREG(os.fstat(fd).st_mode) and not path.startswith("/proc/"):
+            os.close(fd)
+            return False
+        with os.fdopen(fd, "rb") as handle:
+            return _decode(handle.read(MAX_OUTPUT * 4))
     except FileNotFoundError:
         return None
     except OSError:
@@ -252,14 +305,29 @@ def collect(
     ]
     for image in sorted({p.image for p in chosen if p.image} - local):
         say(f"probing: {image} is not on this host; `docker run` will pull it from its registry (network)")
-    with ThreadPoolExecutor(max_workers=max_workers) as pool:
-        results = dict(
-            zip(
-                [p.name for p in chosen],
-                pool.map(lambda p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}, chosen),
-                strict=True,
-            )
-        )
+    private = None
+    if any(APT_CONFIG in p.argv for p in chosen):
+        private = Path(tempfile.mkdtemp(prefix="gpudock-apt-"))
+        (private / "lists" / "partial").mkdir(parents=True)
+        (private / "apt.conf").write_text(_APT_PRIVATE.format(lists=private / "lists"))
+        chosen = [
+            replace(p, argv=tuple(str(private / "apt.conf") if a == APT_CONFIG else a for a in p.argv)) for p in chosen
+        ]
+    _STOPPING.clear()
+    pool = ThreadPoolExecutor(max_workers=max_workers)
+    try:
+        futures = [
+            pool.submit(lambda p=p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}) for p in chosen
+        ]
+        results = {p.name: future.result() for p, future in zip(chosen, futures, strict=True)}
+    except BaseException:  # Ctrl-C: stop at once, kill what runs, start nothing more
+        pool.shutdown(wait=False, cancel_futures=True)
+        kill_running()
+        raise
+    finally:
+        pool.shutdown(wait=False)
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
     files = {}
     for path in list(FILES) + sorted(f for pattern in APT_SOURCE_GLOBS for f in glob.glob(pattern)):
         text = _read_file(path)

@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .exceptions import MissingTool, RunFolderMissing, UsageError
+from .exceptions import MissingTool, RunFolderMissing, RunFolderNotEmpty, UsageError
 from .rundir import latest_run
 
 TEMPLATES = Path(__file__).parent / "data" / "templates"
@@ -32,7 +32,7 @@ def executed_notebooks(run_dir: str | Path | None) -> tuple[Path, list[Path]]:
     """The run folder (default: the latest under runs/) and its executed notebooks, in order."""
     folder = Path(run_dir) if run_dir else latest_run()
     if folder is None:
-        raise RunFolderMissing(None, "no run folder given and none under runs/; run `gpudock run` first")
+        raise RunFolderMissing(None, "no run folder given and no tutorial run under runs/; run `gpudock run` first")
     if not folder.is_dir():
         raise RunFolderMissing(folder, "no such run folder")
     notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
@@ -122,11 +122,20 @@ def reveal_deck(notebooks: list[Path], out: Path, name: str = "deck") -> Path:
     return target
 
 
-def export(run_dir: str | Path | None = None, fmt: str = "both", out: str | Path | None = None) -> list[Path]:
-    """Turn a run (default: the latest) into decks; returns the files written."""
+def export(
+    run_dir: str | Path | None = None, fmt: str = "both", out: str | Path | None = None, force: bool = False
+) -> list[Path]:
+    """Turn a run (default: the latest tutorial run) into decks; returns the files written.
+
+    An ``out`` folder that already holds files is refused unless ``force`` (its files would be overwritten).
+    """
     if fmt not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     folder, notebooks = executed_notebooks(run_dir)
+    if out and not force and Path(out).is_dir() and any(Path(out).iterdir()):
+        raise RunFolderNotEmpty(out, "add --force to overwrite its decks")
+    if out and Path(out).exists() and not Path(out).is_dir():
+        raise UsageError(f"{out}: is a file, not a folder")
     target = Path(out) if out else folder / "slides"
     target.mkdir(parents=True, exist_ok=True)
     written = []

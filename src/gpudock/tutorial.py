@@ -109,6 +109,7 @@ class Session:
     def show_plan(self, step: str, apply: bool = False, **options) -> None:
         """Deck 1.4: today's install commands for this host; applied only when ``apply`` is True (live)."""
         from .install import make_plan
+        from .install.plan import file_preview
 
         try:
             plan = make_plan(step, self.snap, self.host, **options)
@@ -121,8 +122,10 @@ class Session:
         for number, s in enumerate(plan.steps, 1):
             print(f"{number}. {s.title}" + (" (you do this)" if s.manual else ""))
             print("   $ " + s.command_line().replace("\n", "\n     "))
+            if s.writes is not None:
+                print("   " + file_preview(s.writes).replace("\n", "\n   "))
             if s.check:
-                print(f"   skipped when: {s.check.shell()}")
+                print(f"   {s.check.describe()}")
         if not apply:
             print(
                 "\nNothing was run (apply = False). Set apply = True, or run `gpudock install "

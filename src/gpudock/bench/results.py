@@ -7,9 +7,63 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..exceptions import ResultsFileError
-from ..files import write_text_atomic
+from ..files import parse_json, read_json_text, write_text_atomic
 
 RESULT_KEYS = ("name", "where", "device", "precision", "size", "metric", "value", "repeats", "median_s", "spread")
+_TEXT = {"type": "string", "maxLength": 4096}
+_NUMBER = {"type": "number", "minimum": -1e300, "maximum": 1e300}
+# the `gpudock bench --json` contract (docs/contracts.md); extra keys are allowed (additive fields)
+RESULTS_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "gpudock bench results (docs/contracts.md)",
+    "type": "object",
+    "required": ["results"],
+    "properties": {
+        "host": {"type": "object"},
+        "results": {
+            "type": "array",
+            "maxItems": 100_000,
+            "items": {
+                "type": "object",
+                "required": list(RESULT_KEYS),
+                "properties": {
+                    "name": _TEXT,
+                    "where": _TEXT,
+                    "device": _TEXT,
+                    "precision": _TEXT,
+                    "size": {"type": "integer", "minimum": 0, "maximum": 2**63},
+                    "metric": _TEXT,
+                    "value": _NUMBER,
+                    "repeats": {"type": "integer", "minimum": 0, "maximum": 2**31},
+                    "median_s": _NUMBER,
+                    "spread": _NUMBER,
+                    "note": _TEXT,
+                },
+            },
+        },
+    },
+}
+
+
+def _schema_problem(doc) -> str | None:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    from ..textsafety import printable
+
+    error = best_match(Draft202012Validator(RESULTS_SCHEMA).iter_errors(doc))
+    if error is None:
+        return None
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path).lstrip(".")
+    shown = json.dumps(error.instance, ensure_ascii=True)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    if error.validator == "required" and error.absolute_path:
+        return printable(f"{where} lacks {error.message.split(' is a required')[0]}")
+    words = {"number": "a number", "integer": "an integer", "string": "text", "object": "an object", "array": "a list"}
+    if error.validator == "type":
+        expected = words.get(error.validator_value, str(error.validator_value))
+        return printable(f"{where or 'the top level'} must be {expected}, got {shown}"[:200])
+    return printable(f"{where or 'the top level'}: out of range or too long: {shown}"[:200])
 
 
 @dataclass
@@ -56,6 +110,13 @@ class Results:
             or not isinstance(doc.get("host", {}), dict)
         ):
             raise ResultsFileError(source, 'not a gpudock bench file (needs {"host": {...}, "results": [...]})')
+        problem = _schema_problem(doc)
+        if problem and any(
+            not isinstance(row, dict) or any(k not in row for k in RESULT_KEYS) for row in doc["results"]
+        ):
+            problem = None  # the row-by-row message below names the missing keys
+        if problem:
+            raise ResultsFileError(source, problem)
         results = []
         for index, row in enumerate(doc["results"]):
             if not isinstance(row, dict) or any(k not in row for k in RESULT_KEYS):
@@ -69,14 +130,11 @@ class Results:
     @classmethod
     def load(cls, path: str | Path) -> Results:
         path = Path(path)
+        text = read_json_text(path, ResultsFileError)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ResultsFileError(path, "no such file") from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ResultsFileError(path, f"not a JSON results file ({type(err).__name__})") from None
-        except OSError as err:
-            raise ResultsFileError(path, f"cannot read ({err.strerror})") from None
+            doc = parse_json(text, str(path), ResultsFileError)
+        except ResultsFileError as err:
+            raise ResultsFileError(path, f"not a JSON results file: {err.problem}") from None
         return cls.from_dict(doc, str(path))
 
 
