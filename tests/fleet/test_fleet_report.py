@@ -175,3 +175,10 @@ def test_inventory_without_hosts_is_exit_2(tmp_path):
         text=True,
     )
     assert proc.returncode == 2 and "no hosts" in proc.stderr, proc.stderr
+
+
+def test_deep_probes_carry_the_private_apt_config():
+    args = remote.probe_args(deep=True)
+    apt = next(p for p in args["probes"] if p["name"] == "apt_update")
+    assert args["apt_placeholder"] in apt["argv"] and "Dir::State::Lists" in args["apt_config"]
+    assert args["max_output"] == probe.MAX_OUTPUT

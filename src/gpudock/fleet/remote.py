@@ -33,6 +33,9 @@ def probe_args(deep: bool = False) -> dict:
         "env_keys": list(probe.ENV_KEYS),
         "search_dirs": list(SEARCH_DIRS),
         "images": IMAGE_CANDIDATES,
+        "max_output": probe.MAX_OUTPUT,
+        "apt_placeholder": probe.APT_CONFIG,
+        "apt_config": probe._APT_PRIVATE,  # the local doctor's private apt config ({lists} filled in there)
     }
 
 

@@ -17,17 +17,22 @@ import platform
 import shutil
 import signal
 import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import AnsibleModule
 
-MAX_OUTPUT = 200_000
+MAX_OUTPUT = [16 * 1024]  # characters kept per stream (head and tail); the controller sends its own limit
 NOT_FOUND = 127
 
 
 def _decode(data):
     text = (data or b"").decode("utf-8", errors="replace")
-    return text if len(text) <= MAX_OUTPUT else text[:MAX_OUTPUT] + "\n[... cut by gpudock]"
+    limit = MAX_OUTPUT[0]
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return text[:half] + f"\n[... {len(text) - 2 * half} characters cut by gpudock ...]\n" + text[-half:]
 
 
 def _which(name, search_path):
@@ -112,10 +117,14 @@ def main():
             "env_keys": {"type": "list", "elements": "str", "default": []},
             "search_dirs": {"type": "list", "elements": "str", "default": []},
             "images": {"type": "dict", "default": {}},
+            "max_output": {"type": "int", "default": 16 * 1024},
+            "apt_placeholder": {"type": "str", "default": ""},
+            "apt_config": {"type": "str", "default": ""},
         },
         supports_check_mode=True,
     )
     params = module.params
+    MAX_OUTPUT[0] = params["max_output"]
     search_path = os.pathsep.join([os.environ.get("PATH", "/usr/bin:/bin")] + params["search_dirs"])
     env = dict(os.environ, LC_ALL="C", LANG="C", PATH=search_path)
     local = _local_images(search_path, env) if params["images"] else set()
@@ -123,12 +132,27 @@ def main():
     if os.geteuid() == 0:  # root needs no sudo (as gpudock.probe does locally)
         probes = [{**p, "argv": p["argv"][2:] if p["argv"][:2] == ["sudo", "-n"] else p["argv"]} for p in probes]
 
+    private = None
+    marker = params["apt_placeholder"]
+    if marker and any(marker in p["argv"] for p in probes):
+        # apt-get update into a private lists folder (the probe table's own config): the host's apt state stays
+        private = tempfile.mkdtemp(prefix="gpudock-apt-")
+        os.makedirs(os.path.join(private, "lists", "partial"))
+        config = os.path.join(private, "apt.conf")
+        with open(config, "w") as handle:
+            handle.write(params["apt_config"].replace("{lists}", os.path.join(private, "lists")))
+        probes = [{**p, "argv": [config if a == marker else a for a in p["argv"]]} for p in probes]
+
     def run_one(probe):
         entry = run_command(probe["argv"], float(probe.get("timeout") or 15), search_path, env)
         return probe["name"], {**entry, "argv": list(probe["argv"])}
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        commands = dict(pool.map(run_one, probes))
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            commands = dict(pool.map(run_one, probes))
+    finally:
+        if private:
+            shutil.rmtree(private, ignore_errors=True)
     files = {}
     paths = list(params["files"]) + sorted(f for pattern in params["file_globs"] for f in glob.glob(pattern))
     for path in paths:
