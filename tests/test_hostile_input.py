@@ -277,3 +277,18 @@ def test_deep_apt_probe_reads_into_a_private_folder():
 def test_snapshot_error_names_the_field_in_one_line():
     with pytest.raises(SnapshotError, match=r"commands\.docker_info\.rc must be an integer or null"):
         Snapshot({"commands": {"docker_info": {"rc": "1"}}})
+
+
+def test_urls_glued_to_shell_syntax_never_reach_a_fix():
+    from gpudock.diagnose import diagnose
+
+    line = "E: Conflicting values set for option Signed-By regarding source https://x.example/';reboot;' /: a != b"
+    for probe in ("apt_update", "docker_hello", "nvidia_smi"):
+        snap = Snapshot({"platform": {"release": "6.1.0-26-amd64"}, "commands": {probe: {"rc": 100, "stderr": line}}})
+        assert any("not a valid URL" in reason for _field, reason in snap.invalid_fields)
+        for finding in diagnose(snap):
+            assert "reboot" not in " ".join(finding.fix) + finding.evidence
+    prose = (
+        'Get "https://registry-1.docker.io/v2/": dial tcp; failed to connect to the docker API at unix:///x.sock; check'
+    )
+    assert Snapshot({"commands": {"docker_hello": {"rc": 125, "stderr": prose}}}).invalid_fields == []

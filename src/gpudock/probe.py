@@ -30,10 +30,12 @@ from .snapshot import MAX_TEXT, NOT_FOUND, Snapshot, cap_text
 MAX_OUTPUT = MAX_TEXT  # characters kept per stream, head and tail; nvidia-smi -q on 8 GPUs is ~60k
 APT_CONFIG = "@gpudock-apt-config@"  # replaced by a private apt.conf when the apt probe runs
 # apt-get update reads the repositories into a private lists folder; no caches, no update hooks
-# (stamps, command-not-found, appstream): the host's apt state is left as it was.
+# (stamps, command-not-found, appstream): the host's apt state is left as it was. The private folder is
+# not _apt's, so apt would fetch unsandboxed anyway and say so in a warning; saying it here keeps the output clean.
 _APT_PRIVATE = """Dir::State::Lists "{lists}";
 Dir::Cache::pkgcache "";
 Dir::Cache::srcpkgcache "";
+APT::Sandbox::User "root";
 #clear APT::Update::Pre-Invoke;
 #clear APT::Update::Post-Invoke;
 #clear APT::Update::Post-Invoke-Success;

@@ -82,8 +82,11 @@ _OS_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")  # os-release(5): ID, VERSION_
 _OS_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]{0,63}")  # VERSION_ID
 _USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}\$?")  # useradd's NAME_REGEX, case-tolerant
 _PACKAGE = re.compile(r"[a-z0-9][a-z0-9+.-]{0,127}(:[a-z0-9-]{1,32})?")  # Debian Policy 5.6.1 (+ :arch)
-_URL = re.compile(r"(https?|ftp|file|cdrom|(mirror|tor)\+https?)://[A-Za-z0-9._~:/?#@!&*+,=%-]{1,2000}")
-_URL_TOKEN = re.compile(r"\b[a-z][a-z0-9+.-]{0,20}://[^\s<>]{0,2000}")  # quotes and $ stay in: they fail
+# scheme://rest with URL characters only: no quotes, $, backticks, ; or \ (what turns a pasted fix into commands)
+_URL = re.compile(r"[a-z][a-z0-9+.-]{0,20}://[A-Za-z0-9._~:/?#@!&*+,=%\[\]-]{0,2000}")
+# what a rule that copies "a URL up to the next space" into a fix would copy, and what it must not hold
+_URL_CHUNK = re.compile(r"\b[a-z][a-z0-9+.-]{0,20}://\S{0,2000}")
+_SHELL_SYNTAX = re.compile(r"[`$;|\\'&<>]")
 # free text, but shown in headers and plan comments: no controls, bidi, markup brackets or shell syntax
 _PRETTY = re.compile(r"[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\[\]`$\\;]{0,200}")
 OS_RELEASE_FIELDS = {
@@ -96,7 +99,6 @@ OS_RELEASE_FIELDS = {
 _ID_ENTRY = re.compile(r"(\d+)\(([^)]*)\)")
 _DPKG_LINE = re.compile(r"^([uihrp][ncHUFWit][ R]?)\s+(\S+)")  # dpkg -l: status letters, then the name
 DPKG_PROBES = ("dpkg_nvidia", "dpkg_docker")
-APT_TEXT_PROBES = ("apt_update",)
 
 
 @dataclass(frozen=True)
@@ -289,20 +291,24 @@ def _check_dpkg(name: str, text: str, invalid: list) -> str:
     return "\n".join(kept) + ("\n" if text.endswith("\n") else "")
 
 
-def _bad_url(line: str) -> str | None:
-    """The first URL in ``line`` that is not plain URL syntax (shell syntax glued to it fails too)."""
-    for token in _URL_TOKEN.findall(line):
-        token = token.rstrip(".,:)]")
-        bare = token.replace("$(ARCH)", "ARCH")  # apt's own substitution in list files
-        if not _URL.fullmatch(bare):
-            return token
+def _bad_url(line: str, strict: bool) -> str | None:
+    """The first URL in ``line`` glued to shell syntax (``strict``: anything but plain URL syntax).
+
+    Punctuation and quotes after a URL are prose or JSON (`Get "https://x/v2/": dial tcp`, `…sock; check`),
+    but quotes, `$`, backticks, `;`, `|`, `&` or `\\` inside what runs up to the next space are not.
+    """
+    for chunk in _URL_CHUNK.findall(line):
+        chunk = chunk.rstrip(".,:;)]}\"'")
+        bare = chunk.replace("$(ARCH)", "ARCH")  # apt's own substitution in list files
+        if _SHELL_SYNTAX.search(bare) or (strict and not _URL.fullmatch(bare)):
+            return chunk
     return None
 
 
 def _check_urls(where: str, text: str, invalid: list, drop: bool) -> str:
     kept = []
     for line in text.splitlines():
-        bad = _bad_url(line) if "://" in line else None
+        bad = _bad_url(line, strict=drop) if "://" in line else None
         if bad is None:
             kept.append(line)
             continue
@@ -343,8 +349,7 @@ def check_fields(data: dict) -> tuple[dict, list[tuple[str, str]]]:
     if isinstance(commands, dict):
         if isinstance(commands.get("id"), dict) and not _check_id_output(commands["id"], invalid):
             commands.pop("id")
-        for name in DPKG_PROBES + APT_TEXT_PROBES:
-            entry = commands.get(name)
+        for name, entry in list(commands.items()):
             if not isinstance(entry, dict):
                 continue
             entry = dict(entry)
@@ -352,7 +357,7 @@ def check_fields(data: dict) -> tuple[dict, list[tuple[str, str]]]:
                 if isinstance(entry.get(stream), str):
                     if name in DPKG_PROBES:
                         entry[stream] = _check_dpkg(name, entry[stream], invalid)
-                    else:
+                    if "://" in entry[stream]:  # rules quote URLs (apt sources, sockets) in their fixes
                         entry[stream] = _check_urls(f"commands.{name}", entry[stream], invalid, drop=False)
             commands[name] = entry
     return view, invalid

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from ..exceptions import ApplyFailed
 from ..textsafety import printable
@@ -185,7 +186,8 @@ def apply(
     console = console or Console()
     log_dir = Path(log_dir)
     log = _Log(log_dir / f"install-{plan.name}.log")
-    confirm = confirm or (lambda question: console.input(f"{question} [y/N] ").strip().lower() in ("y", "yes"))
+    # a Text prompt: the question shows file contents, which must never be read as rich markup
+    confirm = confirm or (lambda question: console.input(Text(f"{question} [y/N] ")).strip().lower() in ("y", "yes"))
     result = ApplyResult("ok", log.path)
     log.write(f"# gpudock install {plan.name} on {plan.host}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
     total = len(plan.steps)
