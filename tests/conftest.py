@@ -42,6 +42,15 @@ def browser_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+@cache
+def ansible_present() -> bool:
+    try:
+        import ansible_runner  # noqa: F401  (only whether it imports)
+    except ImportError:
+        return False
+    return shutil.which("ansible-playbook") is not None and shutil.which("ssh") is not None
+
+
 def _docker_required() -> bool:
     """In CI the real Docker daemon and Chromium must be there: a skip would hide a broken .ci/run."""
     return os.environ.get("CI", "").lower() in ("1", "true") or os.environ.get("GPUDOCK_REQUIRE_DOCKER") == "1"
@@ -60,6 +69,10 @@ def pytest_runtest_setup(item):
         if _docker_required():
             pytest.fail("CI must run the browser tests, but no Chromium is installed: .ci/run did not install it")
         pytest.skip("no headless Chromium (apt-get install chromium)")
+    if item.get_closest_marker("requires_ansible") and not ansible_present():
+        if _docker_required():
+            pytest.fail("CI must run the fleet tests, but ansible-runner or ssh is missing: see .ci/run")
+        pytest.skip("no Ansible here (pip install 'gpudock[fleet]', apt-get install openssh-client)")
     if item.get_closest_marker("requires_root") and os.geteuid() != 0:
         pytest.skip("needs root to run commands as another user")
 

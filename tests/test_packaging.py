@@ -19,7 +19,8 @@ def _name(requirement: str) -> str:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_side = {_name(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    extras = project["optional-dependencies"]
+    pip_side = {_name(r) for r in project["dependencies"] + extras["test"] + extras["fleet"]}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda_side = set()
     for entry in env["dependencies"]:
@@ -37,6 +38,11 @@ def test_cuda_extras_pick_one_cupy_wheel_each():
     assert [_name(r) for r in extras["cuda11"]] == ["cupy-cuda11x"]
     assert [_name(r) for r in extras["cuda12"]] == ["cupy-cuda12x"]
     assert [_name(r) for r in extras["cuda13"]] == ["cupy-cuda13x"]
+
+
+def test_fleet_extra_is_ansible_core_and_runner():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert sorted(_name(r) for r in extras["fleet"]) == ["ansible-core", "ansible-runner"]
 
 
 def test_module_and_console_script_agree():

@@ -239,10 +239,14 @@ def _slides(args) -> ExitCode:
 
 
 def _add_plan_options(parser) -> None:
+    _add_plan_step_options(parser)
+    parser.add_argument("--snapshot", metavar="FILE", help="plan for a saved snapshot instead of this host")
+
+
+def _add_plan_step_options(parser) -> None:
     from .install import STEPS
 
     parser.add_argument("step", choices=STEPS)
-    parser.add_argument("--snapshot", metavar="FILE", help="plan for a saved snapshot instead of this host")
     parser.add_argument(
         "--source",
         choices=("distro", "docker-ce"),
@@ -280,22 +284,25 @@ def _make_plan(args):
     from .install import make_plan
 
     snap = load_or_probe(args.snapshot, say=_say)
-    return make_plan(
-        args.step,
-        snap,
-        host_info(snap),
-        source=args.source,
-        branch=args.branch,
-        modules=args.modules,
-        toolkit_version=args.toolkit_version,
-        cdi=args.cdi,
-    )
+    return make_plan(args.step, snap, host_info(snap), **_plan_kwargs(args))
+
+
+def _plan_kwargs(args) -> dict:
+    return {
+        "source": args.source,
+        "branch": args.branch,
+        "modules": args.modules,
+        "toolkit_version": args.toolkit_version,
+        "cdi": args.cdi,
+    }
 
 
 def _add_plan(sub) -> None:
-    plan = sub.add_parser("plan", help="show the install steps for this host: table, shell script or JSON")
+    plan = sub.add_parser(
+        "plan", help="show the install steps for this host: table, shell script, JSON or Ansible playbook"
+    )
     _add_plan_options(plan)
-    plan.add_argument("--format", choices=("table", "sh", "json"), default="table")
+    plan.add_argument("--format", choices=("table", "sh", "json", "ansible"), default="table")
     plan.set_defaults(func=_plan)
 
 
@@ -305,6 +312,10 @@ def _plan(args) -> ExitCode:
         print(plan.to_sh(), end="")
     elif args.format == "json":
         print(plan.to_json())
+    elif args.format == "ansible":
+        from .install.ansible import to_playbook
+
+        print(to_playbook(plan), end="")
     else:
         from .install.render import print_plan
 
@@ -345,9 +356,112 @@ def _install(args) -> ExitCode:
     return ExitCode.PROBLEM if result.status == "aborted" else ExitCode.OK
 
 
+# --- fleet doctor, fleet install, fleet bench ----------------------------------------------------------
+
+
+def _add_fleet(sub) -> None:
+    fleet = sub.add_parser("fleet", help="the doctor, install plans and benchmark over many hosts (Ansible)")
+    fleet_sub = fleet.add_subparsers(dest="fleet_command", required=True, parser_class=_Parser)
+    _add_fleet_doctor(fleet_sub)
+    _add_fleet_install(fleet_sub)
+    _add_fleet_bench(fleet_sub)
+
+
+def _forks(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of at least 1, not {text!r}")
+    return int(text)
+
+
+def _add_fleet_options(parser) -> None:
+    parser.add_argument("-i", "--inventory", required=True, metavar="INVENTORY", help="an Ansible inventory")
+    parser.add_argument("--limit", metavar="PATTERN", help="only the hosts matching this Ansible host pattern")
+    parser.add_argument("--forks", type=_forks, default=5, metavar="N", help="hosts worked on at once (default 5)")
+    parser.add_argument("--out", metavar="DIR", help="run folder (default: a new runs/<UTC time>-fleet-…/)")
+
+
+def _add_fleet_doctor(sub) -> None:
+    doctor = sub.add_parser("doctor", help="probe every host, diagnose each here, one row per host")
+    _add_fleet_options(doctor)
+    doctor.add_argument("--json", action="store_true", help="print the fleet document (every host's findings)")
+    doctor.add_argument("--deep", action="store_true", help="also the slow probes on every host")
+    doctor.set_defaults(func=_fleet_doctor)
+
+
+def _fleet_doctor(args) -> ExitCode:
+    from .fleet.doctor import fleet_doctor
+    from .fleet.table import print_fleet
+    from .rundir import new_run_dir
+
+    run_dir = new_run_dir(args.out, suffix="-fleet-doctor")
+    report = fleet_doctor(args.inventory, run_dir, limit=args.limit, forks=args.forks, deep=args.deep)
+    if args.json:
+        print(report.to_json())
+    else:
+        print_fleet(report)
+    return ExitCode.OK if report.ok else ExitCode.PROBLEM
+
+
+def _add_fleet_install(sub) -> None:
+    install = sub.add_parser("install", help="probe, plan per host, and apply the plans as Ansible playbooks")
+    _add_plan_step_options(install)
+    _add_fleet_options(install)
+    install.add_argument("--apply", action="store_true", help="really run the playbooks (otherwise only show them)")
+    install.add_argument("--yes", action="store_true", help="do not ask before running on the hosts")
+    install.set_defaults(func=_fleet_install)
+
+
+def _fleet_install(args) -> ExitCode:
+    from .fleet.install import fleet_install, print_install
+    from .rundir import new_run_dir
+
+    run_dir = new_run_dir(args.out, suffix=f"-fleet-install-{args.step}")
+    result = fleet_install(
+        args.inventory,
+        run_dir,
+        args.step,
+        plan_options=_plan_kwargs(args),
+        limit=args.limit,
+        forks=args.forks,
+        apply=args.apply,
+        confirm=None if args.yes else _confirm,
+        say=print,
+    )
+    print_install(result)
+    return ExitCode.OK if result.ok else ExitCode.PROBLEM
+
+
+def _confirm(question: str) -> bool:
+    answerable = sys.stdin.isatty()
+    if not answerable:
+        _say("gpudock: not a terminal, so nobody can answer; add --yes to run without asking")
+    return answerable and input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def _add_fleet_bench(sub) -> None:
+    bench = sub.add_parser("bench", help="run `gpudock bench` on every host and compare them side by side")
+    _add_fleet_options(bench)
+    bench.add_argument("--full", action="store_true", help="full sizes (default: --quick on every host)")
+    bench.add_argument("--json", action="store_true", help="print every host's results as one JSON document")
+    bench.set_defaults(func=_fleet_bench)
+
+
+def _fleet_bench(args) -> ExitCode:
+    from .fleet.bench import fleet_bench, print_fleet_bench
+    from .rundir import new_run_dir
+
+    run_dir = new_run_dir(args.out, suffix="-fleet-bench")
+    result = fleet_bench(args.inventory, run_dir, limit=args.limit, forks=args.forks, quick=not args.full, say=_say)
+    if args.json:
+        print(result.to_json())
+    else:
+        print_fleet_bench(result)
+    return ExitCode.OK if result.ok else ExitCode.PROBLEM
+
+
 # --- the parser and main -------------------------------------------------------------------------------
 
-_COMMANDS = (_add_doctor, _add_plan, _add_install, _add_hello, _add_bench, _add_run, _add_slides, _add_lab)
+_COMMANDS = (_add_doctor, _add_plan, _add_install, _add_hello, _add_bench, _add_run, _add_slides, _add_lab, _add_fleet)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -136,3 +136,10 @@ class DockerUnavailable(MissingTool):
 class ImageMissing(MissingTool):
     def __init__(self, image: str, how: str):
         super().__init__(f"{image} is not on this host", how)
+
+
+class BadInventory(UsageError):
+    """An Ansible inventory that cannot be read or names no host (exit 2)."""
+
+    def __init__(self, path: str | Path, problem: str):
+        super().__init__(f"inventory {path}: {problem}")

@@ -24,6 +24,7 @@ SECTIONS = [
     "04-install-docker",
     "05-install-container-toolkit",
     "06-benchmark",
+    "07-fleet",
 ]
 
 

@@ -1,0 +1,53 @@
+"""What the fleet asks each host to run, and how its answer becomes a Snapshot.
+
+The probe table is the local doctor's (``gpudock.probe.probes()``), sent to the ``gpudock_probe``
+Ansible module; the answer is untrusted input and goes through ``Snapshot`` validation like any file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import probe
+from ..images import CUDA_IMAGE, HELLO_IMAGE, OFFICIAL_HELLO_IMAGE
+from ..snapshot import Snapshot
+
+MODULES = Path(__file__).parent / "ansible_modules"
+PROBE_MODULE = "gpudock_probe"
+# Where a login shell over SSH may not look: WSL's driver tools, the sbin folders of a non-root user.
+SEARCH_DIRS = ("/usr/lib/wsl/lib", "/usr/local/sbin", "/usr/sbin", "/sbin", "/usr/local/bin", "/snap/bin")
+IMAGE_CANDIDATES = {
+    "hello": [OFFICIAL_HELLO_IMAGE, HELLO_IMAGE],
+    "gpu": [CUDA_IMAGE, HELLO_IMAGE, OFFICIAL_HELLO_IMAGE],
+}
+
+
+def probe_args(deep: bool = False) -> dict:
+    """The module's arguments: the probe table with image slots the target fills from its own images."""
+    table = probe.probes(hello_image="@hello@", gpu_image="@gpu@", as_root=False)
+    return {
+        "probes": [{"name": p.name, "argv": list(p.argv), "timeout": p.timeout} for p in table if deep or not p.deep],
+        "files": list(probe.FILES),
+        "file_globs": list(probe.APT_SOURCE_GLOBS),
+        "paths": list(probe.PATHS),
+        "env_keys": list(probe.ENV_KEYS),
+        "search_dirs": list(SEARCH_DIRS),
+        "images": IMAGE_CANDIDATES,
+        "max_output": probe.MAX_OUTPUT,
+        "apt_placeholder": probe.APT_CONFIG,
+        "apt_config": probe._APT_PRIVATE,  # the local doctor's private apt config ({lists} filled in there)
+    }
+
+
+def probe_task(deep: bool = False, timeout_s: int = 600) -> dict:
+    return {
+        "name": "gpudock probes",
+        PROBE_MODULE: probe_args(deep),
+        "register": "gpudock_snapshot",
+        "timeout": timeout_s,
+    }
+
+
+def snapshot_from_result(result: dict) -> Snapshot:
+    """The module's return value as a validated Snapshot (raises SnapshotError when it is not one)."""
+    return Snapshot(result.get("snapshot") if isinstance(result, dict) else None)
