@@ -27,7 +27,7 @@ echo "gpudock bench --quick: $(( ($(date +%s%N) - start) / 1000000 )) ms wall" |
 kill "$dmon"
 python3 -m gpudock bench compare "$out/host-full-1.json" "$out/host-full-2.json" | tee "$out/compare.txt"
 python3 -c "
-import sys; from gpudock.bench.results import Results; from gpudock.bench.report import print_results
+import sys; from gpudock.bench.results import Results; from gpudock.bench.tables import print_results
 print_results(Results.load(sys.argv[1]))" "$out/host-full-1.json"
 if [ "${SWEEP:-0}" = 1 ]; then
   python3 benchmarks/nbody_sweep.py --nvidia-nbody "$ref" --out "$out"

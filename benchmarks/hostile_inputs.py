@@ -25,8 +25,8 @@ from gpudock.diagnose import diagnose  # noqa: E402
 from gpudock.exceptions import PlanRefused  # noqa: E402
 from gpudock.hostinfo import host_info  # noqa: E402
 from gpudock.install import STEPS, make_plan  # noqa: E402
-from gpudock.report import doctor_json, findings_text  # noqa: E402
 from gpudock.snapshot import Snapshot  # noqa: E402
+from gpudock.views import doctor_json, findings_text  # noqa: E402
 
 TARGET_S = 2.0
 PROBES = (

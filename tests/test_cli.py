@@ -80,7 +80,7 @@ def test_table_prints_evidence_verbatim_and_the_engine_version():
     from rich.console import Console
 
     from gpudock.doctor import check
-    from gpudock.report import print_findings
+    from gpudock.views import print_findings
 
     report = check(str(CASES / "debian12-docker-up-no-gpu.json"))
     console = Console(width=300, record=True, file=open("/dev/null", "w"))

@@ -22,8 +22,8 @@ from gpudock.exceptions import PlanRefused, SnapshotError
 from gpudock.hostinfo import host_info
 from gpudock.install import STEPS, make_plan
 from gpudock.install.render import plan_view
-from gpudock.report import doctor_json, doctor_view, findings_table, findings_text, host_line
 from gpudock.snapshot import Snapshot
+from gpudock.views import doctor_json, doctor_view, findings_table, findings_text, host_line
 from tests.helpers import CASES, SNAPSHOTS
 
 PROBES = [

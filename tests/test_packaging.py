@@ -54,7 +54,7 @@ def test_module_and_console_script_agree():
 def test_importing_gpudock_does_no_io(tmp_path):
     """No probes, files or network at import time: importing must not even touch the current folder."""
     code = (
-        "import sys, gpudock, gpudock.cli, gpudock.diagnose, gpudock.install, gpudock.notebooks, gpudock.slides;"
+        "import sys, gpudock, gpudock.cli, gpudock.diagnose, gpudock.install, gpudock.runner, gpudock.slides;"
         "heavy = [m for m in ('docker', 'papermill', 'cupy', 'matplotlib') if m in sys.modules]; print(heavy)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)

@@ -17,8 +17,8 @@ import sys
 import pytest
 from rich.console import Console
 
-from gpudock.bench.report import results_table
 from gpudock.bench.results import Results
+from gpudock.bench.tables import results_table
 from gpudock.doctor import check
 from gpudock.exceptions import GpudockError
 from gpudock.findings import Finding
@@ -27,8 +27,8 @@ from gpudock.install import STEPS, make_plan
 from gpudock.install.plan import file_preview
 from gpudock.install.render import plan_view, skip_phrase
 from gpudock.layout import render_plain, split_step
-from gpudock.report import doctor_view, findings_text
 from gpudock.snapshot import Snapshot
+from gpudock.views import doctor_view, findings_text
 from tests.helpers import CASES, REAL, ROOT, SNAPSHOTS
 from tests.install.hosts import host_snapshot
 

@@ -15,17 +15,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from gpudock.bench.report import print_comparison, results_table
 from gpudock.bench.results import Comparison, Result, Results
+from gpudock.bench.tables import print_comparison, results_table
 from gpudock.findings import Finding
 from gpudock.hostinfo import host_info
 from gpudock.install.apply import apply
 from gpudock.install.plan import Check, Plan, RootFile, Step
 from gpudock.install.render import command_echo, plan_view, progress_line
 from gpudock.layout import render_plain, split_step
-from gpudock.report import doctor_view, fleet_table
 from gpudock.snapshot import Snapshot
 from gpudock.textsafety import printable
+from gpudock.views import doctor_view
 from tests.helpers import SNAPSHOTS
 
 HOSTILE = [
@@ -163,30 +163,35 @@ def test_bench_tables_with_hostile_device_names_and_notes():
             assert not RAW_CONTROL.search(strip_ours(output_of(console)).replace("\n", ""))
 
 
+def _fleet(rows):
+    from gpudock.fleet.doctor import FleetReport, HostRow
+
+    return FleetReport([HostRow(host, reachable, error) for host, reachable, error in rows], None)
+
+
 def test_fleet_table_with_hostile_rows():
+    from gpudock.fleet.table import print_fleet
+
     for text in HOSTILE:
-        rows = [
-            {"host": f"h-{text}", "verdict": "problem", "error": f"e {text}", "command": f"sudo x {text}"},
-            {"host": "ok-host", "verdict": "ok", "error": "", "command": ""},
-        ]
-        assert_safe(fleet_table(rows))
+        report = _fleet([(f"h-{text}", False, f"e {text}"), ("ok-host", True, None)])
+        for console in consoles():
+            print_fleet(report, console)
+            out = strip_ours(output_of(console))
+            assert not RAW_CONTROL.search(out.replace("\n", "")), repr(out)
 
 
-def test_fleet_table_one_line_per_host_and_its_command_whole():
-    rows = [
-        {
-            "host": "gpu-01",
-            "verdict": "problem",
-            "error": "docker --gpus cannot work: the NVIDIA Container Toolkit is not installed or not registered",
-            "command": "sudo nvidia-ctk runtime configure --runtime=docker",
-        },
-        {"host": "gpu-02.example.internal", "verdict": "ok", "error": "", "command": ""},
-    ]
+def test_fleet_table_one_line_per_host():
+    from gpudock.fleet.table import print_fleet
+
+    report = _fleet(
+        [("gpu-01", False, "ssh: connect to host 127.0.0.1 port 2299: Connection refused"), ("gpu-02", True, None)]
+    )
     for width in (60, 80, 120):
-        lines = render_plain(fleet_table(rows), width).splitlines()
-        assert lines[0].startswith(("✗ gpu-01", "x gpu-01"))
-        assert any(line.strip() == rows[0]["command"] for line in lines)
-        assert lines[-1].startswith("✓ gpu-02.example.internal ok")
+        console = Console(file=io.StringIO(), width=width, color_system=None)
+        print_fleet(report, console)
+        lines = output_of(console).splitlines()
+        assert lines[0].startswith("gpu-01") and "unreachable" in lines[0] and len(lines[0]) <= width
+        assert lines[1].startswith("gpu-02") and "ok" in lines[1] and len(lines[1]) <= width
 
 
 def test_split_step_rule():

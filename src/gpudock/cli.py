@@ -45,7 +45,7 @@ def _add_doctor(sub) -> None:
 
 def _doctor(args) -> ExitCode:
     from .doctor import check
-    from .report import doctor_json, print_findings
+    from .views import doctor_json, print_findings
 
     report = check(args.snapshot, deep=args.deep, say=_say)
     if args.save_snapshot:
@@ -67,13 +67,9 @@ def _add_hello(sub) -> None:
 
 
 def _hello(args) -> ExitCode:
-    from . import dockerops
-    from .images import HELLO_IMAGE
+    from .dockerops import hello
 
-    if args.build:
-        image_id = dockerops.build_hello_image()
-        print(f"{HELLO_IMAGE} {image_id[:19]}")
-    print(dockerops.run(HELLO_IMAGE, network_mode="none"), end="")
+    print(hello(build=args.build, say=print), end="")
     return ExitCode.OK
 
 
@@ -97,8 +93,8 @@ def _add_bench(sub) -> None:
 
 
 def _bench(args) -> ExitCode:
-    from .bench.report import print_results
     from .bench.run import run_benchmarks
+    from .bench.tables import print_results
     from .files import check_writable
 
     if args.out:  # before the benchmark runs, not after: results are never measured and then lost
@@ -128,8 +124,8 @@ def _add_bench_compare(sub) -> None:
 
 
 def _bench_compare(args) -> ExitCode:
-    from .bench.report import print_comparison
     from .bench.results import Results, compare
+    from .bench.tables import print_comparison
 
     rows = compare(Results.load(args.a), Results.load(args.b))
     if not rows:
@@ -193,7 +189,7 @@ def _add_run(sub) -> None:
 
 
 def _run(args) -> ExitCode:
-    from .notebooks import run_notebooks
+    from .runner import run_notebooks
 
     folder, runs = run_notebooks(args.notebooks, dict(args.parameters or []), args.out, args.snapshot, say=_say)
     failed = [r for r in runs if r.status == "failed"]
@@ -279,12 +275,9 @@ def _add_plan_step_options(parser) -> None:
 
 
 def _make_plan(args):
-    from .doctor import load_or_probe
-    from .hostinfo import host_info
-    from .install import make_plan
+    from .install import plan_for
 
-    snap = load_or_probe(args.snapshot, say=_say)
-    return make_plan(args.step, snap, host_info(snap), **_plan_kwargs(args))
+    return plan_for(args.step, args.snapshot, say=_say, **_plan_kwargs(args))
 
 
 def _plan_kwargs(args) -> dict:

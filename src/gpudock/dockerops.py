@@ -87,6 +87,18 @@ def build_hello_image(cli=None, tag: str = HELLO_IMAGE) -> str:
     return image.id
 
 
+def hello(build: bool = False, say=None) -> str:
+    """gpudock's hello container, the one way both faces run it: built first when asked, run without a network.
+
+    ``say`` hears which image was built (its id), for the CLI's first line.
+    """
+    if build:
+        image_id = build_hello_image()
+        if say:
+            say(f"{HELLO_IMAGE} {image_id[:19]}")
+    return run(HELLO_IMAGE, network_mode="none")
+
+
 def run(image: str, command=None, gpus: bool = False, cli=None, **kwargs) -> str:
     """Run a container to completion and return its output (stdout and stderr).
 

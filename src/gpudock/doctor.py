@@ -1,19 +1,28 @@
-"""The doctor as one call: a snapshot (live or from a file) -> findings + host facts."""
+"""The doctor as one call, for every face: a snapshot (live or from a file) -> a Report.
+
+The CLI, the notebooks (``gpudock.tutorial``) and the fleet hold this Report; none of them runs the
+prober, the host facts or the rules themselves.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import probe
-from .diagnose import diagnose
+from .diagnose import codes, diagnose
 from .findings import Finding, has_errors
 from .hostinfo import HostInfo, host_info
 from .snapshot import Snapshot
 
+_WORST_FIRST = ("error", "warning")
+
 
 @dataclass
 class Report:
+    """What the doctor concluded about one host: its findings, its host facts and the snapshot they came from."""
+
     findings: list[Finding]
     host: HostInfo
     snapshot: Snapshot
@@ -22,10 +31,27 @@ class Report:
     def ok(self) -> bool:
         return not has_errors(self.findings)
 
-    def __rich__(self):  # shows as the table in Jupyter and rich consoles
-        from .report import findings_table
+    @property
+    def verdict(self) -> str:
+        """'error', 'warning' or 'ok': the worst severity among the findings."""
+        return verdict_of(self.findings)
 
-        return findings_table(self.findings, self.host)
+    def about(self, layers: Iterable[str] | None = None) -> list[Finding]:
+        """The findings of some layers of the rule table (all for None); a crashed rule shows in every layer."""
+        if layers is None:
+            return list(self.findings)
+        wanted = set(codes(tuple(layers)))
+        return [f for f in self.findings if f.code in wanted or f.code == "doctor-rule-error"]
+
+    def __rich__(self):  # shows as the doctor's list in Jupyter and rich consoles
+        from .views import doctor_view
+
+        return doctor_view(self.findings, self.host)
+
+
+def verdict_of(findings: Iterable[Finding]) -> str:
+    severities = {f.severity for f in findings}
+    return next((s for s in _WORST_FIRST if s in severities), "ok")
 
 
 def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print) -> Snapshot:
@@ -38,6 +64,7 @@ def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = Fa
 
 
 def check(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print) -> Report:
+    """Diagnose a snapshot (a file, a loaded Snapshot) or, for None, this host probed now."""
     snap = load_or_probe(snapshot, deep=deep, say=say)
     host = host_info(snap)
     return Report(diagnose(snap, host), host, snap)

@@ -52,7 +52,7 @@ def state_dir() -> Path:
 
 def checkout_root() -> Path:
     """The repository root: the folder that holds notebooks/."""
-    from .notebooks import notebooks_dir
+    from .runner import notebooks_dir
 
     return notebooks_dir().resolve().parent
 

@@ -36,7 +36,7 @@ FORMATS = ("marp", "reveal", "both", "pdf")
 
 def tutorial_notebooks() -> list[str]:
     """The tutorial's notebook names (notebooks/*.md), or [] where the notebooks are not at hand."""
-    from .notebooks import find_notebooks
+    from .runner import find_notebooks
 
     try:
         return [p.stem for p in find_notebooks()]

@@ -10,14 +10,11 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from . import probe
-from .diagnose import codes, diagnose
+from .doctor import Report, check
 from .exceptions import GpudockError
 from .generations import generations
-from .hostinfo import host_info
 from .layout import render_plain
-from .report import findings_text, host_line
-from .snapshot import Snapshot
+from .views import findings_text, host_line
 
 # Which layers of the doctor's rule table (gpudock.diagnose.LAYERS) each notebook talks about.
 SECTION_LAYERS = {
@@ -29,11 +26,12 @@ SECTION_LAYERS = {
 
 
 class Session:
+    """One notebook's view of a host: the doctor's Report of this host probed now, or of a saved snapshot."""
+
     def __init__(self, snapshot: str | Path = ""):
         self.source = str(snapshot) if snapshot else ""
-        self.snap = Snapshot.load(snapshot) if snapshot else probe.collect(say=print)
-        self.host = host_info(self.snap)
-        self.findings = diagnose(self.snap, self.host)
+        self.report: Report = check(snapshot or None, say=print)
+        self.snap, self.host, self.findings = self.report.snapshot, self.report.host, self.report.findings
 
     @property
     def replay(self) -> bool:
@@ -54,10 +52,7 @@ class Session:
 
     def layer(self, name: str | None) -> list:
         """The findings a notebook section talks about (all of them for None); a crashed rule shows everywhere."""
-        if not name:
-            return list(self.findings)
-        wanted = set(codes(SECTION_LAYERS.get(name, (name,))))
-        return [f for f in self.findings if f.code in wanted or f.code == "doctor-rule-error"]
+        return self.report.about(SECTION_LAYERS.get(name, (name,)) if name else None)
 
     def show_findings(self, layer: str | None = None) -> None:
         print(findings_text(self.layer(layer), verbose=True))  # the evidence of what works is the proof
@@ -93,11 +88,9 @@ class Session:
                 "(FROM scratch + Debian's busybox-static):"
             )
             try:
-                from . import dockerops
-                from .images import HELLO_IMAGE
+                from .dockerops import hello
 
-                dockerops.build_hello_image()
-                print(dockerops.run(HELLO_IMAGE, network_mode="none").rstrip())
+                print(hello(build=True).rstrip())
             except GpudockError as err:
                 print(f"could not: {err}")
 
@@ -111,10 +104,10 @@ class Session:
 
     def show_plan(self, step: str, apply: bool = False, **options) -> None:
         """Deck 1.4: today's install commands for this host; applied only when ``apply`` is True (live)."""
-        from .install import make_plan
+        from .install import plan_for
 
         try:
-            plan = make_plan(step, self.snap, self.host, **options)
+            plan = plan_for(step, self.report, **options)
         except GpudockError as refused:
             print(f"gpudock refuses: {refused}")
             return
@@ -151,32 +144,32 @@ class Session:
         first = next((f for f in self.findings if f.severity == "error"), None)
         print("no container has seen a GPU here" + (f"; fix this first: {first.code}: {first.title}" if first else ""))
 
-    def bench(self, quick: bool = True, cpu: bool = True, results: str | Path = ""):
-        """Deck's last step, part 2: measured numbers and their plot (a figure, shown by the next cell).
+    def bench(self, results: str | Path = "", quick: bool = True, cpu: bool = True, nvidia_nbody: str = ""):
+        """Deck's last step, part 2: measured numbers as tables; returns them for the figures (gpudock.bench.plot).
 
-        ``results`` shows a saved `gpudock bench --json` file instead of measuring, e.g. figures
-        recorded on another machine; in replay without it, nothing is measured.
+        ``results`` shows a saved `gpudock bench --json` file instead of measuring, e.g. figures recorded on
+        another machine; in replay without it nothing is measured (a snapshot of another host measures nothing).
         """
-        from .bench.plot import plot_results
-        from .bench.report import results_table
         from .bench.results import Results
+        from .bench.tables import result_views
+        from .textsafety import printable
 
         if results:
             loaded = Results.load(results)
             print(
-                f"saved results: {Path(results).name}, measured "
-                f"{loaded.host.get('time', '?')} on {loaded.host.get('hostname', '?')}"
+                f"saved results: {printable(Path(results).name)}, measured "
+                f"{printable(str(loaded.host.get('time', '?')))} on {printable(str(loaded.host.get('hostname', '?')))}"
             )
-            print(plain(results_table(loaded)))
-            return plot_results(loaded, loaded.host.get("ceilings", {}))
-        if self.replay:
+        elif self.replay:
             print("skipped in replay: benchmarks measure the live host (run without a snapshot, or give saved results)")
             return None
-        from .bench.run import run_benchmarks
+        else:
+            from .bench.run import run_benchmarks
 
-        measured = run_benchmarks(quick=quick, cpu=cpu, progress=False)
-        print(plain(results_table(measured)))
-        return plot_results(measured, measured.host.get("ceilings", {}))
+            loaded = run_benchmarks(quick=quick, cpu=cpu, progress=False, nvidia_nbody=nvidia_nbody or None)
+        for view in result_views(loaded):
+            print(plain(view))
+        return loaded
 
     def nbody_sample(self, pull: bool = False) -> None:
         """NVIDIA's nbody sample in a container (the deck's benchmark), when it can run here."""

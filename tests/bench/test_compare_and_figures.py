@@ -56,7 +56,7 @@ def test_compare_in_merged_files_pairs_like_with_like():
 def test_comparison_table_says_which_side_is_faster():
     from rich.console import Console
 
-    from gpudock.bench.report import print_comparison
+    from gpudock.bench.tables import print_comparison
 
     console = Console(record=True, width=200)
     rows = compare(Results({}, [row("gemm", 100.0)]), Results({}, [row("gemm", 90.0)]))

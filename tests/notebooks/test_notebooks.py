@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from gpudock.exceptions import UsageError
-from gpudock.notebooks import declared_parameters, find_notebooks, resolve_parameters, run_notebooks
+from gpudock.runner import declared_parameters, find_notebooks, resolve_parameters, run_notebooks
 from tests.helpers import ROOT
 
 GOLDEN = Path(__file__).parent / "golden"

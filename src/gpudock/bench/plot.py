@@ -289,11 +289,3 @@ def figures(results: Results) -> dict:
         "c": fig_host_container(results),
         "d": fig_gpu_vs_cpu(results),
     }
-
-
-def plot_results(results: Results, ceilings: dict[str, dict[str, float]] | None = None, title: str = ""):
-    """The figure the tutorial's bench step shows: (a), % of each device's ceilings."""
-    fig = fig_ceilings(results, ceilings)
-    if title:
-        fig.axes[0].set_title(title, fontsize=18, loc="left")
-    return fig

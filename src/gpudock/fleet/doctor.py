@@ -12,10 +12,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..diagnose import diagnose
+from ..doctor import check
 from ..exceptions import SnapshotError
 from ..findings import Finding, has_errors
-from ..hostinfo import HostInfo, host_info
+from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 from . import engine, remote
 from .columns import columns
@@ -103,8 +103,8 @@ class FleetReport:
 
 
 def row_from_snapshot(host: str, snap: Snapshot, snapshot_file: str | None = None) -> HostRow:
-    facts = host_info(snap)
-    return HostRow(host, True, None, diagnose(snap, facts), facts, snap, snapshot_file)
+    report = check(snap)  # the same doctor as `gpudock doctor`, on this host's snapshot
+    return HostRow(host, True, None, report.findings, report.host, snap, snapshot_file)
 
 
 def row_from_outcome(host: str, outcome: engine.HostOutcome | None, task: str) -> HostRow:

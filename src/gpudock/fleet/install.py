@@ -16,9 +16,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
+from ..doctor import Report
 from ..exceptions import PlanRefused
 from ..files import write_text_atomic
-from ..install import make_plan
+from ..install import plan_for
 from ..install.ansible import dump_playbook, plan_play
 from ..install.plan import Plan
 from . import engine
@@ -132,7 +133,8 @@ def fleet_install(
             rows[row.host] = InstallRow(row.host, FAILED, row.error)
         else:
             try:
-                plans[row.host] = make_plan(step, row.snapshot, row.facts, **(plan_options or {}))
+                report = Report(row.findings, row.facts, row.snapshot)  # the fleet doctor's own, not probed again
+                plans[row.host] = plan_for(step, report, **(plan_options or {}))
             except PlanRefused as err:
                 rows[row.host] = InstallRow(row.host, REFUSED, str(err))
     groups = []

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..textsafety import printable
 from .columns import columns
 from .doctor import FAILED, OK, PROBLEM, UNREACHABLE, FleetReport, HostRow
 
@@ -22,7 +23,8 @@ _HEADERS = ("platform", "driver", "Docker", "toolkit", "GPU in container")
 
 
 def _one_line(text: str) -> str:
-    return " ".join((text or "").split())
+    """Host text on one line, control characters escaped (inventory names and probe output are untrusted)."""
+    return " ".join(printable(text or "").split())
 
 
 def headline(row: HostRow) -> str:
@@ -99,17 +101,3 @@ def print_fleet(report: FleetReport, console: Console | None = None) -> None:
     console.print(Text(f"{summary['hosts']} host(s): {words}"))
     if report.run_dir:
         console.print(Text(f"snapshots and fleet.json in {report.run_dir}"), soft_wrap=True)
-
-
-def view_rows(report: FleetReport) -> list[dict]:
-    """Rows in the shape of the terminal-output work's ``report.fleet_table(rows)``:
-    ``{"host", "verdict", "error", "command"}`` (error: the row's headline; command: its first fix)."""
-    return [
-        {
-            "host": row.host,
-            "verdict": row.verdict,
-            "error": "" if row.verdict == OK else headline(row),
-            "command": first_fix(row) or "",
-        }
-        for row in report.rows
-    ]

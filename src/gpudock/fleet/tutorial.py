@@ -57,13 +57,10 @@ def snapshot_of(report, host: str) -> Path:
 
 def playbook_head(report, host: str, step: str = "docker", lines: int = 30) -> str:
     """The first lines of the playbook `gpudock plan STEP --format ansible` renders for that host."""
-    from ..hostinfo import host_info
-    from ..install import make_plan
+    from ..install import plan_for
     from ..install.ansible import to_playbook
-    from ..snapshot import Snapshot
 
-    snap = Snapshot.load(snapshot_of(report, host))
-    text = to_playbook(make_plan(step, snap, host_info(snap)))
+    text = to_playbook(plan_for(step, snapshot_of(report, host)))
     return "\n".join(text.splitlines()[:lines])
 
 

@@ -15,6 +15,18 @@ from .toolkit import plan_toolkit
 STEPS = ("driver", "docker", "toolkit", "all")
 
 
+def plan_for(step: str, snapshot=None, *, say=print, **options) -> Plan:
+    """The one way every face turns (step, host) into a Plan: the CLI, the notebooks and the fleet.
+
+    ``snapshot``: a doctor Report, a Snapshot, a snapshot file, or None to probe this host now; ``options``
+    are make_plan's (Docker's source, driver branch and modules, toolkit version, CDI).
+    """
+    from ..doctor import Report, check
+
+    report = snapshot if isinstance(snapshot, Report) else check(snapshot, say=say)
+    return make_plan(step, report.snapshot, report.host, **options)
+
+
 def make_plan(
     name: str,
     snap: Snapshot,
@@ -74,4 +86,15 @@ def make_plan(
     raise PlanRefused(f"unknown install step {name!r}: choose one of {', '.join(STEPS)}")
 
 
-__all__ = ["apply", "ApplyFailed", "ApplyResult", "Check", "make_plan", "Plan", "PlanRefused", "Step", "STEPS"]
+__all__ = [
+    "plan_for",
+    "apply",
+    "ApplyFailed",
+    "ApplyResult",
+    "Check",
+    "make_plan",
+    "Plan",
+    "PlanRefused",
+    "Step",
+    "STEPS",
+]

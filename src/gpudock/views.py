@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 
-from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
@@ -177,56 +176,12 @@ def findings_table(findings: list[Finding], host: HostInfo) -> DoctorView:
     return DoctorView(findings, host)
 
 
-# --- fleet: one line per host ------------------------------------------------------------------------
-
-
-class FleetView(NotebookDisplay):
-    """One line per host: mark, host, verdict, the first error's title; its first fix command beneath."""
-
-    def __init__(self, rows: list[dict]):
-        self.rows = rows
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        marks = _marks(console)
-        width = max((cell_len(printable(r.get("host", ""))) for r in self.rows), default=0)
-        for row in self.rows:
-            severity = "ok" if row.get("verdict") == "ok" else "error"
-            mark = Text(marks[severity] + " ", style=_STYLE[severity])
-            name = printable(row.get("host", ""))
-            host = atom(name + " " * (width - cell_len(name)), Style(bold=True))
-            text = [host, atom(printable(row.get("verdict", "")), _STYLE[severity])]
-            if row.get("error"):
-                text += words(("· " if unicode_ok(console) else "- ") + row["error"])
-            yield from Wrapped(text, 0, mark, hang=2).lines(options.max_width)
-            if row.get("command"):
-                yield from Wrapped([atom(row["command"], Style(bold=True))], width + 3).lines(options.max_width)
-
-
-def fleet_table(rows: list[dict]) -> FleetView:
-    """Rows ``{"host", "verdict", "error", "command"}`` (error: first error's title; command: its first
-    fix command, both may be empty) as one line per host, the command unwrapped beneath."""
-    return FleetView(rows)
-
-
-def first_fix_command(finding: Finding) -> str:
-    """The first fix step that is (or ends in) a command, for one-line summaries such as the fleet view."""
-    from .layout import split_step
-
-    for step in finding.fix:
-        for kind, text in split_step(step):
-            if kind == "command":
-                return text
-    return ""
-
-
 __all__ = [
     "DoctorView",
     "doctor_json",
     "doctor_view",
     "findings_table",
     "findings_text",
-    "first_fix_command",
-    "fleet_table",
     "host_line",
     "print_findings",
 ]

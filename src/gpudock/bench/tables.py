@@ -7,14 +7,13 @@ above the table. The note and the repeat count are shown with ``verbose`` (and a
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-from ..layout import render_plain, terminal_console
+from ..layout import terminal_console
 from ..textsafety import printable
 from .results import Comparison, Results
 
@@ -196,26 +195,3 @@ def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: 
             Text(printable(row.verdict)),
         )
     (console or terminal_console()).print(table)
-
-
-def load_or_measure(
-    results: str | Path = "", quick: bool = True, replay: bool = False, cpu: bool = True, nvidia_nbody: str = ""
-) -> Results | None:
-    """Notebook 06's data: a saved `gpudock bench --json` file, or a measurement of this host, printed as
-    tables; None in a replay without saved results (a snapshot of another host measures nothing)."""
-    if results:
-        loaded = Results.load(results)
-        print(
-            f"saved results: {printable(Path(results).name)}, measured {printable(str(loaded.host.get('time', '?')))} "
-            f"on {printable(str(loaded.host.get('hostname', '?')))}"
-        )
-    elif replay:
-        print("skipped in replay: benchmarks measure the live host (run without a snapshot, or give saved results)")
-        return None
-    else:
-        from .run import run_benchmarks
-
-        loaded = run_benchmarks(quick=quick, cpu=cpu, progress=False, nvidia_nbody=nvidia_nbody or None)
-    for view in result_views(loaded, verbose=False):
-        print(render_plain(view, width=100))
-    return loaded

@@ -1,22 +1,24 @@
-"""Run the tutorial notebooks headless: jupytext .md -> papermill -> runs/<UTC time>/ + summary.json.
+"""The runner behind `gpudock run`: jupytext .md -> papermill -> runs/<UTC time>/ + summary.json.
 
-Parameters are checked against every notebook's `parameters` cell before any notebook starts,
-so a typo costs one line and exit 2, not a half-finished run.
+Not to be confused with ``gpudock.tutorial``, the cell API the notebooks themselves call. Parameters and
+the snapshot are checked before any notebook starts, so a typo or a broken snapshot costs one line and
+exit 2, not a half-finished run. Each summary entry records what ran (``status``: executed or not) and,
+beside it, the doctor's verdict on the sections the notebook talks about.
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .exceptions import (
     BadParameterValue,
     NotebooksNotFound,
-    SnapshotError,
     UnknownNotebook,
     UnknownParameter,
     UsageError,
@@ -127,9 +129,47 @@ def resolve_parameters(paths: list[Path], raw: dict[str, str]) -> dict[Path, dic
 @dataclass
 class NotebookRun:
     notebook: str
-    status: str  # ok | failed | skipped
+    status: str  # ok | failed | skipped: whether it executed, not what it found
     duration_s: float
     error: str = ""
+    verdict: str | None = None  # the doctor's error | warning | ok on this notebook's sections; None: it has none
+    parameters: dict = field(default_factory=dict)
+    gpudock: str = ""
+    host: dict = field(default_factory=dict)
+
+
+# The sections a notebook talks about: its `t.show_findings("docker")` cells (no argument: every section).
+_SECTIONS = re.compile(r"""\bshow_findings\(\s*(?:["']([a-z]+)["'])?\s*\)""")
+
+
+def notebook_sections(path: Path) -> list[str | None]:
+    """The doctor sections a notebook shows (None stands for all of them); [] when it shows none."""
+    return [m.group(1) for m in _SECTIONS.finditer(path.read_text(encoding="utf-8"))]
+
+
+def notebook_verdict(report, path: Path) -> str | None:
+    """The doctor's verdict on what this notebook talks about; None for a notebook without findings."""
+    from .doctor import verdict_of
+    from .tutorial import SECTION_LAYERS
+
+    sections = notebook_sections(path)
+    if not sections:
+        return None
+    if None in sections:
+        return report.verdict
+    return verdict_of(f for name in sections for f in report.about(SECTION_LAYERS.get(name, (name,))))
+
+
+def host_summary(report) -> dict:
+    """The host facts a summary keeps: what kind of machine, which distribution, which GPUs."""
+    host = report.host
+    return {
+        "kind": host.kind,
+        "distro": host.pretty_name or host.distro_id,
+        "arch": host.arch,
+        "gpus": [gpu.get("name", "") for gpu in host.gpus],
+        "replay": report.snapshot.source.name if report.snapshot.source else None,
+    }
 
 
 def _failure(err, nb) -> str:
@@ -157,8 +197,9 @@ def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) ->
             progress_bar=False,
             cwd=str(cwd) if cwd else None,
             language="python",
-            # the kernel's own start-up log (a TCP-transport notice per notebook) is noise here
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # the kernel's own log (a start-up notice, "KeyboardInterrupt caught in kernel" at shut-down) is noise
+            # here: a cell's real errors reach its outputs and fail the run, never through this log
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
         status, error = "ok", ""
     except PapermillExecutionError as err:
@@ -176,13 +217,18 @@ def run_notebooks(
     say: Callable[[str], None] = print,
 ) -> tuple[Path, list[NotebookRun]]:
     """Execute the notebooks into a new run folder; returns (folder, per-notebook results)."""
+    from . import __version__
+    from .doctor import check
+
     paths = find_notebooks(names)
     raw = dict(raw_parameters or {})
     if snapshot:
-        if not Path(snapshot).is_file():
-            raise SnapshotError("no such file", snapshot)
         raw["snapshot"] = str(Path(snapshot).resolve())
     per_notebook = resolve_parameters(paths, raw)  # before anything runs
+    # the snapshot is read and validated once, here (one line and exit 2 when broken), never per notebook;
+    # without one this probes the host once for the summary's host facts and verdicts
+    report = check(snapshot or None, say=say)
+    facts = host_summary(report)
     folder = new_run_dir(out, lock=True)  # a second run into the same folder is refused, not merged
     runs: list[NotebookRun] = []
     try:
@@ -190,6 +236,8 @@ def run_notebooks(
             say(f"[{index}/{len(paths)}] {path.stem} …")
             # the kernel runs where gpudock was started, so relative paths in parameters mean what the user meant
             result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path])
+            result.verdict = notebook_verdict(report, path)
+            result.parameters, result.gpudock, result.host = per_notebook[path], __version__, facts
             runs.append(result)
             say(
                 f"[{index}/{len(paths)}] {path.stem}: {result.status} ({result.duration_s:.1f} s)"
@@ -197,7 +245,10 @@ def run_notebooks(
             )
             _write_summary(folder, runs)
     except KeyboardInterrupt:
-        runs += [NotebookRun(p.stem, "skipped", 0.0, "interrupted") for p in paths[len(runs) :]]
+        runs += [
+            NotebookRun(p.stem, "skipped", 0.0, "interrupted", None, per_notebook[p], __version__, facts)
+            for p in paths[len(runs) :]
+        ]
         _write_summary(folder, runs)
         raise
     finally:
