@@ -13,6 +13,7 @@ from gpudock.install.ansible import Unsafe, plan_play, to_playbook
 from gpudock.install.plan import Check, Daemon, Plan, RootFile, Step
 from gpudock.snapshot import Snapshot
 from tests.helpers import SNAPSHOTS
+from tests.install.hosts import host_snapshot
 
 
 class _Loader(yaml.SafeLoader):
@@ -33,8 +34,10 @@ def _tasks(tasks):
             yield from _tasks(task.get(key, []))
 
 
-def _plan(step: str, snapshot: str = "debian12-ci-no-gpu.json") -> Plan:
-    snap = Snapshot.load(SNAPSHOTS / snapshot)
+def _plan(step: str, snapshot: str | None = None) -> Plan:
+    """A plan for a saved snapshot, or for a Debian 12 host where no Docker engine answers yet (so every step
+    plans something: a host whose engine answers gets an empty docker plan)."""
+    snap = Snapshot.load(SNAPSHOTS / snapshot) if snapshot else host_snapshot("debian-12", "native")
     return make_plan(step, snap, host_info(snap))
 
 

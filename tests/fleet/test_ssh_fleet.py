@@ -106,7 +106,9 @@ def test_fleet_bench_on_two_hosts_cpu_only_and_says_so(lab, tmp_path):
     for host in doc["hosts"]:
         assert host["error"] is None and host["how"] == "virtual environment from local wheels"
         assert "CuPy" in host["cpu_only"]
-        assert {r["name"] for r in host["results"]["results"]} >= {"nbody", "gemm"}
+        names = {r["name"] for r in host["results"]["results"]}
+        # numba is not shipped to a target (its wheels are not pure Python): NumPy's nbody stands in there
+        assert "gemm" in names and names & {"nbody", "nbody_numpy"}, names
     assert (tmp_path / "b" / "fleet-bench.png").stat().st_size > 1000
     table = gpudock(
         "bench",

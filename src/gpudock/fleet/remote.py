@@ -22,21 +22,38 @@ IMAGE_CANDIDATES = {
 }
 
 
+def _unsafe(value):
+    """Every string marked ``!unsafe``: Ansible must not template a probe's text (``{{json .Runtimes}}``)."""
+    from ..install.ansible import Unsafe
+
+    if isinstance(value, str):
+        return Unsafe(value)
+    if isinstance(value, dict):
+        return {key: _unsafe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_unsafe(item) for item in value]
+    return value
+
+
 def probe_args(deep: bool = False) -> dict:
     """The module's arguments: the probe table with image slots the target fills from its own images."""
     table = probe.probes(hello_image="@hello@", gpu_image="@gpu@", as_root=False)
-    return {
-        "probes": [{"name": p.name, "argv": list(p.argv), "timeout": p.timeout} for p in table if deep or not p.deep],
-        "files": list(probe.FILES),
-        "file_globs": list(probe.APT_SOURCE_GLOBS),
-        "paths": list(probe.PATHS),
-        "env_keys": list(probe.ENV_KEYS),
-        "search_dirs": list(SEARCH_DIRS),
-        "images": IMAGE_CANDIDATES,
-        "max_output": probe.MAX_OUTPUT,
-        "apt_placeholder": probe.APT_CONFIG,
-        "apt_config": probe._APT_PRIVATE,  # the local doctor's private apt config ({lists} filled in there)
-    }
+    return _unsafe(
+        {
+            "probes": [
+                {"name": p.name, "argv": list(p.argv), "timeout": p.timeout} for p in table if deep or not p.deep
+            ],
+            "files": list(probe.FILES),
+            "file_globs": list(probe.APT_SOURCE_GLOBS),
+            "paths": list(probe.PATHS),
+            "env_keys": list(probe.ENV_KEYS),
+            "search_dirs": list(SEARCH_DIRS),
+            "images": IMAGE_CANDIDATES,
+            "max_output": probe.MAX_OUTPUT,
+            "apt_placeholder": probe.APT_CONFIG,
+            "apt_config": probe._APT_PRIVATE,  # the local doctor's private apt config ({lists} filled in there)
+        }
+    )
 
 
 def probe_task(deep: bool = False, timeout_s: int = 600) -> dict:
