@@ -26,6 +26,7 @@ from gpudock.hostinfo import host_info
 from gpudock.install import make_plan
 from gpudock.install.docker import DOCKER_KEY_FINGERPRINT
 from gpudock.install.driver import CUDA_KEY_FINGERPRINT
+from gpudock.install.render import plan_view
 from gpudock.install.toolkit import TOOLKIT_KEY_FINGERPRINT
 from gpudock.snapshot import Snapshot
 from tests.helpers import SNAPSHOTS
@@ -148,7 +149,7 @@ def test_every_format_renders_and_no_payload_reaches_a_command():
         for step, _options, plan in _plans(doc):
             script, data = plan.to_sh(), json.loads(plan.to_json())
             console = Console(file=io.StringIO(), width=120, color_system="truecolor")
-            console.print(plan.table())
+            console.print(plan_view(plan, verbose=True))
             shown = console.file.getvalue()
             assert "\x1b]52" not in shown and "\u202e" not in shown, f"{name}: terminal control reached the table"
             assert CANARY not in script, f"{name}/{step}: the payload reached the script"

@@ -295,9 +295,12 @@ def export(
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     if fmt == "pdf":  # before anything is written
         find_marp(), find_chromium()
+    if out is not None:  # an --out that would be overwritten is refused before anything else is said or read
+        _prepare_out(Path(out), force, explicit=True)
     folder, notebooks = executed_notebooks(run_dir, say)
     target = Path(out) if out else folder / "slides"
-    _prepare_out(target, force, explicit=out is not None)
+    if out is None:
+        _prepare_out(target, force, explicit=False)
     slides = deck_plan(notebooks)
     _write_figures(slides, target / "deck_files")
     written = []
