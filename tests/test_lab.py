@@ -232,8 +232,9 @@ def _wait_idle(page, timeout_s: float = 240) -> None:
 @pytest.mark.requires_browser
 def test_lab_opens_runs_and_saves_a_tutorial_notebook_in_chromium(running_lab, tmp_path):
     import jupytext
-    from conftest import _docker_required, browser_path
     from playwright.sync_api import sync_playwright
+
+    from tests.conftest import _docker_required, browser_path
 
     base, token, checkout = running_lab
     name = "01-docker-check.md"

@@ -75,7 +75,7 @@ def test_the_newcomer_image_is_minimal_debian_without_venv_or_pip():
     import shutil
 
     if not shutil.which("debootstrap") and not Path("/usr/sbin/debootstrap").exists():
-        from conftest import _docker_required
+        from tests.conftest import _docker_required
 
         if _docker_required():
             pytest.fail("CI must build the Debian image, but debootstrap is missing: .ci/run did not install it")
