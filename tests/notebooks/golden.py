@@ -20,7 +20,7 @@ SCENARIOS = ("wsl2-healthy", "native-h200-healthy", "debian12-ci-no-gpu")
 def make(scenario: str) -> list[str]:
     import nbformat
 
-    from gpudock.notebooks import execute, find_notebooks
+    from gpudock.runner import execute, find_notebooks
 
     folder = GOLDEN / scenario
     folder.mkdir(parents=True, exist_ok=True)
