@@ -23,7 +23,7 @@ from gpudock.hostinfo import host_info
 from gpudock.install import STEPS, make_plan
 from gpudock.install.render import plan_view
 from gpudock.snapshot import Snapshot
-from gpudock.views import doctor_json, doctor_view, findings_table, findings_text, host_line
+from gpudock.views import doctor_json, doctor_view, findings_text, host_line
 from tests.helpers import CASES, SNAPSHOTS
 
 PROBES = [
@@ -236,7 +236,6 @@ def _render(snap: Snapshot, tables: bool, plans: bool = True) -> None:
     host_line(host).encode("utf-8")
     console = Console(file=io.StringIO(), width=100, color_system=None)
     if tables:
-        console.print(findings_table(findings, host))
         console.print(doctor_view(findings, host, verbose=True))
     for step in STEPS if plans else ():
         for source in ("distro", "docker-ce") if step in ("docker", "all") else ("distro",):

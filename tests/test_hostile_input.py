@@ -199,13 +199,13 @@ def test_concurrent_runs_into_one_folder_are_refused(tmp_path):
 
 
 def test_slides_pick_only_tutorial_runs_and_refuse_a_full_out(tmp_path, capsys):
-    from gpudock.rundir import latest_run
+    from gpudock.slides import pick_run
 
     runs = tmp_path / "runs"
     (runs / "20260101T000000Z").mkdir(parents=True)
     (runs / "20260101T000000Z" / "summary.json").write_text("[]")
     (runs / "20260102T000000Z-install-docker").mkdir()
-    assert latest_run(runs).name == "20260101T000000Z"
+    assert pick_run(runs, names=["01"])[0].name == "20260101T000000Z"  # the install log is not a run
     run = runs / "20260101T000000Z"
     (run / "01.ipynb").write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     out = tmp_path / "decks"

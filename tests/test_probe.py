@@ -160,3 +160,9 @@ def test_live_doctor_cli_on_this_gpu_less_host(hello_image):
     assert proc.returncode == 1, proc.stderr
     codes = [f["code"] for f in json.loads(proc.stdout)["findings"]]
     assert "docker-ok" in codes and "nvidia-driver-missing" in codes
+
+
+def test_the_runtime_probe_asks_for_the_gpus_the_way_the_legacy_runtime_needs():
+    """`--runtime=nvidia` on an image that sets no NVIDIA_VISIBLE_DEVICES acts as runc: a healthy host would fail."""
+    runtime = next(p for p in probe.probes(gpu_image="ubuntu:24.04") if p.name == "docker_gpu_runtime")
+    assert "--runtime=nvidia" in runtime.argv and "NVIDIA_VISIBLE_DEVICES=all" in runtime.argv

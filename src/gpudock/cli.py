@@ -381,12 +381,20 @@ def _add_fleet_doctor(sub) -> None:
     doctor.set_defaults(func=_fleet_doctor)
 
 
+def _fleet_run_dir(args, suffix: str):
+    """A new run folder, made only once the inventory reads: a bad one is exit 2 and leaves nothing behind."""
+    from .fleet.engine import list_hosts
+    from .rundir import new_run_dir
+
+    list_hosts(args.inventory, args.limit)
+    return new_run_dir(args.out, suffix=suffix)
+
+
 def _fleet_doctor(args) -> ExitCode:
     from .fleet.doctor import fleet_doctor
     from .fleet.table import print_fleet
-    from .rundir import new_run_dir
 
-    run_dir = new_run_dir(args.out, suffix="-fleet-doctor")
+    run_dir = _fleet_run_dir(args, "-fleet-doctor")
     report = fleet_doctor(args.inventory, run_dir, limit=args.limit, forks=args.forks, deep=args.deep)
     if args.json:
         print(report.to_json())
@@ -406,9 +414,8 @@ def _add_fleet_install(sub) -> None:
 
 def _fleet_install(args) -> ExitCode:
     from .fleet.install import fleet_install, print_install
-    from .rundir import new_run_dir
 
-    run_dir = new_run_dir(args.out, suffix=f"-fleet-install-{args.step}")
+    run_dir = _fleet_run_dir(args, f"-fleet-install-{args.step}")
     result = fleet_install(
         args.inventory,
         run_dir,
@@ -441,9 +448,8 @@ def _add_fleet_bench(sub) -> None:
 
 def _fleet_bench(args) -> ExitCode:
     from .fleet.bench import fleet_bench, print_fleet_bench
-    from .rundir import new_run_dir
 
-    run_dir = new_run_dir(args.out, suffix="-fleet-bench")
+    run_dir = _fleet_run_dir(args, "-fleet-bench")
     result = fleet_bench(args.inventory, run_dir, limit=args.limit, forks=args.forks, quick=not args.full, say=_say)
     if args.json:
         print(result.to_json())

@@ -100,7 +100,8 @@ def probes(
             Probe("docker_gpu", gpu_run + ("--gpus", "all", gpu_image, "nvidia-smi"), timeout=60, image=gpu_image),
             Probe(
                 "docker_gpu_runtime",
-                gpu_run + ("--runtime=nvidia", gpu_image, "nvidia-smi"),
+                # without NVIDIA_VISIBLE_DEVICES the nvidia runtime acts as runc on an image that does not set it
+                gpu_run + ("--runtime=nvidia", "-e", "NVIDIA_VISIBLE_DEVICES=all", gpu_image, "nvidia-smi"),
                 timeout=60,
                 deep=True,
                 image=gpu_image,

@@ -16,7 +16,6 @@ from .exceptions import CannotWrite, RunFolderBusy, RunFolderNotEmpty
 
 RUNS = Path("runs")
 LOCK = ".gpudock-run.lock"
-SUMMARY = "summary.json"
 
 
 def new_run_dir(out: str | Path | None = None, base: str | Path = RUNS, suffix: str = "", lock: bool = False) -> Path:
@@ -59,11 +58,3 @@ def release_run_dir(path: Path) -> None:
         (Path(path) / LOCK).unlink()
     except FileNotFoundError:
         pass
-
-
-def latest_run(base: str | Path = RUNS) -> Path | None:
-    """The newest tutorial run (a folder with summary.json) under ``base``; install logs are not runs."""
-    if not Path(base).is_dir():
-        return None
-    runs = sorted(p for p in Path(base).glob("*") if p.is_dir() and (p / SUMMARY).is_file())
-    return runs[-1] if runs else None

@@ -131,7 +131,7 @@ class NotebookRun:
     notebook: str
     status: str  # ok | failed | skipped: whether it executed, not what it found
     duration_s: float
-    error: str = ""
+    error: str | None = None  # why it failed ("code cell 3 (In [4]): …"); None when it ran ok
     verdict: str | None = None  # the doctor's error | warning | ok on this notebook's sections; None: it has none
     parameters: dict = field(default_factory=dict)
     gpudock: str = ""
@@ -201,7 +201,7 @@ def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) ->
             # here: a cell's real errors reach its outputs and fail the run, never through this log
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
-        status, error = "ok", ""
+        status, error = "ok", None
     except PapermillExecutionError as err:
         status, error = "failed", _failure(err, nb)
     except Exception as err:  # kernel died, no such kernel, unreadable notebook

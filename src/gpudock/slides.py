@@ -1,4 +1,4 @@
-"""Slides: a run's executed notebooks -> a Marp deck (deck.md + deck_files/) and a reveal.js deck (deck.html).
+"""Slides: a run's executed notebooks -> a Marp deck (deck.md + deck_files/) and a reveal.js deck (reveal.html).
 
 Both decks come from one slide plan (``slideplan``: what is shown, condensed or continued so each slide
 fits 1280×720). The Marp deck carries its theme in its front matter, so plain

@@ -26,7 +26,3 @@ def _escape(match: re.Match) -> str:
 def printable(text: str) -> str:
     """``text`` with control, bidi and surrogate characters shown as ``\\xNN`` / ``\\uNNNN`` escapes."""
     return _UNSAFE.sub(_escape, str(text))
-
-
-def is_printable(text: str) -> bool:
-    return _UNSAFE.search(text) is None

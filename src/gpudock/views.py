@@ -171,16 +171,10 @@ def findings_text(findings: list[Finding], width: int = 100, verbose: bool = Fal
     return render_plain(DoctorView(findings, None, verbose, summary=False), width)
 
 
-def findings_table(findings: list[Finding], host: HostInfo) -> DoctorView:
-    """Kept for callers of the old table (``Report.__rich__``): the doctor view."""
-    return DoctorView(findings, host)
-
-
 __all__ = [
     "DoctorView",
     "doctor_json",
     "doctor_view",
-    "findings_table",
     "findings_text",
     "host_line",
     "print_findings",

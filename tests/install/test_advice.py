@@ -157,3 +157,28 @@ def test_cli_proprietary_flag_reaches_the_planner(tmp_path):
         timeout=60,
     )
     assert both.returncode == 2
+
+
+def test_debian_contrib_is_a_deb822_source_not_add_apt_repository():
+    """Debian 13 ships no software-properties-common: contrib comes from a source file gpudock writes."""
+    from gpudock.install.driver import CONTRIB_SOURCES
+
+    for distro, codename in (("debian-12", "bookworm"), ("debian-13", "trixie")):
+        snap = host_snapshot(distro, "native")
+        plan = make_plan("driver", snap, host_info(snap))
+        argv = [" ".join(map(str, cmd)) for step in plan.steps for cmd in step.commands()]
+        assert not any("software-properties-common" in a or "add-apt-repository" in a for a in argv), argv
+        contrib = next(s for s in plan.steps if s.writes is not None and s.writes.path == CONTRIB_SOURCES)
+        assert f"Suites: {codename} {codename}-updates" in contrib.writes.content
+        assert "URIs: https://deb.debian.org/debian" in contrib.writes.content
+
+
+def test_cdi_on_a_configured_host_still_writes_features_cdi_and_restarts():
+    """--cdi added later: daemon.json naming the nvidia runtime is not enough to skip `runtime configure`."""
+    snap = host_snapshot("ubuntu-24.04", "native")
+    plan = make_plan("toolkit", snap, host_info(snap), cdi=True)
+    configure = next(s for s in plan.steps if s.argv[:3] == ("nvidia-ctk", "runtime", "configure"))
+    assert "--cdi.enabled" in configure.argv
+    assert "cdi" in (configure.check.stdout_regex or " ".join(configure.check.argv))
+    restart_checks = [s.check for s in plan.steps if s.check and "Runtimes" in " ".join(s.check.argv)]
+    assert not restart_checks, "with --cdi the restart must not be skipped just because nvidia is registered"

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from gpudock.exceptions import UsageError
 from gpudock.hostinfo import host_info
 from gpudock.install import PlanRefused, make_plan
 from tests.install.golden import VARIANTS, cases, render
@@ -146,7 +147,7 @@ def test_arm64_and_unsupported_hosts_are_refused_clearly():
     fedora = host_snapshot("debian-12", "native", files={"/etc/os-release": 'ID=fedora\nVERSION_ID="41"\n'})
     with pytest.raises(PlanRefused, match="apt-based installs only.*https://"):
         make_plan("docker", fedora, host_info(fedora))
-    with pytest.raises(PlanRefused, match="three digits"):
+    with pytest.raises(UsageError, match="three digits"):
         make_plan(
             "driver", host_snapshot("debian-12", "native"), host_info(host_snapshot("debian-12", "native")), branch="5x"
         )

@@ -154,7 +154,13 @@ def test_replay_run_is_deterministic_and_never_overwrites(tmp_path):
         folder, runs = run_notebooks(["02"], {}, tmp_path / out, snapshot, say=lambda line: None)
         assert [r.status for r in runs] == ["ok"]
         summary = json.loads((folder / "summary.json").read_text())
-        assert set(summary[0]) == {"notebook", "status", "duration_s", "error"}
+        # the contract's four keys, and the additive ones (docs/contracts.md, "gpudock run summary")
+        assert set(summary[0]) == {"notebook", "status", "duration_s", "error"} | {
+            "verdict",
+            "parameters",
+            "gpudock",
+            "host",
+        }
         nb = nbformat.read(folder / "02-nvidia-docker-history.ipynb", as_version=4)
         outputs.append([o.get("text") for c in nb.cells for o in c.get("outputs", [])])
     assert outputs[0] == outputs[1] and any("NVIDIA Container Toolkit" in (t or "") for t in outputs[0])

@@ -1,8 +1,8 @@
 """NVIDIA's own nbody beside gpudock's: run `nbody -benchmark` from a path, or show the recorded anchor.
 
 Rows measured by NVIDIA's program go into the results with ``"where": "reference"`` and a note naming
-the program (../shared/DESIGN.md). Where no such program could run, the anchor recorded on an H200 is
-shown instead, always labelled with its date and machine, and never written as a measured row.
+the program (docs/contracts.md, "gpudock bench --json"). Where no such program could run, the anchor
+recorded on an H200 is shown instead, always labelled with its date and machine, and never written as a measured row.
 """
 
 from __future__ import annotations

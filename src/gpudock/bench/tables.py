@@ -125,8 +125,8 @@ def reference_table(results: Results) -> Table | None:
     )
     for p in found:
         table.add_row(
-            labels.get(p.device, device_label(p.device)),
-            printable(p.precision),
+            Text(labels.get(p.device, device_label(p.device))),
+            Text(printable(p.precision)),
             f"{p.size:,}",
             f"{p.gpudock:,.0f}",
             f"{p.nvidia:,.0f}",
@@ -149,9 +149,9 @@ def cpu_table(results: Results) -> Table | None:
     for label, g, c in gpu_vs_cpu(results):
         table.add_row(
             Text(f"GPU vs CPU: {printable(label.split()[0])}"),
-            printable(g.precision),
-            f"{g.value:,.1f} {printable(g.metric)}",
-            f"{c.value:,.1f} {printable(c.metric)}",
+            Text(printable(g.precision)),
+            Text(f"{g.value:,.1f} {printable(g.metric)}"),
+            Text(f"{c.value:,.1f} {printable(c.metric)}"),
             f"{g.value / c.value:,.0f}×",
         )
     for r in rows:
@@ -159,7 +159,7 @@ def cpu_table(results: Results) -> Table | None:
         if r.name in ("nbody", "nbody_fastmath") and ref:
             table.add_row(
                 Text(f"numba vs NumPy: {printable(r.name)}"),
-                printable(r.precision),
+                Text(printable(r.precision)),
                 f"{r.value:,.1f} GFLOP/s",
                 f"{ref.value:,.2f} GFLOP/s",
                 f"{r.value / ref.value:,.0f}×",

@@ -20,7 +20,19 @@ TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
 
 def cuda_key_steps(repo_url: str | None) -> list[str]:
     """NVIDIA's order for the rotated CUDA key: old key and old list out, then cuda-keyring, then update."""
-    base = repo_url or "https://developer.download.nvidia.com/compute/cuda/repos/<distro>/<arch>"
+    if repo_url is None:  # no repository in the evidence: a placeholder can only be prose, never a command
+        return [
+            "sudo apt-key del 7fa2af80   # the old CUDA key, if it is still in apt-key's store",
+            "first remove the old CUDA list entry (the one without signed-by): "
+            "`grep -l developer.download.nvidia.com /etc/apt/sources.list /etc/apt/sources.list.d/*`, then delete "
+            "that line or file (installing cuda-keyring beside it ends in 'Conflicting values set for option "
+            "Signed-By')",
+            f"download {KEYRING_DEB} from your distribution's folder under "
+            "https://developer.download.nvidia.com/compute/cuda/repos/ and install it: "
+            f"`sudo dpkg -i {KEYRING_DEB}`",
+            "sudo apt-get update",
+        ]
+    base = repo_url
     return [
         "sudo apt-key del 7fa2af80   # the old CUDA key, if it is still in apt-key's store",
         "first remove the old CUDA list entry (the one without signed-by): "
@@ -47,7 +59,14 @@ def _repo_fix(text: str, host) -> list[str]:
             "gpudock plan toolkit   # one stable/deb list with signed-by that keyring",
         ]
     if "download.docker.com" in text:
-        return ["gpudock plan docker --source docker-ce   # /etc/apt/keyrings/docker.asc referenced by signed-by"]
+        return [
+            "fetch Docker's current key into the keyring its list file names (signed-by): "
+            "`sudo curl -fsSL https://download.docker.com/linux/$(. /etc/os-release; echo $ID)/gpg "
+            "-o /etc/apt/keyrings/docker.asc`",
+            "check its fingerprint: `gpg --show-keys /etc/apt/keyrings/docker.asc` must show "
+            "9DC8 5822 9FC7 DD38 854A  E2D8 8D81 803C 0EBF CD88",
+            "sudo apt-get update",
+        ]
     return ["find the repository's current key and reference it with signed-by=… in its list file (never apt-key add)"]
 
 
@@ -65,7 +84,7 @@ def _key_fix(snap, host, hit):
     20,
     "apt rejects a repository's signing key",
     _key_fix,
-    [DOCS["cuda_key_rotation"], DOCS["toolkit_install"]],
+    [DOCS["cuda_key_rotation"], DOCS["toolkit_install"], DOCS["docker_install_debian"]],
 )
 def apt_key_missing(snap, host):
     hit = find(snap, r"NO_PUBKEY|is not signed|SHA1 is not considered secure")

@@ -113,9 +113,10 @@ def _conflict_fix(snap, host, hit):
             "keep one engine: quit Docker Desktop, or remove the local docker-ce if Desktop is what you want",
         ]
     if host.is_wsl:
+        local = installed_packages(snap, LOCAL_ENGINE + r"|docker-ce-cli|containerd\.io", "dpkg_docker")
+        remove = f"`sudo apt-get remove {' '.join(local)}`" if local else "(`dpkg -l 'docker*'` lists them)"
         return [
-            "keep one engine in this distro: with Docker Desktop, remove the distro's engine "
-            "(`sudo apt-get remove docker-ce docker-ce-cli containerd.io docker.io`)",
+            f"keep one engine in this distro: with Docker Desktop, remove the distro's engine {remove}",
             "or keep docker-ce here and turn off Docker Desktop's WSL integration for this distro "
             "(Settings → Resources → WSL integration)",
             "then open a new shell: `docker info` shows one engine (`Operating System:`)",
@@ -235,7 +236,7 @@ def _permission_fix(snap, host, hit):
         return [
             "`id` already lists the docker group: the socket's group is "
             "wrong. `ls -l /var/run/docker.sock` must show group docker",
-            "sudo chgrp docker /var/run/docker.sock (or restart the daemon so it recreates the socket)",
+            "sudo chgrp docker /var/run/docker.sock   # or restart the daemon, which recreates the socket",
         ]
     user = (
         host.user

@@ -172,7 +172,7 @@ def nvidia_runtime_unknown(snap, host):
 def _not_configured_fix(snap, host, hit):
     if hit.data.get("restart_only"):
         return [
-            "/etc/docker/daemon.json already has the nvidia runtime: the daemon has not read it yet",
+            "the nvidia runtime is already in /etc/docker/daemon.json: the daemon has not read it yet",
             *docker_service(host, "restart"),
             "docker info | grep -i runtimes   # must list nvidia",
         ]

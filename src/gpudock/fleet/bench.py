@@ -25,6 +25,7 @@ from ..exceptions import BenchmarkError, MissingTool, ResultsFileError
 from ..files import write_text_atomic
 from ..install.ansible import plan_play
 from ..install.plan import Check, Plan, Step, apt_get
+from ..textsafety import printable
 from . import engine
 
 # What `gpudock bench` imports beyond the standard library and NumPy/CuPy: rich and its dependencies.
@@ -302,21 +303,22 @@ def plot_side_by_side(bench: FleetBench, path: Path) -> Path | None:
 def print_fleet_bench(bench: FleetBench, console: Console | None = None) -> None:
     console = console or Console(highlight=False)
     for host in bench.hosts:
+        name, how = printable(host.host), printable(host.how)
         if host.error:
-            console.print(Text(f"{host.host}: failed: {host.error}", style="red"), soft_wrap=True)
+            console.print(Text(f"{name}: failed: {printable(host.error)}", style="red"), soft_wrap=True)
         elif host.cpu_only:
             console.print(
-                Text(f"{host.host}: CPU only ({' '.join(host.cpu_only.split())}); {host.how}"), soft_wrap=True
+                Text(f"{name}: CPU only ({' '.join(printable(host.cpu_only).split())}); {how}"), soft_wrap=True
             )
         else:
-            console.print(Text(f"{host.host}: {host.how}"), soft_wrap=True)
+            console.print(Text(f"{name}: {how}"), soft_wrap=True)
     names, points = side_by_side(bench)
     if points:
         table = Table(title="gpudock fleet bench (ratio: against the first host)")
         table.add_column("benchmark")
         table.add_column("metric")
         for name in names:
-            table.add_column(Text(name), justify="right")
+            table.add_column(Text(printable(name)), justify="right")
         for point, row in points:
             first = row[0].value if row[0] else None
             cells = []
@@ -326,7 +328,7 @@ def print_fleet_bench(bench: FleetBench, console: Console | None = None) -> None
                     continue
                 ratio = f" ×{r.value / first:.2f}" if first and r is not row[0] else ""
                 cells.append(Text(f"{r.value:,.1f}{ratio}"))
-            table.add_row(Text(f"{point[0]} {point[2]} {point[3]}"), Text(point[4]), *cells)
+            table.add_row(Text(printable(f"{point[0]} {point[2]} {point[3]}")), Text(printable(str(point[4]))), *cells)
         console.print(table)
     if bench.figure:
         console.print(Text(f"figure: {bench.figure}"), soft_wrap=True)

@@ -22,6 +22,8 @@ from ..files import write_text_atomic
 from ..install import plan_for
 from ..install.ansible import dump_playbook, plan_play
 from ..install.plan import Plan
+from ..install.render import plan_view
+from ..textsafety import printable
 from . import engine
 from .doctor import fleet_doctor
 
@@ -133,8 +135,8 @@ def fleet_install(
             rows[row.host] = InstallRow(row.host, FAILED, row.error)
         else:
             try:
-                report = Report(row.findings, row.facts, row.snapshot)  # the fleet doctor's own, not probed again
-                plans[row.host] = plan_for(step, report, **(plan_options or {}))
+                seen = Report(row.findings, row.facts, row.snapshot)  # the fleet doctor's own, not probed again
+                plans[row.host] = plan_for(step, seen, **(plan_options or {}))
             except PlanRefused as err:
                 rows[row.host] = InstallRow(row.host, REFUSED, str(err))
     groups = []
@@ -172,14 +174,15 @@ def print_install(result: InstallResult, console: Console | None = None) -> None
     console = console or Console(highlight=False)
     if not result.applied:
         for number, group in enumerate(result.groups, 1):
-            console.print(Text(f"plan {number} for {', '.join(group.hosts)}: {group.playbook}"), soft_wrap=True)
-            console.print(group.plan.table())
+            hosts = printable(", ".join(group.hosts))
+            console.print(Text(f"plan {number} for {hosts}: {printable(str(group.playbook))}"), soft_wrap=True)
+            console.print(plan_view(group.plan), crop=False)
     width = min(max((len(r.host) for r in result.rows), default=4), 24)
     for row in result.rows:
         detail = row.reason or (f"{len(row.changed)} task(s) changed" if row.status == CHANGED else "")
         if row.status == UNCHANGED:
             detail = "nothing changed"
-        line = " ".join(f"{row.host[:width]:<{width}}  {row.status:<11}  {' '.join(detail.split())}".split(" \n"))
+        line = f"{printable(row.host)[:width]:<{width}}  {row.status:<11}  {' '.join(printable(detail).split())}"
         console.print(Text(line), soft_wrap=True)
     if result.nothing_changed:
         console.print("nothing changed on any host")

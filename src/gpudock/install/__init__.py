@@ -57,7 +57,8 @@ def make_plan(
             raise PlanRefused(
                 f"--cdi needs Docker Engine 25 or newer, and {host.pretty_name or host.distro_id}'s docker.io is "
                 f"{DISTRO_DOCKER_IO[(host.distro_id, host.distro_version)]}: add --source docker-ce "
-                "(Docker's own engine) to plan CDI"
+                "(Docker's own engine) to plan CDI; where docker.io already runs, remove it first "
+                "(`sudo apt-get remove docker.io`)"
             )
         if host.is_wsl:
             notes.append("driver: skipped on WSL; the Windows NVIDIA driver provides the GPU")

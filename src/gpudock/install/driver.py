@@ -17,11 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..exceptions import PlanRefused
+from ..exceptions import PlanRefused, UsageError
 from ..hostinfo import HostInfo, architecture
 from ..snapshot import Snapshot
 from . import distro
-from .plan import Check, Plan, Step, Work, apt_get, command_exists, dpkg_installed, key_fingerprint
+from .plan import Check, Plan, RootFile, Step, Work, apt_get, command_exists, dpkg_installed, key_fingerprint, writes
 
 DOCS = "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html"
 DOCS_WSL = "https://docs.nvidia.com/cuda/wsl-user-guide/index.html"
@@ -77,11 +77,25 @@ class DriverChoice:
         return f"nvidia-driver-pinning-{self.branch}" if self.branch is not None else None
 
 
+CONTRIB_SOURCES = "/etc/apt/sources.list.d/gpudock-debian-contrib.sources"
+
+
+def contrib_sources(codename: str) -> str:
+    """Debian's contrib component for this release as a deb822 stanza (the codename is validated on load)."""
+    return (
+        "Types: deb\n"
+        "URIs: https://deb.debian.org/debian\n"
+        f"Suites: {codename} {codename}-updates\n"
+        "Components: contrib\n"
+        "Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+    )
+
+
 def _branch(branch: str | int | None) -> int | None:
     if branch is None or branch == "":
         return None
     if not re.fullmatch(r"\d{3}", str(branch)):
-        raise PlanRefused(f"driver branch must be three digits such as 580, not {branch!r}")
+        raise UsageError(f"driver branch must be three digits such as 580, not {branch!r}")
     return int(branch)
 
 
@@ -132,11 +146,6 @@ def choose_driver(host: HostInfo, modules: str | None = None, branch: str | int 
     return DriverChoice("open", pinned, "open kernel modules (NVIDIA's default since R560)")
 
 
-def driver_package(open_modules: bool, branch: str | None) -> str:
-    """The meta package for a flavour and branch (kept for callers of the old interface)."""
-    return DriverChoice("open" if open_modules else "proprietary", _branch(branch), "").meta_package
-
-
 # Kernels whose headers the distribution ships as linux-headers-$(uname -r): Ubuntu's ABI-numbered
 # flavours (generic, lowlatency, aws, azure, gcp, …) and Debian's (amd64, cloud-amd64, rt-amd64, bpo).
 _DISTRO_KERNEL = {
@@ -182,22 +191,20 @@ def plan_driver(
         )
     ]
     if host.distro_id == "debian":
-        steps += [
-            Step(
-                "install add-apt-repository (software-properties-common)",
-                apt_get("install", "-y", "software-properties-common"),
-                check=command_exists("add-apt-repository"),
-            ),
-            Step(
+        if not host.codename:
+            raise PlanRefused("cannot enable Debian's contrib: os-release has no (valid) VERSION_CODENAME")
+        # a deb822 source of its own, not add-apt-repository: Debian 13 no longer ships software-properties-common
+        steps.append(
+            writes(
                 "enable Debian's contrib component (NVIDIA's packages depend on it)",
-                ("add-apt-repository", "-y", "contrib"),
+                RootFile(CONTRIB_SOURCES, contrib_sources(host.codename)),
+                docs=DOCS,
                 check=Check(
                     ("grep", "-rqsE", r"^[^#]*\bcontrib\b", "/etc/apt/sources.list", "/etc/apt/sources.list.d"),
                     what="contrib is enabled",
                 ),
-                docs=DOCS,
-            ),
-        ]
+            )
+        )
     steps.append(
         Step(
             "download NVIDIA's cuda-keyring package (https) into a private folder",

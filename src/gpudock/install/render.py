@@ -125,9 +125,4 @@ def command_echo(command: str | list[str] | tuple[str, ...], prefix: str = "  $ 
     return Wrapped([atom(line, "bold")], 0, Text(prefix))
 
 
-def print_line(console: Console, renderable) -> None:
-    """Print without cropping: a long command runs past the edge instead of being cut."""
-    console.print(renderable, crop=False)
-
-
 __all__ = ["command_echo", "plan_view", "print_plan", "progress_line", "skip_phrase"]

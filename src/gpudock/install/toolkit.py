@@ -59,6 +59,14 @@ _FIND_LEGACY = (
     "(", "-name", LEGACY_LIST_PATTERNS[0], "-o", "-name", LEGACY_LIST_PATTERNS[1],
     "-o", "-name", LEGACY_LIST_PATTERNS[2], ")", "-print",
 )  # fmt: skip
+# with --cdi, configured means daemon.json also turns CDI on (nvidia-ctk writes "features": {"cdi": true})
+CDI_CONFIGURED = file_contains("/etc/docker/daemon.json", r'"cdi": *true', what="daemon.json turns CDI on")
+CDI_ENABLED = Check(
+    ("docker", "info", "--format", "{{json .CDISpecDirs}}"),
+    r"cdi",
+    root=True,
+    what="Docker already reads CDI specs",
+)
 GPU_CONTAINER = Check(
     ("docker", "run", "--rm", "--gpus", "all", CUDA_IMAGE, "nvidia-smi"), what="a container sees the GPU"
 )
@@ -72,8 +80,9 @@ def cdi_refusal(snap: Snapshot) -> str | None:
     shown = ".".join(str(p) for p in version)
     return (
         f"--cdi needs Docker Engine 25 or newer (CDI is opt-in from 25, on by default from 28.2); this host runs "
-        f"{shown}. Install Docker's own engine first: `gpudock plan docker --source docker-ce`, then plan the "
-        f"toolkit with --cdi again; see {fixes.DOCS['docker_cdi']}"
+        f"{shown}. Replace it with Docker's own engine first: `sudo apt-get remove docker.io` (images and "
+        f"containers stay in /var/lib/docker), then `gpudock install docker --source docker-ce --apply`; then plan "
+        f"the toolkit with --cdi again; see {fixes.DOCS['docker_cdi']}"
     )
 
 
@@ -146,7 +155,9 @@ def plan_toolkit(
         Step(
             "register the nvidia runtime with Docker" + (" and turn on CDI (features.cdi)" if cdi else ""),
             ("nvidia-ctk", "runtime", "configure", "--runtime=docker", *(("--cdi.enabled",) if cdi else ())),
-            check=file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
+            check=CDI_CONFIGURED
+            if cdi
+            else file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
             verify=file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
             docs=DOCS_INSTALL,
         ),
@@ -158,6 +169,8 @@ def plan_toolkit(
         root=True,
         what="Docker already lists the nvidia runtime",
     )
+    if cdi:  # a host set up before --cdi still needs features.cdi written and the daemon restarted once
+        runtime_known = CDI_ENABLED
     # every stop (and systemd's restart) is skipped once Docker lists the runtime; the start keeps its own check
     stops = max(1, len(restart) - 1)
     restart = [_with_check(step, runtime_known) if i < stops else step for i, step in enumerate(restart)]

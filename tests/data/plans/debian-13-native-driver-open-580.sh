@@ -15,57 +15,52 @@ if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y ca-certificates curl gpg
 fi
 
-# 2. install add-apt-repository (software-properties-common)
-#    skipped if add-apt-repository is on PATH
-if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh add-apt-repository >/dev/null 2>&1; then
-  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y software-properties-common
-fi
-
-# 3. enable Debian's contrib component (NVIDIA's packages depend on it)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+# 2. enable Debian's contrib component (NVIDIA's packages depend on it)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
 #    skipped if contrib is enabled
+printf '%s\n' 'Types: deb' 'URIs: https://deb.debian.org/debian' 'Suites: trixie trixie-updates' 'Components: contrib' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' > "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_gpudock-debian-contrib.sources
 if ! grep -rqsE '^[^#]*\bcontrib\b' /etc/apt/sources.list /etc/apt/sources.list.d >/dev/null 2>&1; then
-  sudo add-apt-repository -y contrib
+  sudo install -m 0644 -T "$GPUDOCK_WORK"/file-etc_apt_sources.list.d_gpudock-debian-contrib.sources /etc/apt/sources.list.d/gpudock-debian-contrib.sources.gpudock-new && sudo mv -f -T /etc/apt/sources.list.d/gpudock-debian-contrib.sources.gpudock-new /etc/apt/sources.list.d/gpudock-debian-contrib.sources
 fi
 
-# 4. download NVIDIA's cuda-keyring package (https) into a private folder  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+# 3. download NVIDIA's cuda-keyring package (https) into a private folder  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
 #    skipped if cuda-keyring is installed
 if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
   curl -fsSL --proto =https -o "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb https://developer.download.nvidia.com/compute/cuda/repos/debian13/x86_64/cuda-keyring_1.1-1_all.deb
 fi
 
-# 5. install the keyring and the repository list (signed-by)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+# 4. install the keyring and the repository list (signed-by)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
 #    skipped if cuda-keyring is installed
 if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed'; then
   sudo dpkg -i "$GPUDOCK_WORK"/cuda-keyring_1.1-1_all.deb
-  dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 5 did not verify: expected cuda-keyring is installed' >&2; exit 1; }
+  dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 4 did not verify: expected cuda-keyring is installed' >&2; exit 1; }
 fi
 
-# 6. refresh the package lists
+# 5. refresh the package lists
 #    skipped if nvidia-open-580 is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
-# 7. install the headers of the running kernel (DKMS builds the module against them)
+# 6. install the headers of the running kernel (DKMS builds the module against them)
 #    skipped if linux-headers-6.1.0-26-amd64 is installed
 if ! dpkg-query -W '-f=${Status}' -- linux-headers-6.1.0-26-amd64 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y linux-headers-6.1.0-26-amd64
 fi
 
-# 8. pin the driver to the 580 branch (NVIDIA's pinning package)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+# 7. pin the driver to the 580 branch (NVIDIA's pinning package)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
 #    skipped if nvidia-driver-pinning-580 is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-driver-pinning-580 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-driver-pinning-580 || true
 fi
 
-# 9. install the driver: nvidia-open-580 (open kernel modules)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+# 8. install the driver: nvidia-open-580 (open kernel modules)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
 #    skipped if nvidia-open-580 is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-open-580
-  dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 9 did not verify: expected nvidia-open-580 is installed' >&2; exit 1; }
+  dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 8 did not verify: expected nvidia-open-580 is installed' >&2; exit 1; }
 fi
 
-# 10. reboot so the new kernel module loads
+# 9. reboot so the new kernel module loads
 #    skipped if nvidia-smi answers
 #    do this yourself: sudo reboot
 

@@ -62,15 +62,15 @@ if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep
 fi
 
 # 9. register the nvidia runtime with Docker and turn on CDI (features.cdi)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-#    skipped if daemon.json names the nvidia runtime
-if ! grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
+#    skipped if daemon.json turns CDI on
+if ! grep -qsE -- '"cdi": *true' /etc/docker/daemon.json >/dev/null 2>&1; then
   sudo nvidia-ctk runtime configure --runtime=docker --cdi.enabled
   grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 9 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
 fi
 
 # 10. restart the Docker daemon (systemd)  (https://docs.docker.com/engine/daemon/start/)
-#    skipped if Docker already lists the nvidia runtime
-if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
+#    skipped if Docker already reads CDI specs
+if ! sudo docker info --format '{{json .CDISpecDirs}}' 2>/dev/null | grep -qE cdi; then
   sudo systemctl restart docker
   for _ in $(seq 30); do sudo docker info >/dev/null 2>&1 && break; sleep 1; done
   sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 10 did not verify: expected the Docker daemon answers' >&2; exit 1; }

@@ -63,21 +63,21 @@ if ! dpkg-query -W '-f=${Status}' -- nvidia-container-toolkit 2>/dev/null | grep
 fi
 
 # 9. register the nvidia runtime with Docker and turn on CDI (features.cdi)  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
-#    skipped if daemon.json names the nvidia runtime
-if ! grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
+#    skipped if daemon.json turns CDI on
+if ! grep -qsE -- '"cdi": *true' /etc/docker/daemon.json >/dev/null 2>&1; then
   sudo nvidia-ctk runtime configure --runtime=docker --cdi.enabled
   grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 9 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
 fi
 
 # 10. stop the Docker daemon (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
-#    skipped if Docker already lists the nvidia runtime
-if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
+#    skipped if Docker already reads CDI specs
+if ! sudo docker info --format '{{json .CDISpecDirs}}' 2>/dev/null | grep -qE cdi; then
   sudo service docker stop || true
 fi
 
 # 11. stop the dockerd that gpudock started, through its pidfile
-#    skipped if Docker already lists the nvidia runtime
-if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvidia"'; then
+#    skipped if Docker already reads CDI specs
+if ! sudo docker info --format '{{json .CDISpecDirs}}' 2>/dev/null | grep -qE cdi; then
   sudo start-stop-daemon --stop --oknodo --retry TERM/20/KILL/5 --pidfile /run/gpudock-dockerd.pid --exec /usr/bin/dockerd
 fi
 
