@@ -2,6 +2,7 @@
 evidence from the probe it belongs to, fixes that do no harm, bounded regexes, order-free verdicts."""
 
 import json
+import re
 import time
 
 import pytest
@@ -229,7 +230,9 @@ def test_docker_desktop_beside_docker_ce_in_wsl_says_keep_one_engine():
     doc = json.loads((CASES / "wsl2-desktop-and-docker-ce.json").read_text())
     text = fix_text(doc, "docker-desktop-conflict")
     assert "docker context use" not in text  # no desktop-linux context inside a WSL distro
-    assert "WSL integration" in text and "apt-get remove docker-ce" in text
+    assert "WSL integration" in text
+    remove = re.search(r"sudo apt-get remove ([^`]+)`", text)
+    assert remove and "docker-ce" in remove.group(1).split()  # only the packages dpkg lists as installed
 
 
 # --- fixes that do no harm --------------------------------------------------------------------------------

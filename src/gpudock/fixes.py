@@ -17,6 +17,12 @@ import shlex
 
 from .hostinfo import WSL2, HostInfo
 
+# Names the doctor's fixes and the planners share (one place, so the two never drift apart).
+CUDA_KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
+TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
+# the deck-era repository lists: nvidia-docker, nvidia-container-runtime, libnvidia-container(-experimental)
+LEGACY_LIST_PATTERNS = ("nvidia-docker*.list", "nvidia-container-runtime*.list", "libnvidia-container*.list")
+
 DOCS = {
     "wsl_cuda": "https://docs.nvidia.com/cuda/wsl-user-guide/index.html",
     "wsl_config": "https://learn.microsoft.com/windows/wsl/wsl-config",

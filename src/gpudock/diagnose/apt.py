@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import re
 
-from ..fixes import DOCS
+from ..fixes import CUDA_KEYRING_DEB, DOCS, TOOLKIT_KEYRING
 from .evidence import cite, find, lines_of
 from .registry import Hit, register
 
 # The repository directory of NVIDIA's CUDA repo as it appears in apt's messages (safe characters only).
 _CUDA_REPO = r"https://developer\.download\.nvidia\.com/compute/cuda/repos/([a-z0-9-]{1,30})/([a-z0-9_]{1,20})"
-KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
-TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
+KEYRING_DEB = CUDA_KEYRING_DEB
 
 
 def cuda_key_steps(repo_url: str | None) -> list[str]:

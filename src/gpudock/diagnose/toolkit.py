@@ -8,7 +8,7 @@ host with no image to run still gets its verdict.
 
 from __future__ import annotations
 
-from ..fixes import DOCS, docker_service
+from ..fixes import DOCS, LEGACY_LIST_PATTERNS, docker_service
 from .docker import current_context
 from .evidence import (
     Line,
@@ -25,7 +25,7 @@ from .evidence import (
 )
 from .registry import Hit, register
 
-LEGACY_LISTS = "/etc/apt/sources.list.d/{nvidia-docker,nvidia-container-runtime,libnvidia-container*}.list"
+LEGACY_LISTS = " ".join(f"/etc/apt/sources.list.d/{pattern}" for pattern in LEGACY_LIST_PATTERNS)
 _LEGACY_REPO = r"nvidia\.github\.io/(nvidia-docker|nvidia-container-runtime)"
 
 

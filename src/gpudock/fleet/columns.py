@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from ..diagnose.evidence import engine_version
 from ..findings import Finding
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
@@ -39,8 +40,7 @@ def docker_word(snap: Snapshot) -> str:
     if (version and version.not_found) or (info and info.not_found):
         return "no CLI"
     if info and info.ok:
-        match = re.search(r"Server Version:\s*(\S+)", info.text)
-        return match.group(1) if match else "ok"
+        return engine_version(snap) or "ok"
     return "no daemon"
 
 

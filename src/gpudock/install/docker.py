@@ -9,10 +9,10 @@ dockerd directly under gpudock's pidfile. Start/restart policy: ``gpudock.fixes`
 
 from __future__ import annotations
 
-import re
 import shlex
 
 from .. import fixes
+from ..diagnose.evidence import engine_version
 from ..exceptions import PlanRefused
 from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
@@ -153,12 +153,10 @@ def answering_engine(snap: Snapshot, host: HostInfo) -> str | None:
     info = snap.command("docker_info")
     if not info or info.rc not in (0, None):
         return None
-    version = re.search(r"^\s*Server Version:\s*(\S+)|\"ServerVersion\"\s*:\s*\"([^\"]+)\"", info.text, re.M)
+    version = engine_version(snap)
     if not version:
         return None
-    return f"engine {version.group(1) or version.group(2)}" + (
-        f", {host.docker_engine_os}" if host.docker_engine_os else ""
-    )
+    return f"engine {version}" + (f", {host.docker_engine_os}" if host.docker_engine_os else "")
 
 
 def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:

@@ -17,15 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import fixes
 from ..exceptions import PlanRefused, UsageError
 from ..hostinfo import HostInfo, architecture
 from ..snapshot import Snapshot
 from . import distro
 from .plan import Check, Plan, RootFile, Step, Work, apt_get, command_exists, dpkg_installed, key_fingerprint, writes
 
-DOCS = "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html"
-DOCS_WSL = "https://docs.nvidia.com/cuda/wsl-user-guide/index.html"
-KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
+DOCS = fixes.DOCS["driver_install"]
+DOCS_WSL = fixes.DOCS["wsl_cuda"]
+KEYRING_DEB = fixes.CUDA_KEYRING_DEB
 NVIDIA_SMI = Check(("nvidia-smi",), what="nvidia-smi answers")
 # NVIDIA's CUDA repository key (3bf863cc, "cudatools <cudatools@nvidia.com>") that cuda-keyring installs, as
 # NVIDIA published it with the 2022 key rotation ("Updating the CUDA Linux GPG Repository Key",

@@ -42,7 +42,7 @@ KEY_URL = "https://nvidia.github.io/libnvidia-container/gpgkey"
 # NO_PUBKEY DDCAE044F796ECB0 when missing), as NVIDIA's repository serves it and its maintainers quote it:
 # https://github.com/NVIDIA/nvidia-container-toolkit/issues/650, https://github.com/NVIDIA/libnvidia-container/issues/280
 TOOLKIT_KEY_FINGERPRINT = "C95B321B61E88C1809C4F759DDCAE044F796ECB0"
-KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
+KEYRING = fixes.TOOLKIT_KEYRING
 LIST = "/etc/apt/sources.list.d/nvidia-container-toolkit.list"
 LIST_LINE = f"deb [signed-by={KEYRING}] https://nvidia.github.io/libnvidia-container/stable/deb/$(ARCH) /"
 PACKAGES = (
@@ -53,7 +53,7 @@ PACKAGES = (
 )
 # Every list of the old repositories: nvidia-docker, nvidia-container-runtime and libnvidia-container
 # (the 2020 WSL instructions' libnvidia-container-experimental.list included); today's is nvidia-container-toolkit.list.
-LEGACY_LIST_PATTERNS = ("nvidia-docker*.list", "nvidia-container-runtime*.list", "libnvidia-container*.list")
+LEGACY_LIST_PATTERNS = fixes.LEGACY_LIST_PATTERNS
 _FIND_LEGACY = (
     "find", "/etc/apt/sources.list.d", "-maxdepth", "1", "-type", "f",
     "(", "-name", LEGACY_LIST_PATTERNS[0], "-o", "-name", LEGACY_LIST_PATTERNS[1],
