@@ -33,9 +33,10 @@ def make(scenario: str) -> list[str]:
             failed.append(f"{scenario}/{path.stem}: {result.error}")
         nb = nbformat.read(out, as_version=4)
         nb.metadata.pop("papermill", None)  # timestamps and absolute paths: not part of the expectation
-        for cell in nb.cells:
+        for number, cell in enumerate(nb.cells):
             cell.metadata.pop("papermill", None)
             cell.metadata.pop("execution", None)
+            cell.id = f"cell-{number:03d}"  # stable ids: a regeneration changes only what really changed
         nbformat.write(nb, out)
     return failed
 
