@@ -229,6 +229,27 @@ def _wait_idle(page, timeout_s: float = 240) -> None:
     )
 
 
+def _outputs_when(page, pattern: str, timeout_s: float = 120) -> str:
+    """The notebook's output texts once one matches ``pattern`` (or at the timeout). JupyterLab renders cells
+    lazily, so the panel is scrolled to its end first: an output below the fold is not in the page until then."""
+    deadline = time.monotonic() + timeout_s
+    seen: list[str] = []  # outputs in page order, gathered at the top and at the end (cells leave the DOM too)
+    while True:
+        for where in ("0", "e.scrollHeight"):
+            page.evaluate(
+                "() => document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer,"
+                f" .jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook').forEach(e => e.scrollTop = {where})"
+            )
+            time.sleep(0.3)
+            for output in page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts():
+                if output not in seen:
+                    seen.append(output)
+        text = "\n".join(seen)
+        if re.search(pattern, text) or time.monotonic() > deadline:
+            return text
+        time.sleep(1)
+
+
 @pytest.mark.requires_browser
 def test_lab_opens_runs_and_saves_a_tutorial_notebook_in_chromium(running_lab, tmp_path):
     import jupytext
@@ -261,8 +282,7 @@ def test_lab_opens_runs_and_saves_a_tutorial_notebook_in_chromium(running_lab, t
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         _wait_idle(page)
-        outputs = page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts()
-        text = "\n".join(outputs)
+        text = _outputs_when(page, r"\bdocker-[a-z-]+\b")
         assert "$ docker run" in text, text[:2000]  # the hello-world check ran on this host
         assert re.search(r"\bdocker-[a-z-]+\b", text), text[:2000]  # and its Docker findings
         # the same Docker findings as `gpudock doctor` on this host
