@@ -382,20 +382,20 @@ def _add_fleet_doctor(sub) -> None:
 
 
 def _fleet_run_dir(args, suffix: str):
-    """A new run folder, made only once the inventory reads: a bad one is exit 2 and leaves nothing behind."""
+    """The inventory's hosts, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
     from .fleet.engine import list_hosts
     from .rundir import new_run_dir
 
-    list_hosts(args.inventory, args.limit)
-    return new_run_dir(args.out, suffix=suffix)
+    hosts = list_hosts(args.inventory, args.limit)
+    return hosts, new_run_dir(args.out, suffix=suffix)
 
 
 def _fleet_doctor(args) -> ExitCode:
     from .fleet.doctor import fleet_doctor
     from .fleet.table import print_fleet
 
-    run_dir = _fleet_run_dir(args, "-fleet-doctor")
-    report = fleet_doctor(args.inventory, run_dir, limit=args.limit, forks=args.forks, deep=args.deep)
+    hosts, run_dir = _fleet_run_dir(args, "-fleet-doctor")
+    report = fleet_doctor(args.inventory, run_dir, limit=args.limit, forks=args.forks, deep=args.deep, hosts=hosts)
     if args.json:
         print(report.to_json())
     else:
@@ -415,7 +415,7 @@ def _add_fleet_install(sub) -> None:
 def _fleet_install(args) -> ExitCode:
     from .fleet.install import fleet_install, print_install
 
-    run_dir = _fleet_run_dir(args, f"-fleet-install-{args.step}")
+    hosts, run_dir = _fleet_run_dir(args, f"-fleet-install-{args.step}")
     result = fleet_install(
         args.inventory,
         run_dir,
@@ -426,6 +426,7 @@ def _fleet_install(args) -> ExitCode:
         apply=args.apply,
         confirm=None if args.yes else _confirm,
         say=print,
+        hosts=hosts,
     )
     print_install(result)
     return ExitCode.OK if result.ok else ExitCode.PROBLEM
@@ -449,8 +450,10 @@ def _add_fleet_bench(sub) -> None:
 def _fleet_bench(args) -> ExitCode:
     from .fleet.bench import fleet_bench, print_fleet_bench
 
-    run_dir = _fleet_run_dir(args, "-fleet-bench")
-    result = fleet_bench(args.inventory, run_dir, limit=args.limit, forks=args.forks, quick=not args.full, say=_say)
+    hosts, run_dir = _fleet_run_dir(args, "-fleet-bench")
+    result = fleet_bench(
+        args.inventory, run_dir, limit=args.limit, forks=args.forks, quick=not args.full, say=_say, hosts=hosts
+    )
     if args.json:
         print(result.to_json())
     else:

@@ -145,14 +145,15 @@ def test_the_module_fills_image_slots_from_local_images_only():
     assert [p["name"] for p in gpudock_probe._with_images(probes, remote.IMAGE_CANDIDATES, set())] == ["id"]
 
 
-def test_bad_inventory_is_one_line_and_exit_2(tmp_path):
+@pytest.mark.parametrize("command", [["doctor"], ["install", "docker"], ["bench"]])
+def test_bad_inventory_is_one_line_and_exit_2_and_leaves_no_run_folder(tmp_path, command):
     proc = subprocess.run(
         [
             sys.executable,
             "-m",
             "gpudock",
             "fleet",
-            "doctor",
+            *command,
             "-i",
             str(tmp_path / "nope.ini"),
             "--out",
@@ -163,6 +164,7 @@ def test_bad_inventory_is_one_line_and_exit_2(tmp_path):
         cwd=ROOT,
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "no such file" in proc.stderr
+    assert not (tmp_path / "r").exists()
 
 
 @pytest.mark.requires_ansible
@@ -175,6 +177,7 @@ def test_inventory_without_hosts_is_exit_2(tmp_path):
         text=True,
     )
     assert proc.returncode == 2 and "no hosts" in proc.stderr, proc.stderr
+    assert not (tmp_path / "r").exists()
 
 
 def test_deep_probes_carry_the_private_apt_config():

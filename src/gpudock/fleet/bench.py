@@ -237,8 +237,9 @@ def fleet_bench(
     forks: int = 5,
     quick: bool = True,
     say: Callable[[str], None] = print,
+    hosts: list[str] | None = None,
 ) -> FleetBench:
-    hosts = engine.list_hosts(inventory, limit)
+    hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
     say("fleet bench: building gpudock's wheel here")
     wheels = build_wheels(run_dir / "wheels")
     outcomes = engine.run_playbook(

@@ -161,9 +161,12 @@ def fleet_doctor(
     limit: str | None = None,
     forks: int = 5,
     deep: bool = False,
+    hosts: list[str] | None = None,
 ) -> FleetReport:
-    """Probe every host of ``inventory`` (after ``limit``), diagnose each, save snapshots and the fleet document."""
-    hosts = engine.list_hosts(inventory, limit)
+    """Probe every host of ``inventory`` (after ``limit``), diagnose each, save snapshots and the fleet document.
+
+    ``hosts``: the inventory's hosts when the caller has already read them (the inventory is read once)."""
+    hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
     outcomes = engine.run_playbook(
         probe_plays(deep), inventory, run_dir / "ansible", limit=limit, forks=forks, name="fleet-doctor"
     )

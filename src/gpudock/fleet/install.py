@@ -123,9 +123,10 @@ def fleet_install(
     apply: bool = False,
     confirm: Callable[[str], bool] | None = None,
     say: Callable[[str], None] = print,
+    hosts: list[str] | None = None,
 ) -> InstallResult:
     """Probe, plan per host, group, and (with ``apply``) run each group's playbook; ``confirm`` asks first."""
-    report = fleet_doctor(inventory, run_dir, limit=limit, forks=forks)
+    report = fleet_doctor(inventory, run_dir, limit=limit, forks=forks, hosts=hosts)
     rows: dict[str, InstallRow] = {}
     plans: dict[str, Plan] = {}
     for row in report.rows:
