@@ -31,7 +31,18 @@ class Session:
     def __init__(self, snapshot: str | Path = ""):
         self.source = str(snapshot) if snapshot else ""
         self.report: Report = check(snapshot or None, say=print)
-        self.snap, self.host, self.findings = self.report.snapshot, self.report.host, self.report.findings
+
+    @property
+    def snap(self):
+        return self.report.snapshot
+
+    @property
+    def host(self):
+        return self.report.host
+
+    @property
+    def findings(self):
+        return self.report.findings
 
     @property
     def replay(self) -> bool:

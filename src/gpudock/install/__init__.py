@@ -21,10 +21,13 @@ def plan_for(step: str, snapshot=None, *, say=print, **options) -> Plan:
     ``snapshot``: a doctor Report, a Snapshot, a snapshot file, or None to probe this host now; ``options``
     are make_plan's (Docker's source, driver branch and modules, toolkit version, CDI).
     """
-    from ..doctor import Report, check
+    from ..doctor import Report, load_or_probe
+    from ..hostinfo import host_info
 
-    report = snapshot if isinstance(snapshot, Report) else check(snapshot, say=say)
-    return make_plan(step, report.snapshot, report.host, **options)
+    if isinstance(snapshot, Report):  # the doctor already read this host: plan from what it saw
+        return make_plan(step, snapshot.snapshot, snapshot.host, **options)
+    snap = load_or_probe(snapshot, say=say)  # planning needs the host facts, not the rules
+    return make_plan(step, snap, host_info(snap), **options)
 
 
 def make_plan(
