@@ -185,3 +185,13 @@ def test_deep_probes_carry_the_private_apt_config():
     apt = next(p for p in args["probes"] if p["name"] == "apt_update")
     assert args["apt_placeholder"] in apt["argv"] and "Dir::State::Lists" in args["apt_config"]
     assert args["max_output"] == probe.MAX_OUTPUT
+
+
+def test_probe_text_reaches_ansible_untemplated():
+    """`docker info --format '{{json .Runtimes}}'` must stay literal: Ansible would template it and fail every host."""
+    from gpudock.fleet.doctor import probe_plays
+    from gpudock.install.ansible import dump_playbook
+
+    playbook = dump_playbook(probe_plays())
+    assert '!unsafe "{{json .Runtimes}}"' in playbook
+    assert "{{json" not in playbook.replace('!unsafe "{{json', "")
