@@ -107,12 +107,13 @@ def _bench(args) -> ExitCode:
         say=_say,
         nvidia_nbody=args.nvidia_nbody,
     )
-    if args.out:
-        results.save(args.out)
+    # printed first, saved second: a disk that filled meanwhile loses the file, never the measurement
     if args.json:
-        print(results.to_json())
+        print(results.to_json(), flush=True)
     else:
         print_results(results, verbose=args.verbose)
+    if args.out:
+        results.save(args.out)
     return ExitCode.OK
 
 
@@ -146,6 +147,12 @@ class _PassThroughParser(_Parser):
         return namespace, []
 
 
+def _port(text: str) -> int:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port from 1 to 65535, not {text!r}")
+    return int(text)
+
+
 def _add_lab(sub) -> None:
     lab = sub.add_parser(
         "lab",
@@ -153,7 +160,7 @@ def _add_lab(sub) -> None:
         usage="gpudock lab [--port N] [--no-browser] [JupyterLab options ...]",
     )
     lab.__class__ = _PassThroughParser  # add_parser() has no per-subcommand parser class
-    lab.add_argument("--port", type=int, metavar="N", help="listen on this port (default: the first free from 8888)")
+    lab.add_argument("--port", type=_port, metavar="N", help="listen on this port (default: the first free from 8888)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser; open the printed URL yourself")
     lab.set_defaults(func=_lab, passthrough=[])
 
@@ -371,6 +378,14 @@ def _add_fleet_options(parser) -> None:
     parser.add_argument("--limit", metavar="PATTERN", help="only the hosts matching this Ansible host pattern")
     parser.add_argument("--forks", type=_forks, default=5, metavar="N", help="hosts worked on at once (default 5)")
     parser.add_argument("--out", metavar="DIR", help="run folder (default: a new runs/<UTC time>-fleet-…/)")
+    parser.add_argument(
+        "--trust-new-hosts",
+        action="store_true",
+        help="accept and record the SSH key of a host never seen before (a changed key is still refused)",
+    )
+    parser.add_argument(
+        "--known-hosts", metavar="FILE", help="the known_hosts file ssh checks and records in (default: ssh's own)"
+    )
 
 
 def _add_fleet_doctor(sub) -> None:
@@ -383,11 +398,20 @@ def _add_fleet_doctor(sub) -> None:
 
 def _fleet_run_dir(args, suffix: str):
     """The inventory's hosts, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
-    from .fleet.engine import list_hosts
+    from .fleet.engine import HostKeys, known_hosts_file, list_hosts
     from .rundir import new_run_dir
 
-    hosts = list_hosts(args.inventory, args.limit)
+    known = known_hosts_file(args.known_hosts) if args.known_hosts else None
+    args.host_keys = HostKeys(trust_new=args.trust_new_hosts, known_hosts=known)
+    hosts = list_hosts(args.inventory, args.limit, warn=_ansible_says)
     return hosts, new_run_dir(args.out, suffix=suffix)
+
+
+def _ansible_says(line: str) -> None:
+    """Ansible's warnings: shown on stderr, apart from the data on stdout."""
+    from .textsafety import printable
+
+    _say(f"ansible: {printable(line)}")
 
 
 def _fleet_doctor(args) -> ExitCode:
@@ -395,7 +419,16 @@ def _fleet_doctor(args) -> ExitCode:
     from .fleet.table import print_fleet
 
     hosts, run_dir = _fleet_run_dir(args, "-fleet-doctor")
-    report = fleet_doctor(args.inventory, run_dir, limit=args.limit, forks=args.forks, deep=args.deep, hosts=hosts)
+    report = fleet_doctor(
+        args.inventory,
+        run_dir,
+        limit=args.limit,
+        forks=args.forks,
+        deep=args.deep,
+        hosts=hosts,
+        host_keys=args.host_keys,
+        warn=_ansible_says,
+    )
     if args.json:
         print(report.to_json())
     else:
@@ -415,6 +448,8 @@ def _add_fleet_install(sub) -> None:
 def _fleet_install(args) -> ExitCode:
     from .fleet.install import fleet_install, print_install
 
+    if args.apply and not args.yes:
+        _need_a_terminal()
     hosts, run_dir = _fleet_run_dir(args, f"-fleet-install-{args.step}")
     result = fleet_install(
         args.inventory,
@@ -427,16 +462,27 @@ def _fleet_install(args) -> ExitCode:
         confirm=None if args.yes else _confirm,
         say=print,
         hosts=hosts,
+        host_keys=args.host_keys,
+        warn=_ansible_says,
     )
     print_install(result)
     return ExitCode.OK if result.ok else ExitCode.PROBLEM
 
 
+def _need_a_terminal() -> None:
+    """--apply without --yes asks questions: without a terminal nobody can answer, so refuse before anything."""
+    from .exceptions import NeedsYes
+
+    if not sys.stdin.isatty():
+        raise NeedsYes()
+
+
 def _confirm(question: str) -> bool:
-    answerable = sys.stdin.isatty()
-    if not answerable:
-        _say("gpudock: not a terminal, so nobody can answer; add --yes to run without asking")
-    return answerable and input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    _need_a_terminal()
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def _add_fleet_bench(sub) -> None:
@@ -452,7 +498,15 @@ def _fleet_bench(args) -> ExitCode:
 
     hosts, run_dir = _fleet_run_dir(args, "-fleet-bench")
     result = fleet_bench(
-        args.inventory, run_dir, limit=args.limit, forks=args.forks, quick=not args.full, say=_say, hosts=hosts
+        args.inventory,
+        run_dir,
+        limit=args.limit,
+        forks=args.forks,
+        quick=not args.full,
+        say=_say,
+        hosts=hosts,
+        host_keys=args.host_keys,
+        warn=_ansible_says,
     )
     if args.json:
         print(result.to_json())
@@ -475,8 +529,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminated(signum, frame):
+    """SIGTERM (a CI cancel, `timeout`, `kill`) ends gpudock as Ctrl-C does: summaries written, locks released."""
+    from .exceptions import Terminated
+
+    raise Terminated()
+
+
 def main(argv=None) -> int:
+    import signal
+
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        return _main(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args) -> int:
+    from .exceptions import Terminated
+
     try:
         return args.func(args)
     except GpudockError as err:
@@ -486,6 +559,9 @@ def main(argv=None) -> int:
         err = CannotWrite(err.filename, err.strerror or str(err))
         _say(f"gpudock: {err}")
         return err.exit_code
+    except Terminated:
+        _say("gpudock: terminated")
+        return ExitCode.TERMINATED
     except KeyboardInterrupt:
         _say("gpudock: interrupted")
         return ExitCode.INTERRUPTED

@@ -67,6 +67,13 @@ class NoComparablePoints(UsageError):
         super().__init__(f"{a} and {b} share no measured point (same name, device, precision, size)")
 
 
+class NeedsYes(UsageError):
+    """--apply without --yes asks before each root step; with no terminal nobody can answer (exit 2)."""
+
+    def __init__(self):
+        super().__init__("no terminal to answer the questions of --apply; add --yes to run without asking")
+
+
 class RunFolderNotEmpty(UsageError):
     def __init__(self, path: str | Path, how: str = "give a new folder (earlier runs are never overwritten)"):
         super().__init__(f"{path} already holds files; {how}")
@@ -143,3 +150,7 @@ class BadInventory(UsageError):
 
     def __init__(self, path: str | Path, problem: str):
         super().__init__(f"inventory {path}: {problem}")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled where Ctrl-C is (a KeyboardInterrupt): the same clean-up, exit 143."""

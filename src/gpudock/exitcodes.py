@@ -16,3 +16,5 @@ class ExitCode(IntEnum):
     MISSING = 3
     #: Ctrl-C
     INTERRUPTED = 130
+    #: SIGTERM (a CI cancel, `timeout`): cleaned up as for Ctrl-C, exit 128 + 15 as a shell reports it
+    TERMINATED = 143

@@ -70,12 +70,13 @@ def check_writable(path: str | Path) -> Path:
     return target
 
 
-def read_json_text(path: Path, error: type = SnapshotError, limit: int = MAX_FILE_BYTES) -> str:
-    """The text of a JSON input file: a regular file of at most ``limit`` bytes, UTF-8.
+def read_bytes_bounded(path: str | Path, error: type = SnapshotError, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
 
     Opened without blocking (a FIFO never hangs) and checked on the open descriptor, so ``/dev/zero``,
     a FIFO or a folder is one clear error, never a hang or a MemoryError.
     """
+    path = Path(path)
 
     def fail(problem: str):
         return error(problem, path) if error is SnapshotError else error(path, problem)
@@ -85,30 +86,51 @@ def read_json_text(path: Path, error: type = SnapshotError, limit: int = MAX_FIL
     except FileNotFoundError:
         raise fail("no such file") from None
     except IsADirectoryError:
-        raise fail("is a folder, not a JSON file") from None
+        raise fail("is a folder, not a file") from None
     except OSError as err:
         raise fail(f"cannot read ({err.strerror})") from None
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise fail("is a folder, not a JSON file")
-        raise fail("is not a regular file (a device, FIFO or socket); give the JSON file itself")
+            raise fail("is a folder, not a file")
+        raise fail("is not a regular file (a device, FIFO or socket); give the file itself")
+    too_big = f"is larger than {_size(limit)}; not a file gpudock wrote"
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(info.st_mode):
-            raise fail("is not a regular file (a device, FIFO or socket); give the JSON file itself")
         if info.st_size > limit:
-            raise fail(f"is larger than {limit // (1024 * 1024)} MB; not a file gpudock wrote")
+            raise fail(too_big)
         try:
             data = handle.read(limit + 1)
         except OSError as err:
             raise fail(f"cannot read ({err.strerror})") from None
     if len(data) > limit:
-        raise fail(f"is larger than {limit // (1024 * 1024)} MB; not a file gpudock wrote")
+        raise fail(too_big)
+    return data
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+
+
+def read_json_text(path: Path, error: type = SnapshotError, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a JSON input file: a regular file of at most ``limit`` bytes, UTF-8 (``read_bytes_bounded``)."""
+    data = read_bytes_bounded(path, error, limit)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise fail("is not UTF-8 text; give the JSON file gpudock wrote") from None
+        problem = "is not UTF-8 text; give the JSON file gpudock wrote"
+        raise (error(problem, path) if error is SnapshotError else error(path, problem)) from None
+
+
+def inside(folder: str | Path, name: str | Path, error: type = SnapshotError) -> Path:
+    """``folder/name``, refused when it leaves ``folder`` (``..``, an absolute name, a symlink pointing out)."""
+    base = Path(folder).resolve()
+    target = (Path(folder) / name).resolve()
+    if target != base and base not in target.parents:
+        problem = "leaves its folder (an absolute path, .. or a symlink pointing out); refused"
+        where = Path(folder) / name
+        raise error(problem, where) if error is SnapshotError else error(where, problem)
+    return target
 
 
 def parse_json(text: str, source: str, error: type = SnapshotError) -> Any:

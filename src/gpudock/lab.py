@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import socket
 import sys
@@ -158,6 +159,22 @@ def environment(dirs: LabDirs, base: dict[str, str] | None = None) -> dict[str, 
     return env
 
 
+# JupyterLab options that would open the server to others or drop its token: gpudock lab never passes them on
+_EXPOSING = re.compile(
+    r"^--(?:ServerApp\.|NotebookApp\.)?(?:ip|allow_remote_access|IdentityProvider\.token|token)(?:=|$)"
+)
+
+
+def refuse_exposure(extra: Sequence[str]) -> None:
+    """gpudock lab listens on 127.0.0.1 with a token; an option that changes either is refused, not passed on."""
+    for arg in extra:
+        if _EXPOSING.match(arg):
+            raise UsageError(
+                f"gpudock lab serves 127.0.0.1 with a token only, so {arg.split('=')[0]} is refused; "
+                "run `jupyter lab` yourself for another set-up"
+            )
+
+
 def start(
     port: int | None = None,
     open_browser: bool = True,
@@ -171,6 +188,9 @@ def start(
         raise MissingTool(
             f"JupyterLab is not installed for {sys.executable}", "reinstall gpudock (`scripts/bootstrap`)"
         ) from None
+    if port is not None and not 1 <= port <= 65535:
+        raise UsageError(f"--port takes a TCP port from 1 to 65535, not {port}")
+    refuse_exposure(extra)
     root = checkout_root()
     dirs = prepare(say=say)
     port = port if port is not None else free_port()

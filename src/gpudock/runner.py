@@ -11,6 +11,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -23,7 +25,7 @@ from .exceptions import (
     UnknownParameter,
     UsageError,
 )
-from .files import write_text_atomic
+from .pinned import Pinned
 from .rundir import new_run_dir, release_run_dir
 
 KERNEL = "python3"  # ipykernel's native kernel: the Python environment gpudock runs in
@@ -57,6 +59,10 @@ def find_notebooks(names: list[str] | None = None) -> list[Path]:
         if len(matches) != 1:
             raise UnknownNotebook(name, (p.stem for p in every))
         chosen.append(matches[0])
+    stems = [p.stem for p in chosen]
+    twice = sorted({stem for stem in stems if stems.count(stem) > 1})
+    if twice:  # each writes RUN/<stem>.ipynb: the second would overwrite the first
+        raise UsageError(f"two notebooks named {', '.join(twice)}; each run keeps one executed notebook per name")
     return chosen
 
 
@@ -112,13 +118,24 @@ def convert(name: str, raw: str, kind: type):
     raise BadParameterValue(name, _TYPE_WORDS[kind], raw)
 
 
+def _is_utf8(text: str) -> bool:
+    """A command-line word that was UTF-8 (Python keeps other bytes as lone surrogates, which no notebook can hold)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def resolve_parameters(paths: list[Path], raw: dict[str, str]) -> dict[Path, dict]:
     """Per notebook, the typed values of the parameters it declares; unknown names are errors."""
     declared = {path: declared_parameters(path) for path in paths}
     every: dict[str, type] = {}
     for params in declared.values():
         every.update(params)
-    for name in raw:
+    for name, value in raw.items():
+        if not _is_utf8(value):
+            raise UsageError(f"parameter {name}: its value is not UTF-8 text; give it as text")
         if name not in every:
             accepted = ", ".join(f"{n} ({_SHORT_WORDS[t]})" for n, t in sorted(every.items()))
             raise UnknownParameter(name, accepted)
@@ -222,7 +239,13 @@ def run_notebooks(
 
     paths = find_notebooks(names)
     raw = dict(raw_parameters or {})
+    if "snapshot" in raw:  # `-p snapshot F` is `--snapshot F`: checked up front, and the summary replays it too
+        if snapshot:
+            raise UsageError("give the snapshot once: --snapshot FILE (not also -p snapshot)")
+        snapshot = raw.pop("snapshot")
     if snapshot:
+        if not _is_utf8(str(snapshot)):
+            raise UsageError("--snapshot: the file name is not UTF-8 text")
         raw["snapshot"] = str(Path(snapshot).resolve())
     per_notebook = resolve_parameters(paths, raw)  # before anything runs
     # the snapshot is read and validated once, here (one line and exit 2 when broken), never per notebook;
@@ -231,11 +254,18 @@ def run_notebooks(
     facts = host_summary(report)
     folder = new_run_dir(out, lock=True)  # a second run into the same folder is refused, not merged
     runs: list[NotebookRun] = []
+    record = Pinned(folder)  # written through its descriptor: a swapped or linked run folder is never followed
+    private = Path(tempfile.mkdtemp(prefix="gpudock-run-"))  # papermill writes by path: here (0700), then copied
     try:
         for index, path in enumerate(paths, 1):
             say(f"[{index}/{len(paths)}] {path.stem} …")
             # the kernel runs where gpudock was started, so relative paths in parameters mean what the user meant
-            result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path])
+            executed = private / f"{path.stem}.ipynb"
+            try:
+                result = execute(path, executed, per_notebook[path])
+            finally:
+                if executed.is_file():
+                    record.copy_file(executed, executed.name)
             result.verdict = notebook_verdict(report, path)
             result.parameters, result.gpudock, result.host = per_notebook[path], __version__, facts
             runs.append(result)
@@ -243,18 +273,20 @@ def run_notebooks(
                 f"[{index}/{len(paths)}] {path.stem}: {result.status} ({result.duration_s:.1f} s)"
                 + (f" — {result.error}" if result.error else "")
             )
-            _write_summary(folder, runs)
-    except KeyboardInterrupt:
+            _write_summary(record, runs)
+    except KeyboardInterrupt:  # Ctrl-C, and SIGTERM (exceptions.Terminated)
         runs += [
             NotebookRun(p.stem, "skipped", 0.0, "interrupted", None, per_notebook[p], __version__, facts)
             for p in paths[len(runs) :]
         ]
-        _write_summary(folder, runs)
+        _write_summary(record, runs)
         raise
     finally:
+        shutil.rmtree(private, ignore_errors=True)
+        record.close()
         release_run_dir(folder)
     return folder, runs
 
 
-def _write_summary(folder: Path, runs: list[NotebookRun]) -> None:
-    write_text_atomic(folder / "summary.json", json.dumps([asdict(r) for r in runs], indent=2) + "\n")
+def _write_summary(record: Pinned, runs: list[NotebookRun]) -> None:
+    record.write_text("summary.json", json.dumps([asdict(r) for r in runs], indent=2) + "\n")

@@ -1,8 +1,10 @@
 """Slide plan: executed notebook cells -> slides that each fit a 1280×720 frame at readable sizes.
 
 Pure functions (no files, no browser). The plan is shared by the Marp and the reveal.js decks, so both
-show the same slides. Heights are estimated from the theme's sizes (``data/slide-theme.css``; keep the
-numbers below in step with it) and checked for real in headless Chromium by tests/test_slides.py.
+show the same slides. Heights are estimated by ``slidemeasure`` from the theme's sizes and checked for
+real in headless Chromium by tests/test_slides.py; what a slide holds and how outputs become blocks is
+``slideparts``. The work is linear in the notebooks' size (a tampered run is input too): condensing
+counts rows once, cuts are found from running sums or by bisection, never by re-measuring every prefix.
 
 Which cells appear (cell tags, set in the notebook's cell metadata):
 
@@ -14,357 +16,87 @@ Which cells appear (cell tags, set in the notebook's cell metadata):
 
 Long outputs: a text output or table that needs more than ``MAX_PAGES`` slides is condensed to its first
 lines/rows plus "… N more", always keeping every error/warning title and its first fix (every row that
-reports an error); shorter ones and long Markdown continue on "（続き）" slides. rich's box-drawing tables
+reports an error); shorter ones and long Markdown continue on "（続き）" slides. Code and Markdown lists
+longer than ``MAX_BLOCK_PAGES`` slides are condensed the same way. rich's box-drawing tables
 become real tables, and columns with the same value in every row move into the table's caption. Each
 figure gets its own slide.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import math
 import re
-import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
+
+from .slidemeasure import (
+    BLOCK_GAP,
+    BODY_LH,
+    BODY_PX,
+    CODE_LH,
+    CODE_PAD,
+    CODE_PX,
+    CONTENT_H,
+    CONTENT_W,
+    SAFETY,
+    heading_height,
+    list_items,
+    markdown_blocks,
+    markdown_height,
+    markdown_parser,
+    plain,
+    table_height,
+    wrapped_lines,
+)
+from .slideparts import Block, Slide, block_height, merge_streams, output_blocks, text_blocks
+
+__all__ = ["Block", "Slide", "markdown_parser", "plan", "text_blocks", "condense", "paginate", "logical_slides"]
 
 SKIP_TAGS = frozenset({"nav", "static", "slide-skip", "parameters", "injected-parameters", "papermill-error-cell-tag"})
 SHOW_CODE_TAG = "slide-show-code"
 CONTINUED = "（続き）"
 MAX_PAGES = 2  # a text output longer than this many slides is condensed
-
-# The frame and the theme's sizes in CSS px (data/slide-theme.css).
-WIDTH, HEIGHT = 1280, 720
-PAD_X, PAD_Y = 56, 40
-CONTENT_W, CONTENT_H = WIDTH - 2 * PAD_X, HEIGHT - 2 * PAD_Y
-BODY_PX, BODY_LH = 24, 1.35
-CODE_PX, CODE_LH, CODE_PAD, CODE_CHAR_EM = 16, 1.3, 8, 0.61
-HEADING_PX = {1: 40, 2: 34, 3: 28}
-HEADING_LH, HEADING_GAP = 1.2, 16
-BLOCK_GAP = 12
-CELL_PAD_Y, CELL_PAD_X = 3, 10
-FIGURE_MAX_H = CONTENT_H - 70  # under a one-line title
-SAFETY = 0.93  # estimates are rough: fill at most this share of a slide
+MAX_BLOCK_PAGES = 8  # code or a Markdown list longer than this many slides is condensed too
 
 # A finding's title line ("✗ [error] code: title") and a fix line ("    1. do this") in gpudock's reports.
 ERROR_TITLE = re.compile(r"^\s*(?:[✗✘!]\s*)?\[(?:error|warning)\]|^\s*(?:error|Error|ERROR)\b|^gpudock refuses")
 FIRST_FIX = re.compile(r"^\s+1[.)]\s")
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-BOX_TOP = "┏┌╭╔"
-BOX_CHARS = set("┏┓┗┛┃━┳┻╋┡┩╇┌┐└┘│─┬┴┼├┤╭╮╯╰╞╡╪═║╔╗╚╝╠╣╦╩╬")
-
-
-@dataclass(frozen=True)
-class Block:
-    """One thing on a slide. kind: markdown | code | text | table | image."""
-
-    kind: str
-    text: str = ""  # markdown source, code, or output text
-    lang: str = ""  # code: the language for highlighting
-    rows: tuple[tuple[str, ...], ...] = ()  # table: header row first
-    align: tuple[str, ...] = ()  # table: "left" / "right" per column
-    caption: str = ""  # table: the title and the columns that are the same in every row
-    footer: str = ""  # table: "… N more rows" under it
-    data: bytes = b""  # image bytes
-    mime: str = ""  # image type
-
-    @property
-    def image_name(self) -> str:
-        """A stable file name: the same figure always gets the same name (rebuilds are byte-identical)."""
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/svg+xml": "svg"}[self.mime]
-        return f"figure-{hashlib.sha256(self.data).hexdigest()[:12]}.{ext}"
-
-
-@dataclass
-class Slide:
-    title: str = ""  # the heading's text
-    level: int = 2
-    blocks: list[Block] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    figure: bool = False
-    source: str = ""  # the notebook it comes from
-
-
-# --- text measures -------------------------------------------------------------------------------------
-
-
-def _char_em(ch: str, mono: bool) -> float:
-    if unicodedata.east_asian_width(ch) in "WF":
-        return 1.0
-    if mono:
-        return CODE_CHAR_EM
-    if ch == " ":
-        return 0.28
-    return 0.62 if ch.isupper() or ch in "mwMW@%&" else 0.54
-
-
-def text_width(text: str, px: float, mono: bool = False) -> float:
-    return sum(_char_em(ch, mono) for ch in text) * px
-
-
-def wrapped_lines(text: str, width: float, px: float, mono: bool = False) -> int:
-    """How many lines ``text`` takes at ``px`` in ``width`` (word wrap; CJK wraps anywhere)."""
-    total = 0
-    for line in text.split("\n"):
-        if mono:  # pre-wrap + overflow-wrap: anywhere
-            total += max(1, math.ceil(text_width(line, px, True) / width - 1e-9))
-            continue
-        count, used = 1, 0.0
-        for word in re.findall(r"[\u3000-\u9fff\uff00-\uffef]|[^\s\u3000-\u9fff\uff00-\uffef]+\s*|\s+", line):
-            w = text_width(word, px)
-            if used + w > width + 0.5 and used > 0:
-                count += 1 + int(w // width)
-                used = w % width
-            else:
-                used += w
-        total += count
-    return total
-
-
-def code_height(text: str, width: float = CONTENT_W) -> float:
-    rows = wrapped_lines(text, width - 2 * CODE_PAD - 4, CODE_PX, mono=True)
-    return rows * CODE_PX * CODE_LH + 2 * CODE_PAD + BLOCK_GAP
-
-
-def heading_height(title: str, level: int) -> float:
-    if not title:
-        return 0.0
-    px = HEADING_PX.get(level, 28)
-    return wrapped_lines(title, CONTENT_W, px * 1.05) * px * HEADING_LH + HEADING_GAP
-
-
-# --- Markdown --------------------------------------------------------------------------------------------
-
-
-def markdown_parser():
-    from markdown_it import MarkdownIt
-
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
-
-
-_INLINE_MD = [
-    (re.compile(r"!?\[([^\]]*)\]\([^)]*\)"), r"\1"),
-    (re.compile(r"\*\*|__|`"), ""),
-]
-
-
-def _plain(inline: str) -> str:
-    for pattern, repl in _INLINE_MD:
-        inline = pattern.sub(repl, inline)
-    return inline
-
-
-def markdown_height(source: str, width: float = CONTENT_W) -> float:
-    """Rendered height of a Markdown snippet in the theme (paragraphs, lists, quotes, tables, code)."""
-    tokens = markdown_parser().parse(source)
-    height, indent = 0.0, 0.0
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.type in ("bullet_list_open", "ordered_list_open"):
-            indent += 1.4 * BODY_PX
-        elif tok.type in ("bullet_list_close", "ordered_list_close"):
-            indent -= 1.4 * BODY_PX
-            height += BLOCK_GAP if tok.level == 0 else 0
-        elif tok.type == "blockquote_open":
-            indent += 22
-            height += 8
-        elif tok.type == "blockquote_close":
-            indent -= 22
-            height += 8 + (BLOCK_GAP if tok.level == 0 else 0)
-        elif tok.type == "heading_open":
-            level = int(tok.tag[1])
-            height += heading_height(_plain(tokens[i + 1].content), level)
-        elif tok.type == "paragraph_open":
-            lines = wrapped_lines(_plain(tokens[i + 1].content), width - indent, BODY_PX)
-            height += lines * BODY_PX * BODY_LH + (0 if tok.hidden else 10)
-        elif tok.type == "list_item_close":
-            height += 4
-        elif tok.type in ("fence", "code_block"):
-            height += code_height(tok.content.rstrip("\n"), width - indent)
-        elif tok.type == "hr":
-            height += 24
-        elif tok.type == "table_open":
-            rows, j = [], i
-            while tokens[j].type != "table_close":
-                if tokens[j].type == "tr_open":
-                    rows.append([])
-                elif tokens[j].type == "inline":
-                    rows[-1].append(_plain(tokens[j].content))
-                j += 1
-            height += table_height(rows, width - indent)
-            i = j
-        i += 1
-    return height
-
-
-def markdown_blocks(source: str) -> list[tuple[str, str]]:
-    """Top-level pieces of a Markdown cell as (kind, text): heading, fence (code), or markdown."""
-    lines = source.split("\n")
-    pieces = []
-    for tok in markdown_parser().parse(source):
-        if tok.level != 0 or tok.nesting == -1 or not tok.map:
-            continue
-        text = "\n".join(lines[tok.map[0] : tok.map[1]]).strip("\n")
-        if tok.type == "heading_open":
-            pieces.append(("heading" + tok.tag[1], text.lstrip("#").strip()))
-        elif tok.type == "fence":
-            pieces.append(("code:" + (tok.info.strip() or "text"), tok.content.rstrip("\n")))
-        elif tok.type == "code_block":
-            pieces.append(("code:text", tok.content.rstrip("\n")))
-        elif tok.type != "hr":
-            pieces.append(("markdown", text))
-    return pieces
-
-
-def _list_items(source: str) -> list[str]:
-    """A top-level list's items as Markdown (numbered items keep their numbers)."""
-    lines = source.split("\n")
-    return [
-        "\n".join(lines[t.map[0] : t.map[1]]).rstrip("\n")
-        for t in markdown_parser().parse(source)
-        if t.type == "list_item_open" and t.level == 1 and t.map
-    ]
-
-
-# --- tables ---------------------------------------------------------------------------------------------
-
-
-def table_height(rows, width: float = CONTENT_W) -> float:
-    if not rows:
-        return 0.0
-    ncols = max(len(r) for r in rows)
-    natural = [
-        max((text_width(r[c], BODY_PX) if c < len(r) else 0) for r in rows) + 2 * CELL_PAD_X for c in range(ncols)
-    ]
-    total = sum(natural) or 1
-    widths = [w if total <= width else width * w / total for w in natural]
-    height = 0.0
-    for row in rows:
-        lines = max(
-            wrapped_lines(cell, max(widths[c] - 2 * CELL_PAD_X, BODY_PX), BODY_PX) for c, cell in enumerate(row)
-        )
-        height += lines * BODY_PX * BODY_LH + 2 * CELL_PAD_Y + 1
-    return height + BLOCK_GAP
-
-
-def block_height(block: Block) -> float:
-    if block.kind == "markdown":
-        return markdown_height(block.text)
-    if block.kind in ("code", "text"):
-        return code_height(block.text)
-    if block.kind == "table":
-        lines = sum(wrapped_lines(t, CONTENT_W, BODY_PX) for t in (block.caption, block.footer) if t)
-        return lines * (BODY_PX * BODY_LH + 6) + table_height(block.rows)
-    return FIGURE_MAX_H
-
-
-def _split_box_row(line: str, cuts: list[int]) -> list[str]:
-    return [line[a + 1 : b] for a, b in zip(cuts, cuts[1:], strict=False)]
-
-
-def parse_box_table(lines: list[str]) -> Block | None:
-    """rich's box-drawing table (the lines from its top border to its bottom border) -> a table Block."""
-    top = lines[0]
-    cuts = [i for i, ch in enumerate(top) if ch in BOX_CHARS and ch not in "━─═"]
-    if len(cuts) < 2:
-        return None
-    body = lines[1:-1]
-    sep = next((i for i, line in enumerate(body) if line.lstrip()[:1] in "┡├╞╠"), None)
-    if sep is None:
-        return None
-    header_lines, data_lines = body[:sep], body[sep + 1 :]
-
-    def merge(group):
-        cells = [_split_box_row(line, cuts) for line in group]
-        return tuple(" ".join(c[i].strip() for c in cells if c[i].strip()) for i in range(len(cuts) - 1))
-
-    header = merge(header_lines)
-    ruled = any(line.lstrip()[:1] in "├┡╞╠" for line in data_lines)
-    groups: list[list[str]] = []
-    for line in data_lines:
-        if line.lstrip()[:1] in "├┡╞╠":
-            groups.append([])
-            continue
-        cells = [c.strip() for c in _split_box_row(line, cuts)]
-        filled = sum(1 for c in cells if c)
-        continuation = groups and groups[-1] and (ruled or filled * 2 <= len(cells))
-        if continuation:
-            groups[-1].append(line)
-        else:
-            groups.append([line])
-    raw_groups = [g for g in groups if g]
-    rows = [merge(g) for g in raw_groups]
-    align = []
-    for i in range(len(cuts) - 1):
-        firsts = [_split_box_row(g[0], cuts)[i] for g in raw_groups]
-        right = sum(1 for c in firsts if c.strip() and len(c) - len(c.rstrip()) < len(c) - len(c.lstrip()))
-        align.append("right" if firsts and right * 2 > len(firsts) else "left")
-    return Block("table", rows=(header, *rows), align=tuple(align))
-
-
-def lift_constant_columns(table: Block, title: str = "") -> Block:
-    """Columns with one value in every row (2+ rows) move into the caption: narrower tables, same facts."""
-    header, *rows = table.rows
-    keep = [i for i in range(len(header)) if len(rows) < 2 or len({r[i] for r in rows}) > 1]
-    lifted = [f"{header[i]}: {rows[0][i]}" for i in range(len(header)) if i not in keep and rows[0][i]]
-    caption = " · ".join(([title] if title else []) + lifted)
-    return replace(
-        table,
-        rows=tuple(tuple(r[i] for i in keep) for r in table.rows),
-        align=tuple(table.align[i] for i in keep),
-        caption=caption,
-    )
-
-
-def text_blocks(text: str) -> list[Block]:
-    """Terminal text -> text blocks, with rich's box-drawing tables turned into table blocks."""
-    lines = ANSI.sub("", text).rstrip("\n").split("\n")
-    blocks: list[Block] = []
-    plain: list[str] = []
-    i = 0
-    while i < len(lines):
-        stripped = lines[i].lstrip()
-        if stripped[:1] in BOX_TOP:
-            end = next((j for j in range(i + 1, len(lines)) if lines[j].lstrip()[:1] in "┗└╰╚"), None)
-            table = parse_box_table([line.rstrip() for line in lines[i : end + 1]]) if end else None
-            if table:
-                title = ""
-                if plain and plain[-1].strip() and not (set(plain[-1]) & BOX_CHARS):
-                    title = plain.pop().strip()  # rich centres the table's title above it
-                if any(p.strip() for p in plain):
-                    blocks.append(Block("text", "\n".join(plain).strip("\n")))
-                plain = []
-                blocks.append(lift_constant_columns(table, title))
-                i = end + 1
-                continue
-        plain.append(lines[i].rstrip())
-        i += 1
-    if any(p.strip() for p in plain):
-        blocks.append(Block("text", "\n".join(plain).strip("\n")))
-    return blocks
+_CODE_WIDTH = CONTENT_W - 2 * CODE_PAD - 4  # as slidemeasure.code_height wraps
 
 
 # --- condensing and splitting ------------------------------------------------------------------------------
 
 
 def must_keep(lines: list[str]) -> set[int]:
-    """Every error/warning title and the first fix that follows it."""
+    """Every error/warning title and the first fix that follows it (in one backward and one forward pass)."""
+    fix_ahead: list[int | None] = [None] * (len(lines) + 1)  # the first fix at or after j, before a break
+    for j in range(len(lines) - 1, -1, -1):
+        if lines[j] and lines[j][:1] not in (" ", "\t"):
+            fix_ahead[j] = None  # a line at the margin ends the finding
+        elif FIRST_FIX.match(lines[j]):
+            fix_ahead[j] = j
+        else:
+            fix_ahead[j] = fix_ahead[j + 1]
     keep: set[int] = set()
     for i, line in enumerate(lines):
         if ERROR_TITLE.search(line):
             keep.add(i)
-            for j in range(i + 1, len(lines)):
-                if lines[j][:1] not in (" ", "\t") and lines[j]:
-                    break
-                if FIRST_FIX.match(lines[j]):
-                    keep.add(j)
-                    break
+            if fix_ahead[i + 1] is not None:
+                keep.add(fix_ahead[i + 1])
     return keep
 
 
+def _code_rows(line: str) -> int:
+    return wrapped_lines(line, _CODE_WIDTH, CODE_PX, mono=True)
+
+
+def _rows_height(rows: int) -> float:
+    return rows * CODE_PX * CODE_LH + 2 * CODE_PAD + BLOCK_GAP  # slidemeasure.code_height for ``rows`` rows
+
+
 def condense(text: str, room: float) -> str:
-    """The first lines plus "… N more lines", keeping every error title and first fix, within ``room``."""
+    """The first lines plus "… N more lines", keeping every error title and first fix, within ``room``.
+
+    Linear: each line's rows are counted once; the head shrinks a line at a time while running sums
+    track the head, the kept lines after it and the "… N more" markers between them."""
     lines = text.split("\n")
     keep = must_keep(lines)
 
@@ -382,11 +114,32 @@ def condense(text: str, room: float) -> str:
             out.append(f"… {skipped} more lines (the notebook shows them all)")
         return "\n".join(out)
 
-    for n in range(len(lines), -1, -1):
-        candidate = build(n)
-        if code_height(candidate) <= room:
-            return candidate
+    rows = [_code_rows(line) for line in lines]
+    marker = _code_rows(f"… {len(lines)} more lines (the notebook shows them all)")  # the longest marker
+    head, tail, gaps = sum(rows), 0, 0
+    if _rows_height(head) <= room:
+        return text
+    for n in range(len(lines) - 1, -1, -1):  # the head is lines[:n]
+        head -= rows[n]
+        if n in keep:
+            tail += rows[n]
+        elif n + 1 == len(lines) or n + 1 in keep:
+            gaps += 1  # line n starts a new run of left-out lines
+        if _rows_height(head + tail + gaps * marker) <= room:
+            return build(n)
     return build(0)
+
+
+def _largest(fits, high: int) -> int:
+    """The largest n in [0, high] with ``fits(n)`` (fits grows false as n grows), by bisection."""
+    low = 0
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def condense_table(table: Block, room: float) -> Block:
@@ -400,16 +153,27 @@ def condense_table(table: Block, room: float) -> Block:
         footer = f"… {more} more rows (the notebook shows them all)" if more else ""
         return replace(table, rows=(header, *chosen), footer=footer)
 
-    for n in range(len(rows), -1, -1):
-        if block_height(build(n)) <= room:
-            return build(n)
-    return build(0)
+    return build(_largest(lambda n: block_height(build(n)) <= room, len(rows)))
+
+
+def condense_list(block: Block, room: float) -> Block:
+    """A Markdown list's first items plus "… N more items", within ``room`` (other Markdown stays whole)."""
+    items = list_items(block.text)
+    if len(items) < 2:
+        return block
+
+    def build(n: int) -> str:
+        more = f"\n\n… {len(items) - n} more items (the notebook shows them all)" if n < len(items) else ""
+        return "\n".join(items[:n]) + more
+
+    return replace(block, text=build(_largest(lambda n: markdown_height(build(n)) <= room, len(items))))
 
 
 def _split_lines(block: Block, room: float) -> tuple[Block | None, Block]:
     lines = block.text.split("\n")
-    n = 0
-    while n < len(lines) and code_height("\n".join(lines[: n + 1])) <= room:
+    n, used = 0, 0
+    while n < len(lines) and _rows_height(used + _code_rows(lines[n])) <= room:
+        used += _code_rows(lines[n])
         n += 1
     if n == 0:
         return None, block
@@ -421,21 +185,17 @@ def _split_lines(block: Block, room: float) -> tuple[Block | None, Block]:
 
 def _split_table(block: Block, room: float) -> tuple[Block | None, Block]:
     header, *rows = block.rows
-    n = 0
-    while n < len(rows) and block_height(replace(block, rows=(header, *rows[: n + 1]))) <= room:
-        n += 1
+    n = _largest(lambda k: block_height(replace(block, rows=(header, *rows[:k]))) <= room, len(rows))
     if n == 0:
         return None, block
     return replace(block, rows=(header, *rows[:n]), footer=""), replace(block, rows=(header, *rows[n:]), caption="")
 
 
 def _split_markdown(block: Block, room: float) -> tuple[Block | None, Block]:
-    items = _list_items(block.text)
+    items = list_items(block.text)
     if len(items) < 2:
         return None, block
-    n = 0
-    while n < len(items) and markdown_height("\n".join(items[: n + 1])) <= room:
-        n += 1
+    n = _largest(lambda k: markdown_height("\n".join(items[:k])) <= room, len(items))
     if n == 0:
         return None, block
     return replace(block, text="\n".join(items[:n])), replace(block, text="\n".join(items[n:]))
@@ -450,6 +210,27 @@ def split_block(block: Block, room: float) -> tuple[Block | None, Block]:
     if block.kind == "markdown":
         return _split_markdown(block, room)
     return None, block
+
+
+def _fit(block: Block, first_room: float, fresh: float) -> Block:
+    """``block`` condensed where it would take more than its share of slides (MAX_PAGES or MAX_BLOCK_PAGES)."""
+    pages = MAX_PAGES if block.kind in ("text", "table") else MAX_BLOCK_PAGES
+    if block.kind in ("text", "code"):
+        overhead = 2 * CODE_PAD + BLOCK_GAP + 6 * CODE_PX * CODE_LH  # a block's frame, a cut between items
+    elif block.kind == "table":
+        overhead = table_height(block.rows[:1]) + 2 * BODY_PX * BODY_LH  # the header again, a cut
+    elif block.kind == "markdown":
+        overhead = 2 * BODY_PX * BODY_LH
+    else:
+        return block
+    total = max(first_room, 0) + (pages - 1) * fresh - pages * overhead
+    if block_height(block) <= total:
+        return block
+    if block.kind in ("text", "code"):
+        return replace(block, text=condense(block.text, total))
+    if block.kind == "table":
+        return condense_table(block, total)
+    return condense_list(block, total)
 
 
 def paginate(slide: Slide) -> list[Slide]:
@@ -475,17 +256,7 @@ def paginate(slide: Slide) -> list[Slide]:
             fig.blocks.append(block)
             page = new_page(True)
             continue
-        fresh = budget - heading_height(slide.title + CONTINUED, slide.level)
-        if block.kind == "text":
-            overhead = 2 * CODE_PAD + BLOCK_GAP + 6 * CODE_PX * CODE_LH  # a block's frame, a cut between items
-            total = max(room(page), 0) + (MAX_PAGES - 1) * fresh - MAX_PAGES * overhead
-            if block_height(block) > total:
-                block = replace(block, text=condense(block.text, total))
-        if block.kind == "table":
-            overhead = table_height(block.rows[:1]) + 2 * BODY_PX * BODY_LH  # the header again, a cut
-            total = max(room(page), 0) + (MAX_PAGES - 1) * fresh - MAX_PAGES * overhead
-            if block_height(block) > total:
-                block = condense_table(block, total)
+        block = _fit(block, room(page), budget - heading_height(slide.title + CONTINUED, slide.level))
         while True:
             if block_height(block) <= room(page):
                 page.blocks.append(block)
@@ -499,75 +270,63 @@ def paginate(slide: Slide) -> list[Slide]:
                 block = rest
             page = new_page(True)
     return [p for p in pages if p.blocks or p is pages[0]]
+    return [p for p in pages if p.blocks or p is pages[0]]
 
 
 # --- notebook cells -> logical slides -------------------------------------------------------------------
 
 
-def _image(data, mime: str) -> Block:
-    raw = data.encode() if mime == "image/svg+xml" else base64.b64decode(data)
-    return Block("image", data=raw, mime=mime)
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
 
 
-def output_blocks(output) -> list[Block]:
-    """One cell output -> blocks: figures, Markdown, tables from rich's box text, terminal text, errors."""
-    kind = output.get("output_type")
-    if kind == "stream":
-        return text_blocks(output.get("text", ""))
-    if kind == "error":
-        return [Block("text", f"{output.get('ename', 'Error')}: {ANSI.sub('', output.get('evalue', ''))}")]
-    data = output.get("data", {})
-    for mime in ("image/png", "image/jpeg", "image/svg+xml"):
-        if mime in data:
-            return [_image(data[mime], mime)]
-    if "text/markdown" in data:
-        return [Block("markdown", data["text/markdown"])]
-    if "text/plain" in data:
-        return text_blocks(data["text/plain"])
-    return []
+def _source(cell: dict) -> str:
+    value = cell.get("source", "")
+    if isinstance(value, list):
+        return "".join(part for part in value if isinstance(part, str))
+    return value if isinstance(value, str) else ""
 
 
-def _merge_streams(outputs) -> list:
-    merged = []
-    for out in outputs:
-        if out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream":
-            if merged[-1].get("name") == out.get("name"):
-                merged[-1] = {**merged[-1], "text": merged[-1]["text"] + out.get("text", "")}
-                continue
-        merged.append(dict(out))
-    return merged
+def _markdown_cell(slide: Slide, source: str) -> None:
+    for piece_kind, text in markdown_blocks(source):
+        if piece_kind.startswith("heading") and not slide.title and not slide.blocks:
+            slide.title, slide.level = plain(text), int(piece_kind[-1])
+        elif piece_kind.startswith("heading"):
+            slide.blocks.append(Block("markdown", "#" * int(piece_kind[-1]) + " " + text))
+        elif piece_kind.startswith("code:"):
+            slide.blocks.append(Block("code", text, lang=piece_kind[5:]))
+        else:
+            slide.blocks.append(Block("markdown", text))
 
 
 def logical_slides(cells, source: str = "") -> list[Slide]:
     """Cells of one executed notebook -> slides as the notebook's slideshow metadata groups them."""
     slides: list[Slide] = []
-    for cell in cells:
-        tags = set(cell.get("metadata", {}).get("tags", []))
-        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+    for cell in cells if isinstance(cells, list) else []:
+        cell = _dict(cell)
+        metadata = _dict(cell.get("metadata"))
+        tags = (
+            {t for t in metadata.get("tags") or [] if isinstance(t, str)}
+            if isinstance(metadata.get("tags"), list)
+            else set()
+        )
+        kind = _dict(metadata.get("slideshow")).get("slide_type", "-")
         if tags & SKIP_TAGS or kind == "skip":
             continue
         if kind == "notes":
             if slides:
-                slides[-1].notes.append(cell.get("source", ""))
+                slides[-1].notes.append(_source(cell))
             continue
         if kind in ("slide", "subslide") or not slides:
             slides.append(Slide(source=source))
         slide = slides[-1]
         if cell.get("cell_type") == "markdown":
-            for piece_kind, text in markdown_blocks(cell.get("source", "")):
-                if piece_kind.startswith("heading") and not slide.title and not slide.blocks:
-                    slide.title, slide.level = _plain(text), int(piece_kind[-1])
-                elif piece_kind.startswith("heading"):
-                    slide.blocks.append(Block("markdown", "#" * int(piece_kind[-1]) + " " + text))
-                elif piece_kind.startswith("code:"):
-                    slide.blocks.append(Block("code", text, lang=piece_kind[5:]))
-                else:
-                    slide.blocks.append(Block("markdown", text))
+            _markdown_cell(slide, _source(cell))
         elif cell.get("cell_type") == "code":
-            if SHOW_CODE_TAG in tags and cell.get("source", "").strip():
-                slide.blocks.append(Block("code", cell["source"].rstrip(), lang="python"))
-            for out in _merge_streams(cell.get("outputs", [])):
-                slide.blocks.extend(output_blocks(out))
+            if SHOW_CODE_TAG in tags and _source(cell).strip():
+                slide.blocks.append(Block("code", _source(cell).rstrip(), lang="python"))
+            for out in merge_streams(cell.get("outputs", [])):
+                slide.blocks.extend(output_blocks(out, source or "notebook"))
     slides = [s for s in slides if s.title or s.blocks]
     for before, slide in zip(slides, slides[1:], strict=False):  # an untitled slide continues the one before
         if not slide.title and before.title:

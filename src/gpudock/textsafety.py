@@ -26,3 +26,12 @@ def _escape(match: re.Match) -> str:
 def printable(text: str) -> str:
     """``text`` with control, bidi and surrogate characters shown as ``\\xNN`` / ``\\uNNNN`` escapes."""
     return _UNSAFE.sub(_escape, str(text))
+
+
+def mathtext_literal(text: str) -> str:
+    """``text`` for a matplotlib label, shown as written: every ``$`` escaped, so no mathtext is parsed.
+
+    Matplotlib reads text between two unescaped ``$`` as mathtext (its own TeX subset), and an unknown
+    command there (``$\\undefinedcommand$``) fails the whole figure; ``\\$`` is a literal dollar sign.
+    https://matplotlib.org/stable/users/explain/text/mathtext.html"""
+    return printable(str(text)).replace("$", r"\$")

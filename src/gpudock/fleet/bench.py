@@ -9,6 +9,7 @@ through the plan machinery where missing. Without CuPy a host measures its CPU o
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,9 +23,10 @@ from rich.text import Text
 
 from ..bench.results import Result, Results
 from ..exceptions import BenchmarkError, MissingTool, ResultsFileError
-from ..files import write_text_atomic
+from ..files import MAX_FILE_BYTES, parse_json, write_bytes_atomic
 from ..install.ansible import plan_play
 from ..install.plan import Check, Plan, Step, apt_get
+from ..pinned import Pinned
 from ..textsafety import printable
 from . import engine
 
@@ -80,32 +82,32 @@ class FleetBench:
 
 
 def build_wheels(folder: Path) -> list[Path]:
-    """gpudock's wheel from this checkout and the pure-Python wheels the benchmark needs, at the versions here."""
+    """gpudock's wheel from this checkout and the pure-Python wheels the benchmark needs, at the versions here.
+
+    Built from a copy of the source in ``folder`` (the caller's private folder): the checkout itself is
+    only read, so another user's or a read-only checkout works, and nothing is left in it."""
     folder.mkdir(parents=True, exist_ok=True)
     source = Path(__file__).resolve().parents[3]
     if not (source / "pyproject.toml").exists():
         raise MissingTool("no gpudock source checkout beside this package", "run fleet bench from a git checkout")
+    tree = folder / "source"
+    tree.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(source / name, tree / name)
+    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build")
+    shutil.copytree(source / "src", tree / "src", ignore=junk, symlinks=False)
+    wheels = folder / "wheels"
     pins = [f"{name}=={metadata.version(name)}" for name in PURE_PYTHON]
     for argv in (
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "-q",
-            "--no-deps",
-            "-w",
-            str(folder),
-            str(source),
-        ],
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(folder), *pins],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), str(tree)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), *pins],
     ):
-        proc = subprocess.run(argv, capture_output=True, text=True)
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=folder)
         if proc.returncode != 0:
             lines = (proc.stderr or proc.stdout).strip().splitlines()
             detail = next((line.strip() for line in lines if "error:" in line.lower()), lines[-1] if lines else "")
             raise BenchmarkError(f"building wheels failed ({' '.join(argv[3:5])}): {detail}")
-    return sorted(folder.glob("*.whl"))
+    return sorted(wheels.glob("*.whl"))
 
 
 def prerequisites_plan() -> Plan:
@@ -212,7 +214,11 @@ def _find_gpudock(var: str) -> dict:
     }
 
 
+MAX_BENCH_OUTPUT = MAX_FILE_BYTES  # a host's `gpudock bench --json` output is read like a results file
+
+
 def _host_bench(host: str, outcome: engine.HostOutcome | None) -> HostBench:
+    """A host's results from its answer, or its error row: a host's output never ends the whole comparison."""
     if outcome is None:
         return HostBench(host, error="Ansible reported nothing for this host")
     if outcome.unreachable or outcome.failed:
@@ -222,10 +228,16 @@ def _host_bench(host: str, outcome: engine.HostOutcome | None) -> HostBench:
         return HostBench(host, error="the benchmark did not run")
     found = outcome.result_of("is gpudock on this host?") or {}
     how = "gpudock on the host" if found.get("rc") == 0 else "virtual environment from local wheels"
+    stdout = result.get("stdout")
+    source = f"{host}'s bench output"
     try:
-        results = Results.from_dict(json.loads(result.get("stdout") or ""), source=f"{host}'s bench output")
-    except (json.JSONDecodeError, ResultsFileError) as err:
-        return HostBench(host, error=f"its `gpudock bench --json` printed no results: {err}", how=how)
+        if not isinstance(stdout, str) or not stdout.strip():
+            raise ResultsFileError(source, "empty (the task's result was cut, or gpudock printed nothing)")
+        if len(stdout) > MAX_BENCH_OUTPUT:
+            raise ResultsFileError(source, f"larger than {MAX_BENCH_OUTPUT // (1024 * 1024)} MB")
+        results = Results.from_dict(parse_json(stdout, source, ResultsFileError), source=source)
+    except ResultsFileError as err:
+        return HostBench(host, error=f"its `gpudock bench --json` printed no usable results: {err.problem}", how=how)
     return HostBench(host, results, how=how)
 
 
@@ -238,28 +250,43 @@ def fleet_bench(
     quick: bool = True,
     say: Callable[[str], None] = print,
     hosts: list[str] | None = None,
+    host_keys: engine.HostKeys = engine.STRICT,
+    warn: Callable[[str], None] | None = None,
 ) -> FleetBench:
-    hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
-    say("fleet bench: building gpudock's wheel here")
-    wheels = build_wheels(run_dir / "wheels")
-    outcomes = engine.run_playbook(
-        bench_plays(wheels, quick),
-        inventory,
-        run_dir / "ansible",
-        limit=limit,
-        forks=forks,
-        name="fleet-bench",
-        on_task=lambda host, task: say(f"  {host}: {task.task}: {task.status}") if task.status != "skipped" else None,
-    )
-    rows = [_host_bench(host, outcomes.get(host)) for host in hosts]
-    for row in rows:
-        if row.results:
-            from .doctor import file_name
+    """``gpudock bench --json`` on every host; the document is written before the figure (a figure that
+    fails to draw loses nothing). The wheels are built and read in a private folder, then kept for the record."""
+    hosts = engine.list_hosts(inventory, limit, warn) if hosts is None else hosts
+    with engine.private_folder() as private, Pinned(run_dir) as record:
+        say("fleet bench: building gpudock's wheel here")
+        wheels = build_wheels(private / "build")
+        outcomes = engine.run_playbook(
+            bench_plays(wheels, quick),
+            inventory,
+            record,
+            limit=limit,
+            forks=forks,
+            name="fleet-bench",
+            on_task=lambda host, task: (
+                say(f"  {host}: {task.task}: {task.status}") if task.status != "skipped" else None
+            ),
+            host_keys=host_keys,
+            warn=warn,
+            private=private,
+        )
+        for wheel in wheels:
+            record.copy_file(wheel, f"wheels/{wheel.name}")
+        rows = [_host_bench(host, outcomes.get(host)) for host in hosts]
+        from .doctor import file_name
 
-            row.results.save(run_dir / "results" / f"{file_name(row.host)}.json")
-    result = FleetBench(rows, run_dir)
-    result.figure = plot_side_by_side(result, run_dir / "fleet-bench.png")
-    write_text_atomic(run_dir / "fleet-bench.json", result.to_json() + "\n")
+        for row in rows:
+            if row.results:
+                record.write_text(f"results/{file_name(row.host)}.json", row.results.to_json() + "\n")
+        result = FleetBench(rows, run_dir)
+        record.write_text("fleet-bench.json", result.to_json() + "\n")
+        figure = side_by_side_png(result)
+        if figure is not None:
+            result.figure = record.write_bytes("fleet-bench.png", figure)
+            record.write_text("fleet-bench.json", result.to_json() + "\n")
     return result
 
 
@@ -279,26 +306,45 @@ def side_by_side(bench: FleetBench) -> tuple[list[str], list[tuple[tuple, list[R
     return [h.host for h in hosts], list(points.items())
 
 
-def plot_side_by_side(bench: FleetBench, path: Path) -> Path | None:
+def side_by_side_png(bench: FleetBench) -> bytes | None:
+    """The side-by-side figure as PNG bytes; None when there is nothing to draw (or it cannot be drawn).
+
+    Host and benchmark names are the hosts' own text: drawn literally (no mathtext), so ``$\\x$`` is text."""
     names, points = side_by_side(bench)
     if not points:
         return None
+    import io
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(points), figsize=(3 * len(points) + 1, 3.5), squeeze=False)
-    for ax, (point, row) in zip(axes[0], points, strict=True):
-        ax.bar(names, [r.value if r else 0 for r in row], color="#76b900")
-        ax.set_title(f"{point[0]} {point[2]}\n{point[4]}", fontsize=8)
-        ax.tick_params(axis="x", labelrotation=30, labelsize=7)
-    fig.suptitle("gpudock fleet bench")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    from ..textsafety import mathtext_literal
+
+    with matplotlib.rc_context({"text.usetex": False}):
+        fig, axes = plt.subplots(1, len(points), figsize=(3 * len(points) + 1, 3.5), squeeze=False)
+        try:
+            for ax, (point, row) in zip(axes[0], points, strict=True):
+                ax.bar(range(len(names)), [r.value if r else 0 for r in row], color="#76b900")
+                ax.set_xticks(range(len(names)), [mathtext_literal(n) for n in names])
+                ax.set_title(mathtext_literal(f"{point[0]} {point[2]}\n{point[4]}"), fontsize=8)
+                ax.tick_params(axis="x", labelrotation=30, labelsize=7)
+            fig.suptitle("gpudock fleet bench")
+            fig.tight_layout()
+            out = io.BytesIO()
+            fig.savefig(out, format="png", dpi=100)
+            return out.getvalue()
+        except (ValueError, RuntimeError, OverflowError):  # a figure is a convenience; the JSON holds the data
+            return None
+        finally:
+            plt.close(fig)
+
+
+def plot_side_by_side(bench: FleetBench, path: Path) -> Path | None:
+    """The side-by-side figure written to ``path`` (None when there is nothing to draw)."""
+    figure = side_by_side_png(bench)
+    return write_bytes_atomic(path, figure) if figure is not None else None
 
 
 def print_fleet_bench(bench: FleetBench, console: Console | None = None) -> None:

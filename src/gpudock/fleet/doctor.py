@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from ..doctor import check
 from ..exceptions import SnapshotError
 from ..findings import Finding, has_errors
 from ..hostinfo import HostInfo
+from ..pinned import Pinned
 from ..snapshot import Snapshot
 from . import engine, remote
 from .columns import columns
@@ -89,16 +91,28 @@ class FleetReport:
 
     @classmethod
     def load(cls, path: str | Path) -> FleetReport:
-        """A saved fleet document back as rows (the notebook's replay); snapshots are re-read and re-diagnosed."""
+        """A saved fleet document back as rows (the notebook's replay); snapshots are re-read and re-diagnosed.
+
+        A fleet folder may come from elsewhere: the document is read within the size bound of any input,
+        and a snapshot it names must be a file inside its folder (no ``..``, no link pointing out)."""
+        from ..files import inside, parse_json, read_json_text
+
         path = Path(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = parse_json(read_json_text(path), str(path))
+        entries = data.get("hosts") if isinstance(data, dict) else None
+        if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("host"), str) for e in entries
+        ):
+            raise SnapshotError('not a fleet document (needs {"hosts": [{"host": ...}, ...]})', path)
         rows = []
-        for entry in data["hosts"]:
+        for entry in entries:
             snap_file = entry.get("snapshot")
             if snap_file:
-                rows.append(row_from_snapshot(entry["host"], Snapshot.load(path.parent / snap_file), snap_file))
+                snap = Snapshot.load(inside(path.parent, str(snap_file)))
+                rows.append(row_from_snapshot(entry["host"], snap, str(snap_file)))
             else:
-                rows.append(HostRow(entry["host"], bool(entry.get("reachable")), entry.get("error")))
+                error = entry.get("error")
+                rows.append(HostRow(entry["host"], bool(entry.get("reachable")), str(error) if error else None))
         return cls(rows, path.parent)
 
 
@@ -128,7 +142,9 @@ def file_name(host: str) -> str:
     return (_SAFE_NAME.sub("_", host).strip("._") or "host")[:100]
 
 
-def save_snapshots(rows: list[HostRow], run_dir: Path) -> None:
+def save_snapshots(rows: list[HostRow], record: Pinned | Path) -> None:
+    """Each diagnosed host's snapshot as ``snapshots/<host>.json`` in the run folder (a Pinned, or a path)."""
+    record = record if isinstance(record, Pinned) else Pinned(record)
     used: set[str] = set()
     for row in rows:
         if row.snapshot is None:
@@ -139,7 +155,7 @@ def save_snapshots(rows: list[HostRow], run_dir: Path) -> None:
             name = f"{file_name(row.host)}-{n}"
         used.add(name)
         row.snapshot_file = f"snapshots/{name}.json"
-        row.snapshot.save(run_dir / row.snapshot_file)
+        record.write_text(row.snapshot_file, row.snapshot.to_json() + "\n")
 
 
 def probe_plays(deep: bool = False) -> list[dict]:
@@ -162,16 +178,27 @@ def fleet_doctor(
     forks: int = 5,
     deep: bool = False,
     hosts: list[str] | None = None,
+    host_keys: engine.HostKeys = engine.STRICT,
+    warn: Callable[[str], None] | None = None,
 ) -> FleetReport:
     """Probe every host of ``inventory`` (after ``limit``), diagnose each, save snapshots and the fleet document.
 
-    ``hosts``: the inventory's hosts when the caller has already read them (the inventory is read once)."""
-    hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
-    outcomes = engine.run_playbook(
-        probe_plays(deep), inventory, run_dir / "ansible", limit=limit, forks=forks, name="fleet-doctor"
-    )
-    rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in hosts]
-    save_snapshots(rows, run_dir)
-    report = FleetReport(rows, run_dir)
-    report.save(run_dir / "fleet.json")
+    ``hosts``: the inventory's hosts when the caller has already read them (the inventory is read once).
+    Everything is written through the run folder's descriptor (``pinned``), never read back from it."""
+    hosts = engine.list_hosts(inventory, limit, warn) if hosts is None else hosts
+    with Pinned(run_dir) as record:
+        outcomes = engine.run_playbook(
+            probe_plays(deep),
+            inventory,
+            record,
+            limit=limit,
+            forks=forks,
+            name="fleet-doctor",
+            host_keys=host_keys,
+            warn=warn,
+        )
+        rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in hosts]
+        save_snapshots(rows, record)
+        report = FleetReport(rows, run_dir)
+        record.write_text("fleet.json", report.to_json() + "\n")
     return report

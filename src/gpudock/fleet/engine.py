@@ -7,15 +7,17 @@ with Ansible's own reason, never an exception.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..exceptions import BadInventory, MissingTool
+from ..exceptions import BadInventory, MissingTool, UsageError
 from .remote import MODULES
 
 # Ansible's settings for a fleet run (environment variables of ansible-playbook, per its config docs).
@@ -27,7 +29,70 @@ ANSIBLE_ENV = {
     "ANSIBLE_DEPRECATION_WARNINGS": "False",
     "ANSIBLE_LIBRARY": str(MODULES),
     "ANSIBLE_SSH_RETRIES": "0",
+    # ansible-runner sets ANSIBLE_HOST_KEY_CHECKING=False unless told otherwise (ansible_runner/config/_base.py),
+    # and Ansible then puts StrictHostKeyChecking=no before the inventory's own ssh options: keys must be checked
+    "ANSIBLE_HOST_KEY_CHECKING": "True",
+    # ansible-runner's display callback empties any task result over 700,000 characters (MAX_EVENT_RES):
+    # a host's whole answer (up to the 16 MB a snapshot file may hold) must arrive, or be refused, never emptied
+    "MAX_EVENT_RES": str(64 * 1024 * 1024),
 }
+# Events that carry Ansible's own messages (warnings, deprecations), never task data.
+_MESSAGE_EVENTS = ("warning", "deprecated", "system_warning", "error")
+
+
+@dataclass(frozen=True)
+class HostKeys:
+    """How ssh checks each host's key. Always checked: an unknown or changed key refuses the host.
+
+    ``trust_new`` accepts a key never seen before and records it (OpenSSH's ``accept-new``: a changed
+    key is still refused); ``known_hosts`` is the file ssh checks and records in (default: ssh's own,
+    ``~/.ssh/known_hosts``). An inventory's own ``StrictHostKeyChecking`` in ``ansible_ssh_common_args``
+    comes first on ssh's command line, and OpenSSH keeps the first value, so it wins over these.
+    """
+
+    trust_new: bool = False
+    known_hosts: Path | None = None
+
+    def ssh_extra_args(self) -> str:
+        args = ["-o", "StrictHostKeyChecking=" + ("accept-new" if self.trust_new else "yes")]
+        if self.known_hosts is not None:
+            args += ["-o", f"UserKnownHostsFile={self.known_hosts}"]
+        return " ".join(args)
+
+    def env(self) -> dict[str, str]:
+        return {"ANSIBLE_SSH_EXTRA_ARGS": self.ssh_extra_args()}
+
+
+STRICT = HostKeys()  # the default: known keys only
+
+
+def known_hosts_file(path: str | Path) -> Path:
+    """A known_hosts file the user controls: their own (or root's), not writable by others, not a link."""
+    target = Path(path).expanduser().absolute()
+    if any(ch.isspace() or ch in "\"'" for ch in str(target)):
+        raise UsageError(f"--known-hosts {path}: give a path without spaces or quotes (ssh reads it as one word)")
+    try:
+        info = target.lstat()
+    except FileNotFoundError:
+        info = None
+    folder = target.parent.stat() if target.parent.exists() else None
+    if folder is None:
+        raise UsageError(f"--known-hosts {path}: its folder does not exist")
+    for what, st in (("file", info), ("folder", folder)):
+        if st is None:
+            continue
+        if what == "file" and not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"--known-hosts {path}: not a regular file (a symlink or a device); give the file itself")
+        if st.st_uid not in (os.geteuid(), 0) or (
+            st.st_mode & 0o022 and not (what == "folder" and st.st_mode & 0o1000)
+        ):
+            raise UsageError(
+                f"--known-hosts {path}: its {what} is another user's or writable by others, "
+                "so anyone could add keys to it; use a file only you can write"
+            )
+    return target
+
+
 _EVENT_STATUS = {
     "runner_on_ok": "ok",
     "runner_on_failed": "failed",
@@ -107,40 +172,57 @@ def check_inventory(inventory: str | Path) -> Path:
     return path.resolve()
 
 
-def list_hosts(inventory: str | Path, limit: str | None = None) -> list[str]:
-    """The inventory's hosts (after ``limit``), as ansible-inventory reads them; a bad one raises BadInventory."""
+def list_hosts(inventory: str | Path, limit: str | None = None, warn: Callable[[str], None] | None = None) -> list[str]:
+    """The inventory's hosts (after ``limit``), as ansible-inventory reads them; a bad one raises BadInventory.
+
+    Ansible's stdout is the data (JSON) and its stderr the warnings; ``warn`` hears each warning line."""
     path = check_inventory(inventory)  # a missing file is bad usage even where Ansible is missing
     runner = ansible_runner()
     with tempfile.TemporaryDirectory(prefix="gpudock-inv-") as tmp:
-        return _inventory_list(runner, path, limit, tmp)
+        return _inventory_list(runner, path, limit, tmp, warn)
 
 
-def _inventory_list(runner, path: Path, limit: str | None, tmp: str) -> list[str]:
+def _inventory_list(runner, path: Path, limit: str | None, tmp: str, warn) -> list[str]:
     args = ["--list", "-i", str(path)] + (["--limit", limit] if limit else [])
     out, err, rc = runner.run_command(
         executable_cmd="ansible-inventory",
         cmdline_args=args,
         private_data_dir=tmp,
         quiet=True,
+        runner_mode="subprocess",  # no pty: stdout (the JSON) and stderr (warnings) stay apart
         envvars={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "True", "ANSIBLE_NOCOLOR": "True"},
     )
     if rc != 0:
         raise BadInventory(path, _first_error(err or out) or f"ansible-inventory exit {rc}")
+    _pass_on(err, warn)
     try:
         data = json.loads(out)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         raise BadInventory(path, "ansible-inventory printed no JSON") from None
+    if not isinstance(data, dict):
+        raise BadInventory(path, "ansible-inventory printed no inventory")
     hosts = list(dict.fromkeys(_hosts_of(data, "all")))  # inventory order, each host once
     if not hosts:
         raise BadInventory(path, "no hosts" + (f" match --limit {limit!r}" if limit else ""))
     return hosts
 
 
-def _hosts_of(data: dict, group: str) -> list[str]:
+def _pass_on(text: str | None, warn: Callable[[str], None] | None) -> None:
+    """Ansible's stderr (warnings, deprecations) to ``warn``, a line at a time."""
+    if warn is None:
+        return
+    for line in (text or "").splitlines():
+        if line.strip():
+            warn(line.rstrip())
+
+
+def _hosts_of(data: dict, group: str, seen: frozenset = frozenset()) -> list[str]:
     entry = data.get(group) or {}
-    found = list(entry.get("hosts") or [])
+    if not isinstance(entry, dict) or group in seen:
+        return []
+    found = [h for h in entry.get("hosts") or [] if isinstance(h, str)]
     for child in entry.get("children") or []:
-        found += _hosts_of(data, child)
+        found += _hosts_of(data, child, seen | {group})
     return found
 
 
@@ -151,60 +233,111 @@ def _first_error(text: str) -> str:
     return (text or "").strip().splitlines()[0][:300] if (text or "").strip() else ""
 
 
+@contextlib.contextmanager
+def private_folder() -> Iterator[Path]:
+    """A folder only this user can enter (``mkdtemp``: 0700) for everything Ansible reads and writes.
+
+    The playbook, the wheels fleet bench copies and ansible-runner's artifacts live here while Ansible
+    runs, never in the run folder: a run folder may sit where others can write (a shared ``runs/``),
+    and anything read back from there could have been swapped meanwhile. Removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="gpudock-ansible-") as tmp:
+        yield Path(tmp)
+
+
 def run_playbook(
     plays: list[dict],
     inventory: str | Path,
-    artifact_dir: str | Path,
+    record=None,
     *,
     limit: str | None = None,
     forks: int = 5,
     on_task: Callable[[str, TaskOutcome], None] | None = None,
     name: str = "gpudock",
+    host_keys: HostKeys | None = None,
+    warn: Callable[[str], None] | None = None,
+    private: Path | None = None,
 ) -> dict[str, HostOutcome]:
-    """Run ``plays`` and return every host's task outcomes. ``on_task(host, outcome)`` hears each as it ends."""
+    """Run ``plays`` and return every host's task outcomes. ``on_task(host, outcome)`` hears each as it ends.
+
+    Ansible reads the playbook from ``private`` (a ``private_folder()``; one is made when not given);
+    afterwards the playbook and Ansible's transcript are copied into ``record`` (a ``pinned.Pinned`` run
+    folder) under ``ansible/``, for the record only. ``warn`` hears Ansible's warnings."""
     runner = ansible_runner()
     inventory = check_inventory(inventory)
-    artifact_dir = Path(artifact_dir)
-    artifact_dir.mkdir(parents=True, exist_ok=True)
-    playbook = artifact_dir / f"{name}.yml"
-    from ..install.ansible import dump_playbook
+    with contextlib.ExitStack() as stack:
+        if private is None:
+            private = stack.enter_context(private_folder())
+        playbook = private / f"{name}.yml"
+        from ..install.ansible import dump_playbook
 
-    playbook.write_text(dump_playbook(plays), encoding="utf-8")
-    outcomes: dict[str, HostOutcome] = {}
+        fd = os.open(playbook, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(dump_playbook(plays))
+        ident = f"{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        events = _EventSink(on_task, warn)
+        runner.run(
+            private_data_dir=str(private / "runner"),
+            project_dir=os.getcwd(),  # relative key paths in the inventory resolve as with ansible-playbook
+            artifact_dir=str(private / "artifacts"),
+            ident=ident,
+            playbook=str(playbook),
+            inventory=str(inventory),
+            limit=limit,
+            forks=forks,
+            envvars={**ANSIBLE_ENV, **(host_keys or STRICT).env()},
+            quiet=True,
+            event_handler=events.handle,
+            rotate_artifacts=0,
+        )
+        if record is not None:
+            _keep_record(record, playbook, private / "artifacts" / ident, ident, events.messages)
+    return events.outcomes
 
-    def handle(event: dict) -> bool:
-        status = _EVENT_STATUS.get(event.get("event", ""))
+
+def _keep_record(record, playbook: Path, artifacts: Path, ident: str, messages: list[str]) -> None:
+    """The playbook and Ansible's transcript into the run folder (never ``command`` or ``env``: secrets)."""
+    record.copy_file(playbook, f"ansible/{playbook.name}")
+    for part in ("stdout", "stderr", "rc", "status"):
+        source = artifacts / part
+        if source.is_file() and not source.is_symlink():
+            record.copy_file(source, f"ansible/{ident}/{part}")
+    if messages:
+        record.write_text(f"ansible/{ident}/warnings", "\n".join(messages) + "\n")
+
+
+class _EventSink:
+    """ansible-runner's events: task outcomes per host (the data), Ansible's warnings kept apart."""
+
+    def __init__(self, on_task, warn):
+        self.outcomes: dict[str, HostOutcome] = {}
+        self.messages: list[str] = []
+        self.on_task, self.warn = on_task, warn
+
+    def handle(self, event: dict) -> bool:
+        kind = event.get("event", "")
         data = event.get("event_data") or {}
-        if event.get("event") == "playbook_on_stats":
-            for host in outcomes:
-                outcomes[host].stats = {key: (data.get(key) or {}).get(host, 0) for key in _RECAP}
+        if kind in _MESSAGE_EVENTS:
+            text = " ".join(str(event.get("stdout") or "").split())
+            if text:
+                self.messages.append(text)
+                if self.warn:
+                    self.warn(text)
             return True
+        if kind == "playbook_on_stats":
+            for host in self.outcomes:
+                self.outcomes[host].stats = {key: (data.get(key) or {}).get(host, 0) for key in _RECAP}
+            return True
+        status = _EVENT_STATUS.get(kind)
         if status is None or not data.get("host"):
             return True
-        result = data.get("res") or {}
+        result = data.get("res")
+        result = result if isinstance(result, dict) else {}
         if status == "ok" and result.get("changed"):
             status = "changed"
         if status == "failed" and data.get("ignore_errors"):
             status = "ok"
         outcome = TaskOutcome(data.get("task") or "", status, result)
-        outcomes.setdefault(data["host"], HostOutcome(data["host"])).tasks.append(outcome)
-        if on_task:
-            on_task(data["host"], outcome)
+        self.outcomes.setdefault(data["host"], HostOutcome(data["host"])).tasks.append(outcome)
+        if self.on_task:
+            self.on_task(data["host"], outcome)
         return True
-
-    with tempfile.TemporaryDirectory(prefix="gpudock-ansible-") as private:
-        runner.run(
-            private_data_dir=private,
-            project_dir=os.getcwd(),  # relative key paths in the inventory resolve as with ansible-playbook
-            artifact_dir=str(artifact_dir),
-            ident=f"{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}",
-            playbook=str(playbook),
-            inventory=str(inventory),
-            limit=limit,
-            forks=forks,
-            envvars=ANSIBLE_ENV,
-            quiet=True,
-            event_handler=handle,
-            rotate_artifacts=0,
-        )
-    return outcomes

@@ -18,11 +18,11 @@ from rich.text import Text
 
 from ..doctor import Report
 from ..exceptions import PlanRefused
-from ..files import write_text_atomic
 from ..install import plan_for
 from ..install.ansible import dump_playbook, plan_play
 from ..install.plan import Plan
 from ..install.render import plan_view
+from ..pinned import Pinned
 from ..textsafety import printable
 from . import engine
 from .doctor import fleet_doctor
@@ -112,6 +112,21 @@ def _row_from_outcome(host: str, outcome: engine.HostOutcome | None, group: int)
     return InstallRow(host, CHANGED if changed else UNCHANGED, None, changed, group)
 
 
+def only_hosts(play: dict, hosts: list[str]) -> dict:
+    """``play`` for exactly ``hosts``: every other host ends at once (no connection, no task).
+
+    Not ``--limit a,b``: Ansible splits a limit at commas and colons and reads globs in it, and an
+    inventory host name may hold any of those. The names go in as a literal (``!unsafe``) list."""
+    from ..install.ansible import Unsafe
+
+    gate = {
+        "name": "only the hosts of this plan",
+        "ansible.builtin.meta": "end_host",
+        "when": "inventory_hostname not in gpudock_plan_hosts",
+    }
+    return {**play, "vars": {"gpudock_plan_hosts": [Unsafe(h) for h in hosts]}, "tasks": [gate, *play["tasks"]]}
+
+
 def fleet_install(
     inventory: str | Path,
     run_dir: Path,
@@ -124,9 +139,41 @@ def fleet_install(
     confirm: Callable[[str], bool] | None = None,
     say: Callable[[str], None] = print,
     hosts: list[str] | None = None,
+    host_keys: engine.HostKeys = engine.STRICT,
+    warn: Callable[[str], None] | None = None,
 ) -> InstallResult:
     """Probe, plan per host, group, and (with ``apply``) run each group's playbook; ``confirm`` asks first."""
-    report = fleet_doctor(inventory, run_dir, limit=limit, forks=forks, hosts=hosts)
+    report = fleet_doctor(inventory, run_dir, limit=limit, forks=forks, hosts=hosts, host_keys=host_keys, warn=warn)
+    with Pinned(run_dir) as record:
+        rows, groups = _plan_groups(report, record, step, plan_options or {})
+        do_apply, declined = apply and bool(groups), False
+        if do_apply and confirm is not None:
+            count = sum(len(g.hosts) for g in groups)
+            do_apply = confirm(f"run {len(groups)} playbook(s) as root on {count} host(s)?")
+            declined = not do_apply
+        for index, group in enumerate(groups if do_apply else []):
+            say(f"== playbook {group.playbook.name} on {', '.join(group.hosts)}")
+            outcomes = engine.run_playbook(
+                [only_hosts(plan_play(group.plan), group.hosts)],
+                inventory,
+                record,
+                limit=limit,  # the user's own pattern; the play itself keeps to this group's hosts
+                forks=forks,
+                name=f"install-{step}-{index + 1}",
+                on_task=lambda host, task: say(f"  {host}: {task.task}: {task.status}"),
+                host_keys=host_keys,
+                warn=warn,
+            )
+            for host in group.hosts:
+                rows[host] = _row_from_outcome(host, outcomes.get(host), index)
+        ordered = [rows[row.host] for row in report.rows]
+        result = InstallResult(step, ordered, groups, do_apply, run_dir, declined)
+        record.write_text("install.json", result.to_json() + "\n")
+    return result
+
+
+def _plan_groups(report, record: Pinned, step: str, options: dict) -> tuple[dict[str, InstallRow], list[PlanGroup]]:
+    """Each host's plan from its fresh snapshot (a refusal is its row), hosts with one playbook grouped."""
     rows: dict[str, InstallRow] = {}
     plans: dict[str, Plan] = {}
     for row in report.rows:
@@ -137,38 +184,16 @@ def fleet_install(
         else:
             try:
                 seen = Report(row.findings, row.facts, row.snapshot)  # the fleet doctor's own, not probed again
-                plans[row.host] = plan_for(step, seen, **(plan_options or {}))
+                plans[row.host] = plan_for(step, seen, **options)
             except PlanRefused as err:
                 rows[row.host] = InstallRow(row.host, REFUSED, str(err))
     groups = []
     for number, (plan, hosts) in enumerate(group_plans(plans), 1):
-        playbook = write_text_atomic(run_dir / "playbooks" / f"{step}-{number}.yml", dump_playbook([plan_play(plan)]))
+        playbook = record.write_text(f"playbooks/{step}-{number}.yml", dump_playbook([plan_play(plan)]))
         groups.append(PlanGroup(plan, hosts, playbook))
         for host in hosts:
             rows[host] = InstallRow(host, PLANNED, None, group=number - 1)
-    do_apply, declined = apply and bool(groups), False
-    if do_apply and confirm is not None:
-        count = sum(len(g.hosts) for g in groups)
-        do_apply = confirm(f"run {len(groups)} playbook(s) as root on {count} host(s)?")
-        declined = not do_apply
-    if do_apply:
-        for index, group in enumerate(groups):
-            say(f"== playbook {group.playbook.name} on {', '.join(group.hosts)}")
-            outcomes = engine.run_playbook(
-                [plan_play(group.plan)],
-                inventory,
-                run_dir / "ansible",
-                limit=",".join(group.hosts),
-                forks=forks,
-                name=f"install-{step}-{index + 1}",
-                on_task=lambda host, task: say(f"  {host}: {task.task}: {task.status}"),
-            )
-            for host in group.hosts:
-                rows[host] = _row_from_outcome(host, outcomes.get(host), index)
-    ordered = [rows[row.host] for row in report.rows]
-    result = InstallResult(step, ordered, groups, do_apply, run_dir, declined)
-    write_text_atomic(run_dir / "install.json", result.to_json() + "\n")
-    return result
+    return rows, groups
 
 
 def print_install(result: InstallResult, console: Console | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import probe
+from ..exceptions import SnapshotError
 from ..images import CUDA_IMAGE, HELLO_IMAGE, OFFICIAL_HELLO_IMAGE
 from ..snapshot import Snapshot
 
@@ -65,6 +66,23 @@ def probe_task(deep: bool = False, timeout_s: int = 600) -> dict:
     }
 
 
+# what the module always answers: a result without them is empty, cut short, or not gpudock's module
+ANSWER_SECTIONS = ("platform", "commands")
+
+
 def snapshot_from_result(result: dict) -> Snapshot:
-    """The module's return value as a validated Snapshot (raises SnapshotError when it is not one)."""
-    return Snapshot(result.get("snapshot") if isinstance(result, dict) else None)
+    """The module's return value as a validated snapshot document (SnapshotError when it is not one).
+
+    Checked as a document, like a file (``{}``, ``null`` or a result without ``snapshot`` is no snapshot),
+    and it must hold every section the module always writes: ansible-runner empties a result over its
+    event size limit, and an empty answer must never read as a healthy host."""
+    from ..snapshot import validate
+
+    answer = result.get("snapshot") if isinstance(result, dict) else None
+    if not isinstance(answer, dict) or not answer:
+        raise SnapshotError("the host answered without a snapshot (an empty result: not gpudock's module, or cut)")
+    validate(answer, document=True)
+    missing = [section for section in ANSWER_SECTIONS if not answer.get(section)]
+    if missing:
+        raise SnapshotError(f"the host's snapshot is incomplete (no {' or '.join(missing)}); it was cut or altered")
+    return Snapshot(answer)

@@ -13,6 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.text import Text
 
-from ..exceptions import ApplyFailed
+from ..exceptions import ApplyFailed, NeedsYes
 from ..textsafety import printable
 from .plan import Check, Plan, Step, Work, file_preview
 from .render import command_echo, progress_line
@@ -200,6 +201,14 @@ def root_prompt(step: Step) -> str:
     return printable("\n".join(lines)) + "\n  ?"
 
 
+def _ask(console: Console, question: str) -> bool:
+    # the question as Text, never markup: file contents such as "deb [signed-by=…]" must show as they are
+    try:
+        return console.input(Text(f"{question} [y/N] ")).strip().lower() in ("y", "yes")
+    except EOFError:  # the terminal closed mid-question: no answer is no
+        return False
+
+
 def apply(
     plan: Plan,
     log_dir: str | Path,
@@ -212,10 +221,11 @@ def apply(
     ``yes=False`` asks ``confirm`` before each root step (default: a prompt on the terminal).
     """
     console = console or Console()
+    if confirm is None and not yes and any(s.root for s in plan.steps) and not sys.stdin.isatty():
+        raise NeedsYes()  # nobody could answer the first question: refused before anything, the log included
     log_dir = Path(log_dir)
     log = _Log(log_dir / f"install-{plan.name}.log")
-    # the question as Text, never markup: file contents such as "deb [signed-by=…]" must show as they are
-    confirm = confirm or (lambda question: console.input(Text(f"{question} [y/N] ")).strip().lower() in ("y", "yes"))
+    confirm = confirm or (lambda question: _ask(console, question))
     result = ApplyResult("ok", log.path)
     refused = _sudo_without_terminal(plan)
     if refused:

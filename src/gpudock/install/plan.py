@@ -216,6 +216,19 @@ def file_contains(path: str, regex: str, what: str = "") -> Check:
     return Check(("grep", "-qsE", "--", regex, path), what=what or f"{path} already says so")
 
 
+# a constant program; the file and the runtime's name are argv words. JSON read as JSON, not grepped: a
+# "default-runtime": "nvidia" or a log tag "nvidia" does not register the runtime (runtimes.nvidia does)
+_RUNTIME_IN_DAEMON_JSON = (
+    "import json,sys; d=json.load(open(sys.argv[1])); r=d.get('runtimes') if isinstance(d, dict) else None; "
+    "sys.exit(0 if isinstance(r, dict) and isinstance(r.get(sys.argv[2]), dict) else 1)"
+)
+
+
+def runtime_registered(path: str, runtime: str, what: str = "") -> Check:
+    """Docker's daemon.json at ``path`` registers ``runtime`` under ``runtimes`` (parsed, not grepped)."""
+    return Check(("python3", "-c", _RUNTIME_IN_DAEMON_JSON, path, runtime), what=what or f"{path} registers {runtime}")
+
+
 def command_exists(*names: str) -> Check:
     # a constant script; the names are positional words, never part of the script
     script = 'for c in "$@"; do command -v -- "$c" || exit 1; done'

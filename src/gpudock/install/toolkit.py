@@ -29,6 +29,7 @@ from .plan import (
     file_contains,
     file_exists,
     key_fingerprint,
+    runtime_registered,
     writes,
 )
 
@@ -59,6 +60,9 @@ _FIND_LEGACY = (
     "(", "-name", LEGACY_LIST_PATTERNS[0], "-o", "-name", LEGACY_LIST_PATTERNS[1],
     "-o", "-name", LEGACY_LIST_PATTERNS[2], ")", "-print",
 )  # fmt: skip
+RUNTIME_REGISTERED = runtime_registered(
+    "/etc/docker/daemon.json", "nvidia", what="daemon.json names the nvidia runtime"
+)
 # with --cdi, configured means daemon.json also turns CDI on (nvidia-ctk writes "features": {"cdi": true})
 CDI_CONFIGURED = file_contains("/etc/docker/daemon.json", r'"cdi": *true', what="daemon.json turns CDI on")
 CDI_ENABLED = Check(
@@ -155,10 +159,8 @@ def plan_toolkit(
         Step(
             "register the nvidia runtime with Docker" + (" and turn on CDI (features.cdi)" if cdi else ""),
             ("nvidia-ctk", "runtime", "configure", "--runtime=docker", *(("--cdi.enabled",) if cdi else ())),
-            check=CDI_CONFIGURED
-            if cdi
-            else file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
-            verify=file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
+            check=CDI_CONFIGURED if cdi else RUNTIME_REGISTERED,
+            verify=RUNTIME_REGISTERED,
             docs=DOCS_INSTALL,
         ),
     ]
