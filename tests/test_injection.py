@@ -190,6 +190,11 @@ STUB_BODIES = {
         'if [ "$last" = /etc/docker/daemon.json ]; then /bin/grep -q "^nvidia-ctk \\[runtime\\]" "$STUBLOG"; exit; fi\n'
         'exec /bin/grep "$@"'
     ),
+    # the same for the check that parses daemon.json (python3 -c PROGRAM /etc/docker/daemon.json nvidia)
+    "python3": (
+        'case " $* " in *" /etc/docker/daemon.json "*) /bin/grep -q "^nvidia-ctk \\[runtime\\]" "$STUBLOG"; exit;; esac\n'
+        'exec /usr/bin/python3 "$@"'
+    ),
     "install": (
         'if [ "$1" = -m ] && [ "$3" = -T ]; then { echo "CONTENT-OF $5 BEGIN"; cat "$4"; echo "CONTENT-OF $5 END"; }'
         ' >> "$STUBLOG"; fi'
@@ -198,7 +203,7 @@ STUB_BODIES = {
 STUB_RC = {"dpkg-query": 1, "cmp": 1, "id": 1}  # nothing installed or written yet: every step runs
 STUB_NAMES = (
     "sudo apt-get curl gpg dpkg dpkg-query dpkg-deb tee install mv chmod systemctl service usermod id docker "
-    "nvidia-ctk nvidia-smi add-apt-repository start-stop-daemon reboot cmp sleep rm dockerd grep gpudock-canary"
+    "nvidia-ctk nvidia-smi add-apt-repository start-stop-daemon reboot cmp sleep rm dockerd grep python3 gpudock-canary"
 ).split()
 
 

@@ -480,9 +480,10 @@ def _need_a_terminal() -> None:
 def _confirm(question: str) -> bool:
     _need_a_terminal()
     try:
-        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
-    except EOFError:
-        return False
+        answer = input(f"{question} [y/N] ")
+    except EOFError:  # the terminal closed mid-question: no answer is no
+        answer = ""
+    return answer.strip().lower() in ("y", "yes")
 
 
 def _add_fleet_bench(sub) -> None:

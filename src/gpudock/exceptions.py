@@ -79,6 +79,14 @@ class RunFolderNotEmpty(UsageError):
         super().__init__(f"{path} already holds files; {how}")
 
 
+class UnreadableNotebook(UsageError):
+    """An executed notebook of a run folder that cannot be read (a device, a link out, too big, not JSON)."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.source, self.problem = str(path), problem
+        super().__init__(f"{path}: {problem}")
+
+
 class RunFolderBusy(UsageError):
     def __init__(self, path: str | Path):
         super().__init__(f"{path}: another gpudock run is writing there; give a new folder")

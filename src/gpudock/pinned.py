@@ -85,11 +85,29 @@ class Pinned:
         os.close(self._open_dir(self._parts(rel), create=True))
         return self.path / rel
 
+    def folder(self, rel: str | Path) -> Pinned:
+        """The sub-folder ``rel`` (made where missing), itself pinned: a link there is refused, never followed."""
+        sub = Pinned.__new__(Pinned)
+        sub.path, sub.fd = self.path / rel, self._open_dir(self._parts(rel), create=True)
+        return sub
+
+    def is_empty(self) -> bool:
+        return not os.listdir(self.fd)
+
     # --- files --------------------------------------------------------------------------------------------
 
     def write_bytes(self, rel: str | Path, data: bytes, mode: int = 0o644) -> Path:
         """``data`` into ``rel`` (folders made as needed); returns the path as it was named."""
         *folders, name = self._parts(rel)
+        try:
+            self._write(folders, name, data, mode)
+        except CannotWrite:
+            raise
+        except OSError as err:  # a full disk, a read-only folder: one line naming the file
+            raise CannotWrite(self.path / rel, err.strerror or str(err)) from None
+        return self.path / rel
+
+    def _write(self, folders: list[str], name: str, data: bytes, mode: int) -> None:
         dfd = self._open_dir(folders, create=True)
         tmp = f".{name}.{secrets.token_hex(6)}.tmp"
         try:
@@ -101,7 +119,7 @@ class Pinned:
                     os.fsync(handle.fileno())
                 existing = _lstat(name, dfd)
                 if existing is not None and stat.S_ISDIR(existing.st_mode):
-                    raise CannotWrite(self.path / rel, "is a folder")
+                    raise CannotWrite(self.path / Path(*folders, name), "is a folder")
                 os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
             except BaseException:
                 try:
@@ -111,7 +129,6 @@ class Pinned:
                 raise
         finally:
             os.close(dfd)
-        return self.path / rel
 
     def write_text(self, rel: str | Path, text: str, mode: int = 0o644) -> Path:
         return self.write_bytes(rel, text.encode("utf-8", errors="replace"), mode)

@@ -170,6 +170,33 @@ def text_blocks(text: str) -> list[Block]:
     return blocks
 
 
+# --- Markdown that reaches a deck ------------------------------------------------------------------------
+
+# Marpit reads every <!-- comment --> as directives and every <style> as CSS whatever markdown-it's html
+# setting (@marp-team/marpit lib/markdown/comment.js, style/parse.js); images load when the deck renders
+_MARP_ACTIVE = re.compile(r"<!--|<style", re.IGNORECASE)
+
+
+def _active_tokens(tokens) -> bool:
+    for token in tokens:
+        if token.type in ("html_block", "html_inline", "image"):
+            return True
+        if token.children and _active_tokens(token.children):
+            return True
+    return False
+
+
+def markdown_block(text: str) -> Block:
+    """Notebook Markdown as a block: as Markdown, or as its source in a code block when it holds raw HTML,
+    a comment, a style element or an image (what would act when a deck renders: fetches, directives, CSS).
+    The tutorial's own Markdown holds none of these; a tampered run shows them as text in both decks."""
+    from markdown_it import MarkdownIt
+
+    if _MARP_ACTIVE.search(text) or _active_tokens(MarkdownIt("commonmark", {"html": True}).parse(text)):
+        return Block("code", text, lang="markdown")
+    return Block("markdown", text)
+
+
 # --- cell outputs -----------------------------------------------------------------------------------------
 
 
@@ -206,7 +233,7 @@ def output_blocks(output, source: str = "notebook") -> list[Block]:
         if mime in data:
             return [_image(data[mime], mime, source)]
     if "text/markdown" in data:
-        return [Block("markdown", _text(data["text/markdown"]))]
+        return [markdown_block(_text(data["text/markdown"]))]
     if "text/plain" in data:
         return text_blocks(_text(data["text/plain"]))
     return []

@@ -46,7 +46,7 @@ from .slidemeasure import (
     table_height,
     wrapped_lines,
 )
-from .slideparts import Block, Slide, block_height, merge_streams, output_blocks, text_blocks
+from .slideparts import Block, Slide, block_height, markdown_block, merge_streams, output_blocks, text_blocks
 
 __all__ = ["Block", "Slide", "markdown_parser", "plan", "text_blocks", "condense", "paginate", "logical_slides"]
 
@@ -292,11 +292,11 @@ def _markdown_cell(slide: Slide, source: str) -> None:
         if piece_kind.startswith("heading") and not slide.title and not slide.blocks:
             slide.title, slide.level = plain(text), int(piece_kind[-1])
         elif piece_kind.startswith("heading"):
-            slide.blocks.append(Block("markdown", "#" * int(piece_kind[-1]) + " " + text))
+            slide.blocks.append(markdown_block("#" * int(piece_kind[-1]) + " " + text))
         elif piece_kind.startswith("code:"):
             slide.blocks.append(Block("code", text, lang=piece_kind[5:]))
         else:
-            slide.blocks.append(Block("markdown", text))
+            slide.blocks.append(markdown_block(text))
 
 
 def logical_slides(cells, source: str = "") -> list[Slide]:

@@ -12,14 +12,16 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from . import slideplan
-from .exceptions import CannotWrite, GpudockError, MissingTool, RunFolderMissing, UsageError
-from .files import write_text_atomic
+from .exceptions import CannotWrite, GpudockError, MissingTool, RunFolderMissing, UnreadableNotebook, UsageError
+from .pinned import Pinned
 from .rundir import RUNS
 
 DATA = Path(__file__).parent / "data"
@@ -84,13 +86,21 @@ def executed_notebooks(
     return folder, notebooks
 
 
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # an executed notebook with its figures; more is not one gpudock wrote
+
+
 def _read(path: Path):
+    """An executed notebook of the run folder: a regular file inside it, within the size bound, then nbformat."""
     import nbformat
 
+    from .files import inside, read_bytes_bounded
+
+    inside(path.parent, path.name, UnreadableNotebook)  # a link pointing out of the run folder is refused
+    data = read_bytes_bounded(path, UnreadableNotebook, MAX_NOTEBOOK_BYTES)
     try:
-        return nbformat.read(path, as_version=4)
-    except Exception as err:  # nbformat raises several types for a broken file
-        raise UsageError(f"{path}: not a readable notebook ({type(err).__name__})") from None
+        return nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as err:  # nbformat raises several types for a broken file (and UnicodeDecodeError)
+        raise UnreadableNotebook(path, f"not a readable notebook ({type(err).__name__})") from None
 
 
 def deck_plan(notebooks: list[Path]) -> list[slideplan.Slide]:
@@ -100,17 +110,45 @@ def deck_plan(notebooks: list[Path]) -> list[slideplan.Slide]:
 # --- Marp -----------------------------------------------------------------------------------------------------
 
 
+_BACKTICKS = re.compile(r"`+")
+_LANG = re.compile(r"[A-Za-z0-9_+#.-]{1,32}")
+
+
 def _fence(text: str, lang: str) -> str:
-    longest = max((len(run) for run in text.replace("~", "`").split("\n") if set(run) == {"`"}), default=0)
+    """``text`` as a code block that nothing in it can close (CommonMark 0.31, 4.5 "Fenced code blocks").
+
+    A closing fence may be indented up to three spaces and followed by spaces, and must be at least as
+    long as the opening one: so the fence is one backtick longer than the longest run of backticks
+    anywhere in the text (a run inside a line cannot close it, but counting every run is simplest to
+    trust). The info string (the language) may hold no backtick: anything but a plain name is ``text``.
+    https://spec.commonmark.org/0.31.2/#fenced-code-blocks"""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
     ticks = "`" * max(3, longest + 1)
+    lang = lang if _LANG.fullmatch(lang or "") else "text"
     return f"{ticks}{lang}\n{text}\n{ticks}"
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#!"})
 
 
 def _md_escape(text: str) -> str:
-    return text.translate(_MD_SPECIAL)
+    """Inline text with every Markdown (and Marp comment/style) character escaped, on one line."""
+    return " ".join(text.split("\n")).translate(_MD_SPECIAL)
+
+
+def _md_title(title: str) -> str:
+    """A heading's plain text for Marp: ``<`` as an entity, so no ``<!-- directive -->`` or ``<style>`` starts."""
+    return " ".join(title.split()).replace("&", "&amp;").replace("<", "&lt;")
+
+
+def _md_note(note: str) -> str:
+    """A speaker note as a Marp comment that is never read as directives.
+
+    Marpit parses every HTML comment as YAML and applies the directives it finds (``backgroundImage``,
+    ``style``: remote fetches, CSS). A first line that is a plain YAML scalar makes the whole comment a
+    scalar or a YAML error, never a mapping, so it stays a note; ``-->`` cannot end it early."""
+    body = note.replace("--", "- -").strip()
+    return "<!--\nnote\n" + body + "\n-->"
 
 
 def _md_table(block: slideplan.Block) -> str:
@@ -150,9 +188,9 @@ def marp_markdown(slides: list[slideplan.Slide], files: str = "deck_files") -> s
     for slide in slides:
         lines = ["<!-- _class: gpudock figure -->"] if slide.figure else []
         if slide.title:
-            lines.append("#" * slide.level + " " + slide.title)
+            lines.append("#" * slide.level + " " + _md_title(slide.title))
         lines += [_md_block(b, files) for b in slide.blocks]
-        lines += ["<!--\n" + note.replace("-->", "--&gt;").strip() + "\n-->" for note in slide.notes]
+        lines += [_md_note(note) for note in slide.notes]
         parts.append("\n\n".join(lines))
     return front + "\n\n---\n\n".join(parts) + "\n"
 
@@ -244,28 +282,45 @@ def find_chromium() -> Path:
     raise MissingTool("no Chromium for the PDF", "apt-get install chromium (or set CHROME_PATH)")
 
 
-def marp_pdf(deck: Path) -> Path:
-    """deck.pdf beside deck.md, rendered by marp-cli with Debian's chromium."""
+def _inline_figures(deck_text: str, slides: list[slideplan.Slide], files: str = "deck_files") -> str:
+    """The Marp deck with each figure as a data: URI, for rendering without any access to local files."""
+    import base64
+
+    for block in (b for s in slides for b in s.blocks if b.kind == "image"):
+        uri = f"data:{block.mime};base64,{base64.b64encode(block.data).decode('ascii')}"
+        deck_text = deck_text.replace(f"]({files}/{block.image_name})", f"]({uri})")
+    return deck_text
+
+
+def marp_pdf(deck_text: str) -> bytes:
+    """The PDF of a Marp deck's text, rendered by marp-cli with Debian's chromium in a private folder.
+
+    Without ``--allow-local-files``: the deck is rendered from text whose figures are data: URIs, so
+    nothing in a run (a tampered snapshot's text included) can make the renderer read a local file."""
     marp, chromium = find_marp(), find_chromium()
-    target = deck.with_suffix(".pdf")
-    proc = subprocess.run(
-        [str(marp.resolve()), "--no-stdin", "--pdf", "--allow-local-files", deck.name, "-o", target.name],
-        cwd=deck.parent,
-        env={**os.environ, "CHROME_PATH": str(chromium)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if proc.returncode != 0 or not target.is_file():
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise MissingTool(f"marp-cli could not render the PDF ({last})", "check that chromium starts headless here")
-    return target
+    with tempfile.TemporaryDirectory(prefix="gpudock-pdf-") as private:
+        (Path(private) / "deck.md").write_text(deck_text, encoding="utf-8")
+        proc = subprocess.run(
+            [str(marp.resolve()), "--no-stdin", "--pdf", "deck.md", "-o", "deck.pdf"],
+            cwd=private,
+            env={**os.environ, "CHROME_PATH": str(chromium)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        target = Path(private) / "deck.pdf"
+        if proc.returncode != 0 or not target.is_file():
+            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+            raise MissingTool(f"marp-cli could not render the PDF ({last})", "check that chromium starts headless here")
+        return target.read_bytes()
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
 
 
 def _prepare_out(target: Path, force: bool, explicit: bool) -> None:
+    if target.is_symlink():
+        raise CannotWrite(target, "is a symlink; give the real folder (gpudock never writes through a link)")
     if target.exists() and not target.is_dir():
         raise CannotWrite(target, "is a file, not a folder")
     if explicit and target.is_dir() and any(target.iterdir()) and not force:
@@ -273,14 +328,26 @@ def _prepare_out(target: Path, force: bool, explicit: bool) -> None:
     target.mkdir(parents=True, exist_ok=True)
 
 
-def _write_figures(slides: list[slideplan.Slide], folder: Path) -> None:
-    if folder.exists():
-        shutil.rmtree(folder)  # stale figures of an earlier build would linger
+def _write_figures(slides: list[slideplan.Slide], out: Pinned) -> None:
+    out.remove_tree("deck_files")  # stale figures of an earlier build would linger (a link is removed, not followed)
     figures = {b.image_name: b.data for s in slides for b in s.blocks if b.kind == "image"}
-    if figures:
-        folder.mkdir(parents=True)
     for name in sorted(figures):
-        (folder / name).write_bytes(figures[name])
+        out.write_bytes(f"deck_files/{name}", figures[name])
+
+
+def _write_reveal(out: Pinned) -> None:
+    source = find_reveal()
+    out.remove_tree("reveal.js")
+    for part in REVEAL_FILES:
+        out.copy_file(source / part, f"reveal.js/{part}")
+
+
+def _target(out: str | Path | None, folder: Path) -> Pinned:
+    """Where the decks go, held by descriptor: --out, else RUN/slides (a link there is refused, not followed)."""
+    if out is not None:
+        return Pinned(out)
+    with Pinned(folder) as run:
+        return run.folder("slides")
 
 
 def export(
@@ -298,23 +365,16 @@ def export(
     if out is not None:  # an --out that would be overwritten is refused before anything else is said or read
         _prepare_out(Path(out), force, explicit=True)
     folder, notebooks = executed_notebooks(run_dir, say)
-    target = Path(out) if out else folder / "slides"
-    if out is None:
-        _prepare_out(target, force, explicit=False)
     slides = deck_plan(notebooks)
-    _write_figures(slides, target / "deck_files")
-    written = []
-    if fmt in ("marp", "both", "pdf"):
-        written.append(write_text_atomic(target / "deck.md", marp_markdown(slides)))
-    if fmt in ("reveal", "both"):
-        source = find_reveal()
-        local = target / "reveal.js"
-        if local.exists():
-            shutil.rmtree(local)
-        for part in REVEAL_FILES:
-            (local / part).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source / part, local / part)
-        written.append(write_text_atomic(target / "reveal.html", reveal_html(slides)))
-    if fmt == "pdf":
-        written.append(marp_pdf(target / "deck.md"))
+    with _target(out, folder) as target:
+        _write_figures(slides, target)
+        written = []
+        if fmt in ("marp", "both", "pdf"):
+            deck = marp_markdown(slides)
+            written.append(target.write_text("deck.md", deck))
+        if fmt in ("reveal", "both"):
+            _write_reveal(target)
+            written.append(target.write_text("reveal.html", reveal_html(slides)))
+        if fmt == "pdf":
+            written.append(target.write_bytes("deck.pdf", marp_pdf(_inline_figures(deck, slides))))
     return written

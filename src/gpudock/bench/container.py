@@ -6,6 +6,7 @@ Parsing follows the sample's printf formats (cuda-samples nbody.cpp). Nothing is
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..exceptions import BenchmarkError, ContainerFailed, ImageMissing
@@ -28,7 +29,12 @@ def parse_nbody(output: str, where: str = "reference", program: str = "nbody") -
         tail = output.strip().splitlines()[-1:] or ["no output"]
         raise BenchmarkError(f"nbody printed no benchmark result (last line: {tail[0][:160]})")
     device = _DEVICE.search(output)
-    iterations, ms = int(bodies.group(2)), float(bodies.group(3))
+    try:
+        iterations, ms, value = int(bodies.group(2)), float(bodies.group(3)), float(gflops.group(1))
+    except ValueError:  # "..." matches [\d.]+; a number with more digits than Python converts
+        raise BenchmarkError(f"nbody printed numbers gpudock cannot read ({bodies.group(0)[:80]!r})") from None
+    if iterations <= 0 or not (math.isfinite(ms) and ms > 0 and math.isfinite(value) and value > 0):
+        raise BenchmarkError(f"nbody printed no usable measurement ({iterations} iterations, {ms} ms, {value} GFLOP/s)")
     return Result(
         name="nbody",
         where=where,
@@ -36,7 +42,7 @@ def parse_nbody(output: str, where: str = "reference", program: str = "nbody") -
         precision="fp32" if gflops.group(2) == "single" else "fp64",
         size=int(bodies.group(1)),
         metric="GFLOP/s",
-        value=float(gflops.group(1)),
+        value=value,
         repeats=iterations,
         median_s=ms / 1000 / iterations,
         spread=0.0,

@@ -11,6 +11,9 @@ matplotlib Figure, or a figure that says in words what is missing, never an empt
 
 from __future__ import annotations
 
+import functools
+import math
+
 from .ceilings import ceilings_for
 from .reference import pairs
 from .results import Result, Results
@@ -18,6 +21,40 @@ from .results import Result, Results
 SLIDE = (12.8, 7.2)  # inches: 16:9, 1280x720 at 100 dpi
 GREEN, GREY, BLUE, DARK = "#76b900", "#8c8c8c", "#1f77b4", "#333333"
 _FONT = {"font.size": 14, "axes.titlesize": 18, "axes.labelsize": 14, "xtick.labelsize": 13, "ytick.labelsize": 13}
+
+
+def _drawable(results: Results) -> Results:
+    """A results file as figures may draw it: every text literal for matplotlib (a ``$`` never starts
+    mathtext, whose unknown commands fail the whole figure), and only numeric ceilings above 0."""
+    from dataclasses import replace
+
+    from ..textsafety import mathtext_literal as lit
+
+    rows = [
+        replace(r, name=lit(r.name), device=lit(r.device), precision=lit(r.precision), metric=lit(r.metric))
+        for r in results.results
+    ]
+    ceilings = results.host.get("ceilings") if isinstance(results.host, dict) else None
+    clean = {
+        lit(device): {
+            str(name): float(v)
+            for name, v in limits.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+        }
+        for device, limits in (ceilings.items() if isinstance(ceilings, dict) else ())
+        if isinstance(device, str) and isinstance(limits, dict)
+    }
+    return Results({**(results.host if isinstance(results.host, dict) else {}), "ceilings": clean}, rows)
+
+
+def _literal_input(fig):
+    """Figures take a results file's text as text (``_drawable``)."""
+
+    @functools.wraps(fig)
+    def wrapper(results: Results, *args, **kwargs):
+        return fig(_drawable(results), *args, **kwargs)
+
+    return wrapper
 
 
 def _figure(title: str):
@@ -98,6 +135,7 @@ def ceiling_bars(results: Results, ceilings: dict[str, dict[str, float]] | None 
     return bars
 
 
+@_literal_input
 def fig_ceilings(results: Results, ceilings: dict[str, dict[str, float]] | None = None):
     """% of the device's own ceiling per benchmark, one panel per device; gpudock's fp32 nbody against
     both the issue limit (13 instructions per interaction) and the FMA peak, each named. Bars are
@@ -136,6 +174,7 @@ def fig_ceilings(results: Results, ceilings: dict[str, dict[str, float]] | None 
 # --- (b) ------------------------------------------------------------------------------------------
 
 
+@_literal_input
 def fig_reference(results: Results):
     """gpudock's nbody against NVIDIA's nbody -benchmark at the same N, with the ratio printed."""
     found = pairs(results)
@@ -183,6 +222,7 @@ def host_container_pairs(results: Results) -> list[tuple[Result, Result]]:
     return [(host[r.key], r) for r in results.results if r.where == "container" and r.key in host]
 
 
+@_literal_input
 def fig_host_container(results: Results):
     """The same benchmark on the host and in a container, paired: container / host as a bar from 1.0,
     both figures printed, and each pair's measured spread as a grey band."""
@@ -238,6 +278,7 @@ def gpu_vs_cpu(results: Results) -> list[tuple[str, Result, Result]]:
     return out
 
 
+@_literal_input
 def fig_gpu_vs_cpu(results: Results):
     """GPU against the compiled CPU baseline, log axis, values and the ratio printed."""
     found = gpu_vs_cpu(results)

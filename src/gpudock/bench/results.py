@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from ..files import parse_json, read_json_text, write_text_atomic
 
 RESULT_KEYS = ("name", "where", "device", "precision", "size", "metric", "value", "repeats", "median_s", "spread")
 _TEXT = {"type": "string", "maxLength": 4096}
-_NUMBER = {"type": "number", "minimum": -1e300, "maximum": 1e300}
+_NUMBER = {"type": "number", "minimum": 0, "maximum": 1e300}  # rates, seconds, spreads: never negative
 # the `gpudock bench --json` contract (docs/contracts.md); extra keys are allowed (additive fields)
 RESULTS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -124,6 +125,7 @@ class Results:
                 raise ResultsFileError(source, f"results[{index}] lacks {', '.join(missing)}")
             if not isinstance(row["value"], (int, float)) or isinstance(row["value"], bool):
                 raise ResultsFileError(source, f"results[{index}].value must be a number, got {row['value']!r}")
+            _check_measured(row, index, source)
             results.append(Result(**{k: row[k] for k in RESULT_KEYS}, note=str(row.get("note", ""))))
         return cls(doc.get("host", {}), results)
 
@@ -145,6 +147,17 @@ class Results:
         except ResultsFileError as err:
             raise ResultsFileError(path, f"not a JSON results file: {err.problem}") from None
         return cls.from_dict(doc, str(path))
+
+
+def _check_measured(row: dict, index: int, source: str) -> None:
+    """A measurement is finite: a rate above 0 (a ratio divides by it), times and spreads of at least 0.
+    JSON's NaN passes a schema's bounds (every comparison with NaN is false), so it is checked here."""
+    for key, low in (("value", 0.0), ("median_s", 0.0), ("spread", 0.0)):
+        number = row[key]
+        bad = not isinstance(number, (int, float)) or isinstance(number, bool) or not math.isfinite(number)
+        if bad or number < low or (key == "value" and number == 0):
+            what = "a finite number above 0" if key == "value" else "a finite number of at least 0"
+            raise ResultsFileError(source, f"results[{index}].{key} must be {what}, got {number!r}")
 
 
 @dataclass
@@ -192,6 +205,8 @@ class Comparison:
     def verdict(self) -> str:
         if self.within_noise:
             return f"within spread (±{100 * self.noise:.1f} %)"
+        if not math.isfinite(self.ratio) or self.ratio <= 0:  # a value of 0 or less: nothing to compare
+            return "not comparable (a value of 0, or not a finite number)"
         pct = 100 * (self.ratio - 1) if self.ratio > 1 else 100 * (1 / self.ratio - 1)
         return f"{self.faster} faster by {pct:.1f} % (beyond ±{100 * self.noise:.1f} %)"
 
@@ -211,6 +226,9 @@ def compare(a: Results, b: Results) -> list[Comparison]:
     index: dict[tuple, list[Result]] = {}
     for r in a.results:
         index.setdefault(r.key, []).append(r)
+    in_b: dict[tuple, int] = {}  # (key, where) -> how many B rows: one look-up per row, not a scan of B
+    for r in b.results:
+        in_b[(r.key, r.where)] = in_b.get((r.key, r.where), 0) + 1
     rows = []
     for r in b.results:
         candidates = [x for x in index.get(r.key, []) if x.metric == r.metric and _pairable(x.where, r.where)]
@@ -218,7 +236,7 @@ def compare(a: Results, b: Results) -> list[Comparison]:
             continue
         same = [x for x in candidates if x.where == r.where]
         x = (same or candidates)[0]
-        if not same and any(y.key == r.key and y.where == x.where for y in b.results if y is not r):
+        if not same and in_b.get((r.key, x.where), 0):
             continue  # B has its own row of x's kind for this key: that one pairs with x
         rows.append(
             Comparison(r.key, r.metric, x.value, r.value, max(r.spread, x.spread), x.spread, r.spread, x.where, r.where)

@@ -133,7 +133,7 @@ def row_from_outcome(host: str, outcome: engine.HostOutcome | None, task: str) -
     try:
         snap = remote.snapshot_from_result(result)
     except SnapshotError as err:
-        return HostRow(host, True, f"the host's answer is not a snapshot: {err}")
+        return HostRow(host, True, f"the host's answer is not a snapshot: {err.problem}")
     return row_from_snapshot(host, snap)
 
 

@@ -143,10 +143,23 @@ class HostOutcome:
         return next((t.result for t in self.tasks if t.task == task and t.status in ("ok", "changed")), None)
 
 
+HOST_KEY_FAILED = "Host key verification failed"
+
+
 def reason_text(result: dict) -> str:
     """One line from a failed or unreachable result: its msg, else stderr, else the rc."""
     for key in ("msg", "stderr", "module_stderr", "module_stdout"):
         value = result.get(key)
+        if isinstance(value, str) and HOST_KEY_FAILED in value:
+            if "IDENTIFICATION HAS CHANGED" in value:
+                return (
+                    f"ssh: {HOST_KEY_FAILED}: the host's key CHANGED since it was recorded (an impostor, or a "
+                    "reinstalled host): find out which, then remove the old key (ssh-keygen -R HOST)"
+                )
+            return (
+                f"ssh: {HOST_KEY_FAILED}: the host's key is not in known_hosts; compare its fingerprint "
+                "with the host's own, then rerun with --trust-new-hosts"
+            )
         if isinstance(value, str) and value.strip():
             lines = [line.strip() for line in value.strip().splitlines() if line.strip()]
             return " ".join(lines)[:500]
@@ -274,6 +287,7 @@ def run_playbook(
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(dump_playbook(plays))
         ident = f"{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
+        (private / "runner").mkdir(mode=0o700, exist_ok=True)
         events = _EventSink(on_task, warn)
         runner.run(
             private_data_dir=str(private / "runner"),

@@ -80,9 +80,9 @@ def snapshot_from_result(result: dict) -> Snapshot:
 
     answer = result.get("snapshot") if isinstance(result, dict) else None
     if not isinstance(answer, dict) or not answer:
-        raise SnapshotError("the host answered without a snapshot (an empty result: not gpudock's module, or cut)")
-    validate(answer, document=True)
-    missing = [section for section in ANSWER_SECTIONS if not answer.get(section)]
+        raise SnapshotError("it holds none (an empty result: not gpudock's module, or cut short on the way)")
+    data = validate(answer, document=True)
+    missing = [section for section in ANSWER_SECTIONS if not data.get(section)]
     if missing:
         raise SnapshotError(f"the host's snapshot is incomplete (no {' or '.join(missing)}); it was cut or altered")
-    return Snapshot(answer)
+    return Snapshot(data)

@@ -219,7 +219,7 @@ def file_contains(path: str, regex: str, what: str = "") -> Check:
 # a constant program; the file and the runtime's name are argv words. JSON read as JSON, not grepped: a
 # "default-runtime": "nvidia" or a log tag "nvidia" does not register the runtime (runtimes.nvidia does)
 _RUNTIME_IN_DAEMON_JSON = (
-    "import json,sys; d=json.load(open(sys.argv[1])); r=d.get('runtimes') if isinstance(d, dict) else None; "
+    'import json,sys; d=json.load(open(sys.argv[1])); r=d.get("runtimes") if isinstance(d, dict) else None; '
     "sys.exit(0 if isinstance(r, dict) and isinstance(r.get(sys.argv[2]), dict) else 1)"
 )
 

@@ -60,9 +60,9 @@ fi
 
 # 9. register the nvidia runtime with Docker  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if daemon.json names the nvidia runtime
-if ! grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1; then
+if ! python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d.get("runtimes") if isinstance(d, dict) else None; sys.exit(0 if isinstance(r, dict) and isinstance(r.get(sys.argv[2]), dict) else 1)' /etc/docker/daemon.json nvidia >/dev/null 2>&1; then
   sudo nvidia-ctk runtime configure --runtime=docker
-  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 9 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d.get("runtimes") if isinstance(d, dict) else None; sys.exit(0 if isinstance(r, dict) and isinstance(r.get(sys.argv[2]), dict) else 1)' /etc/docker/daemon.json nvidia >/dev/null 2>&1 || { echo 'gpudock: step 9 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
 fi
 
 # 10. restart the Docker daemon (systemd)  (https://docs.docker.com/engine/daemon/start/)

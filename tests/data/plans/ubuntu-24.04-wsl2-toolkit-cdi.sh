@@ -65,7 +65,7 @@ fi
 #    skipped if daemon.json turns CDI on
 if ! grep -qsE -- '"cdi": *true' /etc/docker/daemon.json >/dev/null 2>&1; then
   sudo nvidia-ctk runtime configure --runtime=docker --cdi.enabled
-  grep -qsE -- '"nvidia"' /etc/docker/daemon.json >/dev/null 2>&1 || { echo 'gpudock: step 9 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); r=d.get("runtimes") if isinstance(d, dict) else None; sys.exit(0 if isinstance(r, dict) and isinstance(r.get(sys.argv[2]), dict) else 1)' /etc/docker/daemon.json nvidia >/dev/null 2>&1 || { echo 'gpudock: step 9 did not verify: expected daemon.json names the nvidia runtime' >&2; exit 1; }
 fi
 
 # 10. stop the Docker daemon (SysV init script)  (https://docs.docker.com/engine/daemon/start/)
