@@ -192,7 +192,8 @@ STUB_BODIES = {
     ),
     # the same for the check that parses daemon.json (python3 -c PROGRAM /etc/docker/daemon.json nvidia)
     "python3": (
-        'case " $* " in *" /etc/docker/daemon.json "*) /bin/grep -q "^nvidia-ctk \\[runtime\\]" "$STUBLOG"; exit;; esac\n'
+        'case " $* " in *" /etc/docker/daemon.json "*)\n'
+        '  /bin/grep -q "^nvidia-ctk \\[runtime\\]" "$STUBLOG"; exit;; esac\n'
         'exec /usr/bin/python3 "$@"'
     ),
     "install": (
