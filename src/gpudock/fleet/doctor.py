@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..doctor import check
 from ..exceptions import SnapshotError
+from ..facts.host import HostInfo
 from ..findings import Finding, has_errors
-from ..hostinfo import HostInfo
 from ..pinned import Pinned
 from ..snapshot import Snapshot
 from . import engine, remote
