@@ -349,6 +349,8 @@ def _install(args) -> ExitCode:
     if args.apply and args.snapshot:
         # the safety refusals (WSL driver, Docker Desktop) must come from this host, not from a file
         raise UsageError("--apply plans from this host only; drop --snapshot (use `gpudock plan --snapshot F` to look)")
+    if args.apply and not args.yes:
+        _need_a_terminal()  # before probing and planning: the questions could not be answered
     plan = _make_plan(args)
     console = terminal_console()
     if not args.apply:

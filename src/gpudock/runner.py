@@ -254,7 +254,11 @@ def run_notebooks(
     facts = host_summary(report)
     folder = new_run_dir(out, lock=True)  # a second run into the same folder is refused, not merged
     runs: list[NotebookRun] = []
-    record = Pinned(folder)  # written through its descriptor: a swapped or linked run folder is never followed
+    try:
+        record = Pinned(folder)  # written through its descriptor: a swapped or linked run folder is never followed
+    except BaseException:
+        release_run_dir(folder)
+        raise
     private = Path(tempfile.mkdtemp(prefix="gpudock-run-"))  # papermill writes by path: here (0700), then copied
     try:
         for index, path in enumerate(paths, 1):

@@ -154,3 +154,45 @@ def test_bench_results_are_printed_before_they_are_saved(capsys, tmp_path, monke
     out, err = capsys.readouterr()
     assert code == ExitCode.USAGE and "No space left" in err
     assert Results.from_dict(__import__("json").loads(out)).results == canned.results
+
+
+@pytest.mark.requires_ansible
+def test_sigterm_during_a_fleet_run_stops_ansible_too(tmp_path):
+    """ansible-playbook runs in a session of its own (pexpect): a signal to gpudock never reached it, and
+    ansible-runner's own SIGINT/SIGTERM handlers only cancelled Ansible while gpudock carried on."""
+    from tests.security.standin import standin_inventory
+
+    pidfile = tmp_path / "module.pid"
+    inventory = standin_inventory(tmp_path / "inv", {"slow": {}})
+    (tmp_path / "inv" / "python-slow").write_text(f"#!/bin/sh\necho $$ > '{pidfile}'\nexec sleep 120\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "PYTHONWARNINGS": "ignore"}
+    argv = [sys.executable, "-m", "gpudock", "fleet", "doctor", "-i", str(inventory), "--out", str(tmp_path / "run")]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not (pidfile.exists() and pidfile.read_text().strip()) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the stand-in module never started"
+        time.sleep(0.05)
+    module = int(pidfile.read_text())
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.TERMINATED and "Traceback" not in err, err[-2000:]
+    assert time.monotonic() - started < 10
+    deadline = time.monotonic() + 5  # SIGKILL to its process group: gone at once, reaped soon after
+    while (left := [p for p in Path("/proc").glob("[0-9]*") if str(inventory) in _cmdline(p)]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
+    assert not left, "ansible-playbook was left running: " + " | ".join(_cmdline(p) for p in left)
+    status = Path(f"/proc/{module}/status")
+    alive = status.exists() and "zombie" not in status.read_text().lower()
+    if alive:
+        os.kill(module, signal.SIGKILL)
+    assert not alive, "the task's module was left running (its worker did not end its process group)"
+
+
+def _cmdline(proc: Path) -> str:
+    try:
+        return (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -289,7 +291,8 @@ def run_playbook(
         ident = f"{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}"
         (private / "runner").mkdir(mode=0o700, exist_ok=True)
         events = _EventSink(on_task, warn)
-        runner.run(
+        _run_cancellable(
+            runner,
             private_data_dir=str(private / "runner"),
             project_dir=os.getcwd(),  # relative key paths in the inventory resolve as with ansible-playbook
             artifact_dir=str(private / "artifacts"),
@@ -302,10 +305,48 @@ def run_playbook(
             quiet=True,
             event_handler=events.handle,
             rotate_artifacts=0,
+            settings={"pexpect_timeout": 0.5},  # how often ansible-runner looks at the cancel flag
         )
         if record is not None:
             _keep_record(record, playbook, private / "artifacts" / ident, ident, events.messages)
     return events.outcomes
+
+
+def _run_cancellable(runner, **kwargs) -> None:
+    """ansible-runner in a thread, cancelled (its process group killed) when gpudock is interrupted.
+
+    Without a ``cancel_callback`` ansible-runner installs its own SIGINT and SIGTERM handlers for good
+    (ansible_runner/utils ``signal_handler``): Ctrl-C would only cancel Ansible, the fleet command would go on
+    as if the hosts had not answered, and gpudock's own handlers would be gone. And ansible-playbook runs
+    in a session of its own (pexpect), its workers in sessions of theirs, so a Ctrl-C at the terminal
+    reaches none of them: here an interrupt stops the playbook as Ansible stops itself on SIGTERM (its
+    workers end their connections), with ansible-runner's kill as the fallback, then goes on up."""
+    cancel, done = threading.Event(), threading.Event()
+    thread, _ = runner.run_async(cancel_callback=cancel.is_set, finished_callback=lambda _: done.set(), **kwargs)
+    try:
+        # Event.wait, never Thread.join: an exception raised inside join() can leave the thread reading as
+        # finished while it still runs (CPython gh-90882)
+        while not done.wait(0.2) and thread.is_alive():
+            pass
+    except BaseException:  # KeyboardInterrupt, exceptions.Terminated (SIGTERM)
+        _stop_playbook()  # Ansible stops its workers itself (they run in sessions of their own)
+        if not done.wait(10):
+            cancel.set()  # then ansible-runner kills the playbook's process group
+            done.wait(20)
+        raise
+
+
+def _stop_playbook() -> None:
+    """SIGTERM to ansible-playbook (a child of this process): it passes the signal to its workers, each of
+    which ends its own process group (the connection and the module), then ends itself."""
+    me = os.getpid()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == me and b"ansible-playbook" in (entry / "cmdline").read_bytes():
+                os.kill(int(entry.name), signal.SIGTERM)
+        except (OSError, ValueError, IndexError):
+            continue
 
 
 def _keep_record(record, playbook: Path, artifacts: Path, ident: str, messages: list[str]) -> None:
