@@ -36,11 +36,13 @@ def write_bytes_atomic(path: str | Path, data: bytes, mode: int = 0o644) -> Path
             os.fsync(handle.fileno())
         os.chmod(tmp, mode & ~_umask())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as err:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(err, OSError) and not err.filename:
+            err.filename = str(target)  # "cannot write PATH: No space left on device", not without the path
         raise
     return target
 

@@ -93,9 +93,10 @@ def take_lock(path: Path) -> None:
             raise RunFolderBusy(path) from None
         try:
             os.write(fd, f"{_owner()}\n".encode())
-        except OSError:
+        except OSError as err:
             os.close(fd)
             release_run_dir(path)  # a lock that says nothing (a full disk) is not left behind
+            err.filename = err.filename or str(path / LOCK)
             raise
         os.close(fd)
         return

@@ -67,8 +67,6 @@ def test_trust_new_hosts_records_a_new_key_and_still_refuses_a_changed_one(host,
     assert outcomes["impostor"].reason is None, outcomes["impostor"].reason
     key = " ".join((fleet.keys / f"host_{impostor.port}.pub").read_text().split()[:2])
     assert key in known.read_text()  # the key is now known, in the user's own file (its name may be hashed)
-    again = engine.run_playbook(PING, inventory, None, host_keys=engine.HostKeys(known_hosts=known), name="again")
-    assert again["impostor"].reason is None  # and checked strictly from then on
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "other")], check=True)
     other = " ".join((tmp_path / "other.pub").read_text().split()[:2])  # the key the real host had
     known.write_text(f"[127.0.0.1]:{impostor.port} {other}\n")

@@ -19,38 +19,26 @@ from tests.helpers import SNAPSHOTS
 from tests.security.standin import ROOT
 
 SNAPSHOT = SNAPSHOTS / "debian12-ci-no-gpu.json"
-SLOW = """\
----
-jupyter:
-  kernelspec:
-    name: python3
-    display_name: Python 3
----
-
-```python tags=["parameters"]
-seconds = 60
-snapshot = ""
-```
-
-```python
-import time
-time.sleep(seconds)
-```
+# `gpudock run` whose notebook "executes" for a minute: no kernel to start, only gpudock's own handling
+SLOW_RUN = """
+import sys, time
+from gpudock import runner
+from gpudock.cli import main
+runner.execute = lambda *args, **kwargs: time.sleep(60)
+sys.exit(main(sys.argv[1:]))
 """
 
 
 def test_sigterm_is_handled_like_ctrl_c_and_the_lock_is_released(tmp_path):
     """L8: SIGTERM (a CI cancel, `timeout`) exited 143 and left the run lock: every rerun was refused."""
-    notebook = tmp_path / "90-slow.md"
-    notebook.write_text(SLOW)
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    argv = [sys.executable, "-m", "gpudock", "run", str(notebook), "--snapshot", str(SNAPSHOT), "--out", str(out)]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    argv = [sys.executable, "-c", SLOW_RUN, "run", "01", "--snapshot", str(SNAPSHOT), "--out", str(out)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     deadline = time.monotonic() + 60
     while not (out / rundir.LOCK).exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(0.5)  # the kernel is starting: the notebook is under way
+    time.sleep(0.3)  # the notebook is under way
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == ExitCode.TERMINATED, err
