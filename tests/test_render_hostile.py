@@ -139,9 +139,15 @@ def test_plan_view_and_apply_lines_with_hostile_text():
         assert_safe(command_echo(("echo", text)))
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_root_prompt_shows_file_content_with_brackets(tmp_path, monkeypatch):
     """The question is Text, not markup: "deb [signed-by=…]", "[/x]" and "[y/N]" reach the person as written."""
     monkeypatch.setattr("builtins.input", lambda *_: "n")
+    monkeypatch.setattr("sys.stdin", _Terminal())  # someone is there to answer (without one: NeedsYes)
     console = Console(file=io.StringIO(), width=200, color_system=None)
     content = "deb [signed-by=/k.gpg] https://example.com/ stable main [/x]\n"
     step = Step("write a list", root=True, writes=RootFile("/etc/apt/sources.list.d/x.list", content=content))

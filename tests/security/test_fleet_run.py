@@ -1,7 +1,8 @@
 """A fleet run in a shared runs/ folder against hostile hosts: review holes H2, H3 and M4 in one Ansible run.
 
-Two real users (the CI machine runs the tests as root). The victim runs `gpudock fleet doctor` into a
-team's group-writable ``runs/`` (2777, no sticky bit), with stand-in hosts (local connection, crafted
+Two real users: the victim is the test's own (root, as CI runs the tests), the attacker a fresh
+unprivileged user. The victim runs `gpudock fleet doctor` into a team's group-writable ``runs/`` (2777,
+no sticky bit), with stand-in hosts (local connection, crafted
 answers: tests/security/standin.py) and an Ansible plugin that warns in every way plugins do.
 
 - H2, the review's reproduction: the attacker polls for gpudock's run folder, renames it away and puts
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import textwrap
 import time
@@ -28,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from tests.security.standin import ROOT, healthy_snapshot, standin_inventory
-from tests.security.users import two_users
+from tests.security.users import other_user
 
 pytestmark = [pytest.mark.requires_root, pytest.mark.requires_ansible]
 
@@ -144,35 +146,36 @@ def _hostile_inventory(folder: Path) -> Path:
 @pytest.fixture(scope="module")
 def shared_run():
     """The victim's fleet doctor into a shared runs/, raced by the attacker; what came of it."""
-    with two_users() as (victim, attacker, base):
+    with other_user() as (attacker, base):
         shared = base / "shared"
         shared.mkdir()
         shared.chmod(0o2777)  # a team's runs/: group-writable, setgid, no sticky bit
-        precious = victim.home / "precious"
-        precious.mkdir()
+        precious = base / "victims-own"  # a folder of the victim's, for the attacker's links to point at
+        precious.mkdir(mode=0o700)
         (precious / "notes.txt").write_text("mine\n")
-        os.chown(precious, victim.uid, victim.gid)
         canary_dir = base / "canary"
         canary_dir.mkdir()
         canary_dir.chmod(0o777)
         canary, log = canary_dir / "pwned", attacker.home / "swaps"
         inventory = _hostile_inventory(base / "inventory")
-        spy = attacker.run([sys.executable, "-c", ATTACKER, str(shared), str(precious), str(canary), str(log)])
+        # the attacker's Python is the system's: its own script needs nothing else
+        spy = attacker.run(["/usr/bin/python3", "-c", ATTACKER, str(shared), str(precious), str(canary), str(log)])
         time.sleep(0.3)  # the attacker is polling before the victim starts
-        gpudock = victim.run(
+        gpudock = subprocess.Popen(
             [sys.executable, "-m", "gpudock", "fleet", "doctor", "-i", str(inventory), "--json", "--out",
              str(shared / "run")],
             env={
+                **os.environ,
                 "PYTHONPATH": str(ROOT / "src"),
-                "PATH": f"{os.path.dirname(sys.executable)}:/usr/bin:/bin",
+                "PATH": f"{os.path.dirname(sys.executable)}:{os.environ.get('PATH', '/usr/bin:/bin')}",
                 "ANSIBLE_VARS_PLUGINS": str(base / "inventory" / "vars_plugins"),
             },
-            stdout=-1, stderr=-1, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         out, err = gpudock.communicate(timeout=300)
         (attacker.home / "swaps.stop").touch()
         spy.wait(timeout=30)
-        mine = [p for p in shared.iterdir() if p.name.startswith("run.orig") and p.stat().st_uid == victim.uid]
+        mine = [p for p in shared.iterdir() if p.name.startswith("run.orig") and p.stat().st_uid == os.getuid()]
         records = [p for p in mine if (p / "fleet.json").is_file()]
         yield {
             "rc": gpudock.returncode, "out": out, "err": err, "swaps": int(log.read_text()), "canary": canary,

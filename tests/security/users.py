@@ -1,8 +1,9 @@
-"""Real local users for tests that need two of them (the CI machine runs the tests as root).
+"""A second real local user for tests of what another user can do (the CI machine runs the tests as root).
 
-``two_users()`` creates a victim and an attacker with fresh names (``useradd``), each with a home under
-a world-traversable scratch folder, and removes them afterwards (``userdel``). Commands run as a user
-through ``setpriv`` with a clean environment.
+``other_user()`` creates a user with a fresh name (``useradd``) and a home under a world-traversable
+scratch folder, and removes it afterwards (``userdel``). Commands run as that user through ``setpriv``
+with a clean environment. The test's own user (root) is the other party: it can read the checkout
+wherever CI cloned it, which a fresh user may not.
 """
 
 from __future__ import annotations
@@ -35,27 +36,25 @@ class User:
 
 
 @contextlib.contextmanager
-def two_users() -> Iterator[tuple[User, User, Path]]:
-    """(victim, attacker, scratch folder 0755): both users exist only inside the ``with``."""
+def other_user() -> Iterator[tuple[User, Path]]:
+    """(a fresh unprivileged user, a scratch folder 0755): the user exists only inside the ``with``."""
     base = Path(tempfile.mkdtemp(prefix="gpudock-users-", dir="/tmp"))
     base.chmod(0o755)
-    suffix = secrets.token_hex(3)
-    users = []
+    name = f"gdother{secrets.token_hex(3)}"
+    home = base / "other"
+    created = False
     try:
-        for role in ("victim", "attacker"):
-            name = f"gd{role[:3]}{suffix}"
-            home = base / role
-            subprocess.run(
-                ["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/usr/sbin/nologin", "-U", name],
-                check=True,
-                capture_output=True,
-            )
-            entry = pwd.getpwnam(name)
-            home.mkdir(mode=0o700)
-            os.chown(home, entry.pw_uid, entry.pw_gid)
-            users.append(User(name, entry.pw_uid, entry.pw_gid, home))
-        yield users[0], users[1], base
+        subprocess.run(
+            ["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/usr/sbin/nologin", "-U", name],
+            check=True,
+            capture_output=True,
+        )
+        created = True
+        entry = pwd.getpwnam(name)
+        home.mkdir(mode=0o700)
+        os.chown(home, entry.pw_uid, entry.pw_gid)
+        yield User(name, entry.pw_uid, entry.pw_gid, home), base
     finally:
-        for user in users:
-            subprocess.run(["userdel", user.name], capture_output=True)
+        if created:
+            subprocess.run(["userdel", name], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
