@@ -44,6 +44,19 @@ DOCS = {
     "cuda_key_rotation": "https://developer.nvidia.com/blog/updating-the-cuda-linux-gpg-repository-key/",
     "nvidia_docker_archived": "https://github.com/NVIDIA/nvidia-docker",
     "nvidia_docker2_conffile": "https://github.com/NVIDIA/nvidia-docker/issues/1575",
+    # issue 21: sources of the newer codes' fixes (each checked against the page or thread it names)
+    "toolkit_release_notes": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/release-notes.html",
+    "toolkit_rootless": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html#rootless-mode",
+    "toolkit_wsl_555": "https://github.com/NVIDIA/nvidia-container-toolkit/issues/520",
+    "nvml_unknown_notice": "https://github.com/NVIDIA/nvidia-container-toolkit/issues/48",
+    "docker_rootless": "https://docs.docker.com/engine/security/rootless/",
+    "docker_desktop_release_notes": "https://docs.docker.com/desktop/release-notes/",
+    "docker_snap": "https://github.com/canonical/docker-snap#nvidia-support",
+    "cuda_repo_sha1": "https://github.com/NVIDIA/cuda-repo-management/issues/39",
+    "debian_sha1_removal": "https://wiki.debian.org/Teams/Apt/Sha1Removal",
+    "ubuntu_auto_updates": "https://documentation.ubuntu.com/server/how-to/software/automatic-updates/",
+    "driver_xid": "https://docs.nvidia.com/deploy/xid-errors/index.html",
+    "driver_kernel_modules": "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/kernel-modules.html",
 }
 
 # A dockerd that gpudock starts itself (no systemd, init script failed) records its pid here, so a

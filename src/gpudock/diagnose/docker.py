@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
+from ..facts.engine import docker_group_pending
 from ..fixes import DOCS, docker_service, windows
 from ..hostinfo import NO_SYSTEMD, NO_SYSTEMD_SYSTEMCTL, WSL1, WSL2
 from .evidence import (
@@ -232,6 +233,11 @@ def docker_daemon_unreachable(snap, host):
 
 
 def _permission_fix(snap, host, hit):
+    if hit.data.get("pending"):
+        return [
+            "you are already in the docker group (`getent group docker`), but this session is not (`id`): "
+            "log in again (see docker-group-pending); `sudo usermod` again changes nothing",
+        ]
     if hit.data.get("in_group"):
         return [
             "`id` already lists the docker group: the socket's group is "
@@ -267,7 +273,8 @@ def docker_permission_denied(snap, host):
         return None
     ident = snap.command("id")
     in_group = bool(ident and search(r"\(docker\)", ident.stdout))
-    return Hit(cite(hit), {"in_group": in_group})
+    pending = bool(docker_group_pending(snap, host.user)) and not host.is_root
+    return Hit(cite(hit), {"in_group": in_group, "pending": pending})
 
 
 OFFLINE = (

@@ -13,6 +13,7 @@ from ..hostinfo import WSL1, WSL2
 from .evidence import (
     CONTAINER_PROBES,
     HOST_SMI_PROBES,
+    SMI_BROKEN,
     Line,
     cite,
     container_saw_gpu,
@@ -20,11 +21,25 @@ from .evidence import (
     host_smi_ok,
     lines_of,
     probe_names,
+    search,
 )
 from .registry import Hit, register
 
 HOOK_NO_NVML = r"load library failed: libnvidia-ml\.so"
 SMI_NO_NVML = r"couldn't find libnvidia-ml\.so|NVIDIA-SMI couldn't find"
+
+
+def _driver_answered(snap) -> bool:
+    """The driver works: nvidia-smi exited 0 (its output not shown), or a GPU container exited 0 without an
+    error line (`sudo docker` reaching the engine that has the toolkit, beside Docker Desktop's)."""
+    smi = snap.command("nvidia_smi")
+    if smi and smi.ok and not search(SMI_BROKEN, smi.text):
+        return True
+    for name in CONTAINER_PROBES:
+        result = snap.command(name)
+        if result and result.ok and not search(r"error|failed|not found|cannot|unable", result.text):
+            return True
+    return False
 
 
 @register(
@@ -44,7 +59,7 @@ SMI_NO_NVML = r"couldn't find libnvidia-ml\.so|NVIDIA-SMI couldn't find"
     [DOCS["driver_install"]],
 )
 def nvidia_driver_missing(snap, host):
-    if host.kind in (WSL1, WSL2) or container_saw_gpu(snap) or host_smi_ok(snap):
+    if host.kind in (WSL1, WSL2) or container_saw_gpu(snap) or host_smi_ok(snap) or _driver_answered(snap):
         return None
     hit = None
     for name in HOST_SMI_PROBES:

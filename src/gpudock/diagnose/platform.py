@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
+from ..facts.stack import smi_failure
 from ..fixes import DOCS, windows, wsl_restart_steps
 from ..hostinfo import UNKNOWN, WSL1, WSL2, windows_build
 from ..snapshot import validation_findings
@@ -122,8 +123,10 @@ def wsl_gpu_not_exposed(snap, host):
                 break
     if not hit:
         smi = snap.command("nvidia_smi")
-        if smi and (smi.not_found or smi.failed) and not linux_driver_packages(snap) and not container_saw_gpu(snap):
-            hit = Line("nvidia_smi", (lines_of(smi.text) or ["nvidia-smi failed"])[0])
+        failure = smi_failure(snap)
+        if smi and (smi.not_found or smi.failed or failure) and not linux_driver_packages(snap):
+            if not container_saw_gpu(snap):
+                hit = failure[1] if failure else Line("nvidia_smi", (lines_of(smi.text) or ["nvidia-smi failed"])[0])
     return Hit(cite(hit), {"build": build}) if hit else None
 
 

@@ -9,9 +9,13 @@ CDI: https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cd
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 from .. import fixes
 from ..diagnose.evidence import engine_version, version_tuple
 from ..exceptions import PlanRefused
+from ..facts.engine import session_groups
 from ..hostinfo import HostInfo
 from ..images import CUDA_IMAGE
 from ..snapshot import Snapshot
@@ -70,6 +74,31 @@ CDI_ENABLED = Check(
 GPU_CONTAINER = Check(
     ("docker", "run", "--rm", "--gpus", "all", CUDA_IMAGE, "nvidia-smi"), what="a container sees the GPU"
 )
+
+
+def gpu_check(snap: Snapshot, host: HostInfo) -> tuple[Check, list[str]]:
+    """The plan's final check, and a note where it must use sudo (the docker-group trap).
+
+    A login session keeps the groups it started with: right after `usermod -aG docker` (the Docker plan's
+    step), plain `docker` still gets "permission denied" until the user logs in again. So the check runs as
+    the user only where `id` shows this session in the docker group (or as root); else with sudo, and the
+    plan says how to get the group (Docker's post-install page).
+    """
+    groups = session_groups(snap)
+    if host.is_root or groups is None or "docker" in groups:
+        return GPU_CONTAINER, []
+    distro_name = host.wsl_distro if host.wsl_distro and re.fullmatch(r"[\w.-]{1,64}", host.wsl_distro) else "<distro>"
+    again = (
+        f"close the distro's windows and run `wsl --terminate {distro_name}` in Windows, then open it again"
+        if host.kind == "wsl2"
+        else "log out and log in again"
+    )
+    note = (
+        "The final check runs with sudo: this login session is not in the docker group yet (the group takes "
+        f"effect at the next login). To use docker without sudo, {again}; restart `gpudock lab` (and Jupyter) "
+        "afterwards."
+    )
+    return replace(GPU_CONTAINER, root=True), [note]
 
 
 def cdi_refusal(snap: Snapshot) -> str | None:
@@ -223,10 +252,11 @@ def plan_toolkit(
     ]
     if host.kind == "wsl2":
         notes.append("WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.")
-    return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes_eol + notes + notes_cdi)
+    check, notes_group = gpu_check(snap, host)
+    return Plan(
+        "toolkit", distro.describe(host), steps, verify=[check], notes=notes_eol + notes + notes_cdi + notes_group
+    )
 
 
 def _with_check(step: Step, check: Check) -> Step:
-    from dataclasses import replace
-
     return replace(step, check=check)
