@@ -44,26 +44,40 @@ def _sha1_fix(snap, host, hit):
             "(a key bound with SHA-256); importing the same key again changes nothing",
             "until then, remove or disable that repository's list file so `apt-get update` works again",
         ]
+    known = used[1] != ""
+    where = used[0] if known else "developer.download.nvidia.com/compute/cuda"
     steps = [
         "NVIDIA does not re-sign existing repositories: `apt-key del` and reinstalling cuda-keyring for "
         f"{used[0]} cannot fix this",
     ]
+    remove = (
+        f"first remove the old CUDA list entry (`grep -l {where} /etc/apt/sources.list "
+        "/etc/apt/sources.list.d/*`, then delete that line or file)"
+    )
     own = _host_repo(host)
     if own and own[0] in NEW_KEY_REPOS and own[0] != used[0]:
         base = f"https://developer.download.nvidia.com/compute/cuda/repos/{own[0]}/{own[1]}"
         return steps + [
             f"use the repository NVIDIA built for {host.pretty_name or host.distro_id}, {own[0]}, signed with "
-            f"a new key: first remove the {used[0]} list entry (`grep -l {used[0]} /etc/apt/sources.list "
-            "/etc/apt/sources.list.d/*`, then delete that line or file)",
+            f"a new key: {remove}",
             f"wget {base}/{CUDA_KEYRING_DEB}",
             f"sudo dpkg -i {CUDA_KEYRING_DEB}   # the {own[0]} key and list",
             "sudo apt-get update",
+        ]
+    if not host.distro_id:
+        return steps + [
+            "use the repository NVIDIA built for your release where it carries a new key (today: "
+            + ", ".join(NEW_KEY_REPOS)
+            + f"); {remove}, then install that repository's {CUDA_KEYRING_DEB}",
+            "where NVIDIA has none for your release or architecture, install the driver from the distribution "
+            "(Debian: `nvidia-driver` from non-free; Ubuntu: the archive's `nvidia-driver-<branch>` packages); "
+            "do not lower apt's SHA1 policy",
         ]
     release = host.pretty_name or "this release"
     return steps + [
         f"NVIDIA publishes no repository with a new key for {release} ({host.arch or 'this architecture'}): "
         "install the driver from the distribution instead (Debian: `nvidia-driver` from non-free; Ubuntu: "
-        "`sudo ubuntu-drivers install`), and remove the CUDA repository's list entry",
+        f"`sudo ubuntu-drivers install`), and {remove.replace('first ', '')}",
         "follow NVIDIA's answer in the issue below for new repositories; do not lower apt's SHA1 policy",
     ]
 

@@ -13,12 +13,14 @@ from .evidence import (
     DOCKER_CLI_PROBES,
     Line,
     cite,
+    container_saw_gpu,
     docker_info_ok,
     engine_version,
     find,
     first_error_line,
     installed_packages,
     lines_of,
+    ran_cleanly,
     search,
     toolkit_evidence,
 )
@@ -162,8 +164,10 @@ def docker_desktop_conflict(snap, host):
             )
     sudo = snap.command("docker_gpu_sudo")
     plain = snap.command("docker_gpu") or snap.command("docker_info")
-    if not hit and sudo and sudo.ok and plain and plain.failed:
-        hit = Line("docker_gpu_sudo", "`sudo docker` works while plain `docker` fails: two engines answer")
+    if not hit and (ran_cleanly(sudo) or container_saw_gpu(snap, ["docker_gpu_sudo"])) and plain and plain.failed:
+        # the user's own `docker` cannot run the GPU container: an error, not a matter of taste
+        line = Line(plain.name, "fails while `sudo docker` runs the same GPU container: two engines answer")
+        return Hit(cite(line), severity="error", title="Plain `docker` talks to another engine than `sudo docker`")
     return Hit(cite(hit)) if hit else None
 
 
@@ -235,8 +239,8 @@ def docker_daemon_unreachable(snap, host):
 def _permission_fix(snap, host, hit):
     if hit.data.get("pending"):
         return [
-            "you are already in the docker group (`getent group docker`), but this session is not (`id`): "
-            "log in again (see docker-group-pending); `sudo usermod` again changes nothing",
+            "you are already in the docker group, but this login session is not (`id`): log in again "
+            "(see docker-group-pending); `sudo usermod` again changes nothing",
         ]
     if hit.data.get("in_group"):
         return [

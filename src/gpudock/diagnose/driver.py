@@ -21,6 +21,7 @@ from .evidence import (
     host_smi_ok,
     lines_of,
     probe_names,
+    ran_cleanly,
     search,
 )
 from .registry import Hit, register
@@ -35,11 +36,7 @@ def _driver_answered(snap) -> bool:
     smi = snap.command("nvidia_smi")
     if smi and smi.ok and not search(SMI_BROKEN, smi.text):
         return True
-    for name in CONTAINER_PROBES:
-        result = snap.command(name)
-        if result and result.ok and not search(r"error|failed|not found|cannot|unable", result.text):
-            return True
-    return False
+    return any(ran_cleanly(snap.command(name)) for name in CONTAINER_PROBES)
 
 
 @register(

@@ -156,6 +156,13 @@ def host_smi_ok(snap: Snapshot) -> Line | None:
     return None
 
 
+def ran_cleanly(result: CommandResult | None) -> bool:
+    """A command that exited 0, or whose exit status a report left out, with output and no error line."""
+    if not result or result.timed_out or result.rc not in (0, None) or not result.stdout.strip():
+        return False
+    return not search(r"error|failed|not found|cannot|unable|denied|couldn't", result.text)
+
+
 def _json_object(text: str) -> dict | None:
     text = text.strip()
     if not text.startswith("{") or len(text) > 2_000_000:

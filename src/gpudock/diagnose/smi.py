@@ -34,7 +34,7 @@ _STEPS = {
         "(e.g. `RmInitAdapter failed`, or a GPU this driver or module flavour does not support)",
         "the open kernel modules (nvidia-open, the default since R560) support Turing and newer only: "
         "Maxwell, Pascal and Volta need the proprietary modules (`cuda-drivers`, pinned to the 580 branch): "
-        "`gpudock plan driver --modules proprietary`; a GPU newer than the driver needs a newer branch",
+        "`gpudock plan driver --proprietary`; a GPU newer than the driver needs a newer branch",
         "sudo reboot",
     ],
     "lost": [
@@ -83,7 +83,7 @@ _TITLES = {
     order=40,
     title="The host's nvidia-smi fails: the driver is there but not healthy",
     fix=_smi_fix,
-    docs=[DOCS["driver_install"], DOCS["driver_kernel_modules"], DOCS["driver_xid"], DOCS["wsl_cuda"]],
+    docs=[DOCS["driver_install"], DOCS["driver_kernel_modules"], DOCS["driver_xid"]],
     follow_up=True,
 )
 def nvidia_smi_failed(snap, host, findings):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..diagnose.evidence import Line, find, lines_of, search
+from ..diagnose.evidence import Line, find, lines_of, probe_names, search
 from ..snapshot import Snapshot
 
 # the snap's own paths and units (canonical/docker-snap): /snap/bin/docker, /var/snap/docker/…,
@@ -85,26 +85,61 @@ def session_groups(snap: Snapshot) -> list[str] | None:
 
 
 def docker_group_members(snap: Snapshot) -> list[str] | None:
-    """Who ``/etc/group`` lists in the docker group (``getent group docker``); None when not probed.
+    """Who the group database lists in the docker group; None when nothing shows it.
 
-    Names that are not valid user names are left out: they reach fix texts.
+    ``getent group docker`` (the probe), or the same ``docker:x:GID:MEMBERS`` line pasted from
+    ``grep docker /etc/group``. Names that are not valid user names are left out: they reach fix texts.
     """
     result = snap.command("getent_group_docker")
-    if not result or not result.ok:
-        return None
-    for line in lines_of(result.stdout):
+    if result and result.ok:
+        return _members(lines_of(result.stdout)) or []
+    for name in probe_names(snap):
+        other = snap.command(name)
+        members = _members(lines_of(other.stdout)) if other else None
+        if members is not None:
+            return members
+    return None
+
+
+def _members(lines) -> list[str] | None:
+    for line in lines:
         match = re.match(r"docker:[^:]{0,200}:\d{1,10}:(.{0,4000})$", line.strip())
         if match:
             return [m for m in match.group(1).split(",") if _USER_NAME.fullmatch(m)]
     return None
 
 
+def _uid(text: str) -> str | None:
+    match = re.search(r"uid=(\d{1,10})\(", text[:4000])
+    return match.group(1) if match else None
+
+
+def member_elsewhere(snap: Snapshot) -> Line | None:
+    """Another session of this uid has the docker group (``newgrp docker``, a new login, ``id USER``,
+    which reads the group database): the membership exists, this session lacks it."""
+    ident = snap.command("id")
+    uid = _uid(ident.stdout) if ident and ident.stdout else None
+    if not uid:
+        return None
+    for name in probe_names(snap):
+        if name == "id":
+            continue
+        other = snap.command(name)
+        for line in lines_of(other.text) if other else []:
+            if _uid(line) == uid and re.search(r"\(docker\)", line):
+                return Line(name, line.strip()[:200])
+    return None
+
+
 def docker_group_pending(snap: Snapshot, user: str | None) -> Line | None:
     """``user`` is in the docker group, but this session (``id``) is not yet."""
-    members = docker_group_members(snap)
     groups = session_groups(snap)
-    if not user or members is None or groups is None:
+    if not user or groups is None or "docker" in groups:
         return None
-    if user in members and "docker" not in groups:
-        return Line("getent_group_docker", f"docker group lists {user}; `id` (this session) lacks docker")
+    members = docker_group_members(snap)
+    if members is not None and user in members:
+        return Line("getent_group_docker", f"the docker group lists {user}; `id` (this session) lacks docker")
+    elsewhere = member_elsewhere(snap)
+    if elsewhere:
+        return Line(elsewhere.probe, f"{elsewhere.text}; `id` (this session) lacks docker")
     return None

@@ -27,6 +27,10 @@ _TOOLKIT_ANYWHERE = (
     r"|NVIDIA Container Runtime (?:Hook )?version (" + VERSION + r")"
     r"|cli-version:\s{0,5}(" + VERSION + r")"
     r"|initializing library context \(version=(" + VERSION + r")"
+    # a toolkit package and its version as apt, dpkg -s or a person writes it:
+    # "nvidia-container-toolkit/unknown,now 1.17.8-1 amd64", "nvidia-container-toolkit Version: 1.17.6-1"
+    r"|^\s{0,10}(?:[ih][iUFHWt]\s{1,20})?(?:nvidia-container-toolkit(?:-base)?|libnvidia-container-tools|libnvidia-container1)(?::[a-z0-9]{1,12})?"
+    r"(?:/\S{1,80})?[\s:]{1,10}(?:Version:\s{0,5}|now\s{1,5}|Installed:\s{0,5})?(?:\d{1,3}:)?(" + VERSION + r")"
 )
 # dpkg -l rows of the toolkit's packages (version column: 1.17.8-1, 1.13.5-1, 1:1.13.5-1)
 _TOOLKIT_PACKAGES = r"nvidia-container-toolkit(?:-base)?|libnvidia-container-tools|libnvidia-container1"
