@@ -369,3 +369,32 @@ def test_a_plain_missing_key_is_still_apt_key_missing():
         }
     }
     assert "apt-key-missing" in codes(doc) and "apt-sha1-rejected" not in codes(doc)
+
+
+# --- across every recorded case: no failing host is all-clear ----------------------------------------------
+
+
+def _failing(doc) -> list[str]:
+    from gpudock.diagnose.evidence import CONTAINER_PROBES, container_saw_gpu
+    from gpudock.facts.stack import smi_failure
+
+    snap = Snapshot(doc)
+    failing = (
+        [] if container_saw_gpu(snap) else [n for n in CONTAINER_PROBES if snap.command(n) and snap.command(n).failed]
+    )
+    return failing + (["nvidia_smi"] if smi_failure(snap) else [])
+
+
+def test_no_recorded_case_with_a_failing_gpu_container_or_nvidia_smi_is_all_clear():
+    import json
+
+    from tests.helpers import CASES
+
+    checked = 0
+    for path in sorted(CASES.glob("*.json")):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if "snapshot" not in doc or not _failing(doc["snapshot"]):
+            continue
+        checked += 1
+        assert any(f.severity == "error" for f in run(doc["snapshot"])), (path.name, _failing(doc["snapshot"]))
+    assert checked >= 40

@@ -7,6 +7,7 @@ import pytest
 
 from gpudock import probe
 from gpudock.diagnose import diagnose
+from tests.helpers import ensure_user
 
 NEW = ("getent_group_docker", "which_docker", "ls_driver_libs")
 
@@ -48,13 +49,8 @@ def test_which_docker_resolves_links_and_says_not_found(tmp_path):
 @pytest.mark.requires_root
 def test_live_added_to_the_group_but_not_in_this_session_is_pending(tmp_path):
     """A probe run as a user whose session lacks the group (extra_groups=[]) while /etc/group lists them."""
-    import pwd
-
     name = "gpudock-test21"
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+    ensure_user(name)
     subprocess.run(["groupadd", "-f", "docker"], check=True)
     subprocess.run(["usermod", "-aG", "docker", name], check=True)
     try:

@@ -202,11 +202,14 @@ ENGINE_CAUSES = ("docker-snap",)
 
 
 def _explained(result, findings) -> bool:
-    """Another finding already names this probe's failure: it cites the probe, or its line is in the probe's text."""
+    """Another error already names this probe's failure: it cites the probe, or its line is in the probe's text.
+
+    Only an error explains it: a failing GPU container is never left to a warning (the host would be all-clear).
+    """
     for finding in findings:
-        if finding.severity not in ("error", "warning") or finding.code == "doctor-rule-error":
+        if finding.severity != "error" or finding.code == "doctor-rule-error":
             continue
-        if finding.code in ENGINE_CAUSES and finding.severity == "error":
+        if finding.code in ENGINE_CAUSES:
             return True
         if finding.evidence.startswith(f"{result.name}:"):
             return True

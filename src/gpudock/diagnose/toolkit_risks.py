@@ -31,6 +31,7 @@ TOOLKIT_PACKAGES = " ".join(
 # R555+ Windows drivers need libnvdxgdmal.so.1 in the container; toolkits 1.14.4 and 1.15.0 map it
 WSL_DXGDMAL_DRIVER = 555
 WSL_TOOLKIT_FIXED = ((1, 14, 4), (1, 15, 0))
+NVML_UNKNOWN = r"Failed to initialize NVML: Unknown Error"
 WSL_LIB_ERROR = r"named symbol not found|CUDA_ERROR_NOT_FOUND|libnvdxgdmal|cuda driver library init failure: 500"
 
 
@@ -144,7 +145,9 @@ def nvml_unknown_error_risk(snap, host):
     if host.is_wsl or host.docker_desktop:
         return None
     driver, version, line = cgroup_driver(snap)
-    if driver != "systemd" or not toolkit_evidence(snap):
+    # the hook injects GPUs here: the toolkit shows, or a container saw the GPU or lost it (NVML Unknown Error)
+    injected = toolkit_evidence(snap) or container_saw_gpu(snap) or find(snap, NVML_UNKNOWN)
+    if driver != "systemd" or not injected:
         return None
     for path in ("/dev/char/195:255", "/lib/udev/rules.d/71-nvidia-dev-char.rules"):
         if snap.path(path):
