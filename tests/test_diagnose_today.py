@@ -375,7 +375,7 @@ def test_a_plain_missing_key_is_still_apt_key_missing():
 
 
 def _failing(doc) -> list[str]:
-    from gpudock.diagnose.evidence import CONTAINER_PROBES, container_saw_gpu
+    from gpudock.facts.evidence import CONTAINER_PROBES, container_saw_gpu
     from gpudock.facts.stack import smi_failure
 
     snap = Snapshot(doc)

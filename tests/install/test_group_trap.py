@@ -1,6 +1,6 @@
 """The docker-group trap: the plans' final GPU check runs as the user only where this session has the group."""
 
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import make_plan
 from tests.install.hosts import host_snapshot
 

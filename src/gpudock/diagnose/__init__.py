@@ -10,8 +10,8 @@ then the rule's order: what to fix first comes first.
 
 from __future__ import annotations
 
+from ..facts.host import HostInfo, host_info
 from ..findings import Finding
-from ..hostinfo import HostInfo, host_info
 from ..snapshot import Snapshot
 from . import apt, apt_sha1, container, docker, driver, engine, platform, smi, toolkit, toolkit_risks  # noqa: F401
 from .registry import LAYERS, RULES, SEVERITIES, Hit, RuleRecord, codes, layer_of, register

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 from ..facts.engine import docker_group_pending, docker_rootless, docker_snap
+from ..facts.evidence import cite, container_saw_gpu, toolkit_evidence
+from ..facts.host import WSL2
 from ..fixes import DOCS, windows
-from ..hostinfo import WSL2
-from .evidence import cite, container_saw_gpu, toolkit_evidence
 from .registry import Hit, register
 
 

@@ -8,10 +8,10 @@ guide (kernel module flavours), NVIDIA's Xid documentation, the CUDA on WSL user
 
 from __future__ import annotations
 
+from ..facts.evidence import HOST_SMI_PROBES, Line, cite
+from ..facts.host import WSL1, WSL2
 from ..facts.stack import library_versions, loaded_module_version, same_release, smi_failure
 from ..fixes import DOCS, windows, wsl_restart_steps
-from ..hostinfo import WSL1, WSL2
-from .evidence import HOST_SMI_PROBES, Line, cite
 from .registry import Hit, register
 
 

@@ -12,10 +12,10 @@ CDI, or the cgroupfs driver).
 from __future__ import annotations
 
 from ..facts.engine import cgroup_driver
+from ..facts.evidence import CONTAINER_PROBES, Line, cite, container_saw_gpu, find, toolkit_evidence
+from ..facts.host import UNKNOWN, WSL2
 from ..facts.stack import smi_driver_version, toolkit_version
 from ..fixes import DOCS, docker_service
-from ..hostinfo import UNKNOWN, WSL2
-from .evidence import CONTAINER_PROBES, Line, cite, container_saw_gpu, find, toolkit_evidence
 from .registry import Hit, register
 
 # (the first release with the fix, CVEs, NVIDIA's bulletin): a toolkit below a floor lacks that fix

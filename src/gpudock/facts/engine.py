@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ..diagnose.evidence import Line, find, lines_of, probe_names, search
 from ..snapshot import Snapshot
+from .evidence import Line, find, lines_of, probe_names, search
+from .host import groups
 
 # the snap's own paths and units (canonical/docker-snap): /snap/bin/docker, /var/snap/docker/…,
 # /run/snap.docker (exec root), snap.docker.dockerd; `snap install docker` says "docker 28.1.1 from Canonical✓"
@@ -74,14 +75,9 @@ def cgroup_driver(snap: Snapshot) -> tuple[str | None, str | None, Line | None]:
 
 
 def session_groups(snap: Snapshot) -> list[str] | None:
-    """The groups of this login session, as ``id`` prints them; None when ``id`` was not probed."""
+    """The groups of this login session (``host.groups``); None when ``id`` was not probed."""
     ident = snap.command("id")
-    if not ident or not ident.stdout:
-        return None
-    match = re.search(r"groups=(\S{1,4000})", ident.stdout)
-    if not match:
-        return None
-    return re.findall(r"\d{1,10}\(([^)]{1,64})\)", match.group(1))
+    return groups(snap) if ident and ident.stdout.strip() else None
 
 
 def docker_group_members(snap: Snapshot) -> list[str] | None:

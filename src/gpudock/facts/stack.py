@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from ..diagnose.evidence import Line, lines_of, probe_names, search
 from ..snapshot import Snapshot
+from .evidence import Line, lines_of, probe_names, search
 
 VERSION = r"\d{1,4}\.\d{1,4}(?:\.\d{1,4})?"
 # what each toolkit command prints about its own version

@@ -13,10 +13,10 @@ import re
 from dataclasses import replace
 
 from .. import fixes
-from ..diagnose.evidence import engine_version, version_tuple
 from ..exceptions import PlanRefused
 from ..facts.engine import session_groups
-from ..hostinfo import HostInfo
+from ..facts.evidence import engine_version, version_tuple
+from ..facts.host import HostInfo
 from ..images import CUDA_IMAGE
 from ..snapshot import Snapshot
 from . import distro
