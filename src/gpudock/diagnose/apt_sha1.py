@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 
 from ..facts.evidence import cite, find
-from ..fixes import CUDA_KEYRING_DEB, DOCS
-from ..install.distro import CUDA_REPOS, NEW_KEY_REPOS
+from ..fixes import CUDA_KEYRING_DEB, CUDA_REPOS, DOCS, NEW_KEY_REPOS
 from .registry import Hit, register
 
 SHA1_REJECTED = r"SHA1 is not considered secure"
