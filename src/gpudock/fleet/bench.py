@@ -129,6 +129,7 @@ def prerequisites_plan() -> Plan:
     )
 
 
+# Over 60 lines on purpose: a playbook as data, its plays in the order Ansible runs them.
 def bench_plays(wheels: list[Path], quick: bool) -> list[dict]:
     venv = f"{REMOTE_HOME}/venv"
     found = "gpudock_found"

@@ -49,6 +49,7 @@ DOCKERD = "/usr/bin/dockerd"
 DOCKERD_DAEMON = Daemon(pidfile=fixes.GPUDOCK_DOCKERD_PIDFILE, log=fixes.GPUDOCK_DOCKERD_LOG)
 
 
+# Over 60 lines on purpose: one decision (the service manager) with its three answers side by side.
 def daemon_steps(host: HostInfo, action: str = "start") -> list[Step]:
     """Start (or restart) dockerd the way this host can (the policy of ``gpudock.fixes``).
 
