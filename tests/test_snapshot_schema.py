@@ -20,6 +20,7 @@ _SCALARS = (
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**40), max_value=2**40)
+    | st.sampled_from([-(2**31), -(2**31) - 1, 2**32, 2**32 + 1, 2**32 + 0.5, 1.0, -0.0])  # rc's edges
     | st.floats(allow_nan=True, allow_infinity=True)
     | st.text(max_size=5)
 )
@@ -32,11 +33,12 @@ _COMMAND = st.fixed_dictionaries(
     {},
     optional={"rc": _SCALARS, "stdout": _SCALARS, "stderr": _SCALARS, "timed_out": _SCALARS},
 )
+_COMMANDS = st.dictionaries(st.text(max_size=3), _COMMAND, min_size=1, max_size=3)  # errors inside a probe
 _DOCUMENTS = st.dictionaries(
     st.sampled_from(SECTIONS) | st.text(max_size=3),
     _VALUES | st.dictionaries(st.text(max_size=3), _COMMAND | _SCALARS, max_size=3),
     max_size=5,
-)
+) | st.fixed_dictionaries({"commands": _COMMANDS}, optional={"env": st.just({"USER": "u"})})
 
 
 def _reference(data):
