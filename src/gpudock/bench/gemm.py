@@ -9,7 +9,7 @@ CPU_PRECISIONS = ("fp64", "fp32")
 _NUMPY = {"fp64": np.float64, "fp32": np.float32, "fp16": np.float16}
 
 # cuBLAS / CUDA enums (library_types.h, cublas_api.h) for the bf16 path, which CuPy has no dtype for.
-_CUDA_R_16BF, _CUDA_R_32F, _CUBLAS_COMPUTE_32F, _CUBLAS_GEMM_DEFAULT = 14, 0, 68, -1
+_CUDA_R_16BF, _CUBLAS_COMPUTE_32F, _CUBLAS_GEMM_DEFAULT = 14, 68, -1
 
 
 def flops(n: int) -> float:
@@ -22,7 +22,8 @@ def supports(precision: str, compute_capability: str) -> bool:
 
 
 def gpu_operands(n: int, precision: str):
-    """(A, B, C) on the current GPU; bf16 operands are uint16 arrays holding bfloat16 bits."""
+    """(A, B, C) on the current GPU, uniform [0, 1) data; bf16 operands and product are uint16 arrays
+    holding bfloat16 bits (as torch.matmul gives: bf16 in, bf16 out, fp32 accumulate)."""
     import cupy
 
     rng = cupy.random.default_rng(0)
@@ -30,7 +31,7 @@ def gpu_operands(n: int, precision: str):
         a32 = rng.random((n, n), dtype=cupy.float32)
         b32 = rng.random((n, n), dtype=cupy.float32)
         to_bf16 = lambda x: (x.view(cupy.uint32) >> 16).astype(cupy.uint16)  # noqa: E731  truncation is fine for timing
-        return to_bf16(a32), to_bf16(b32), cupy.empty((n, n), dtype=cupy.float32)
+        return to_bf16(a32), to_bf16(b32), cupy.empty((n, n), dtype=cupy.uint16)
     dtype = _NUMPY[precision]
     a = rng.random((n, n), dtype=cupy.float32 if dtype == np.float16 else dtype).astype(dtype)
     b = rng.random((n, n), dtype=cupy.float32 if dtype == np.float16 else dtype).astype(dtype)
@@ -67,13 +68,18 @@ def gpu_matmul(precision: str, a, b, c):
             n,
             beta.ctypes.data,
             c.data.ptr,
-            _CUDA_R_32F,
+            _CUDA_R_16BF,
             n,
             _CUBLAS_COMPUTE_32F,
             _CUBLAS_GEMM_DEFAULT,
         )
 
     return run
+
+
+def bf16_to_float(x):
+    """bfloat16 bits (uint16) -> float32, on the array's own device (CuPy or NumPy)."""
+    return (x.astype("uint32") << 16).view("float32")
 
 
 def cpu_operands(n: int, precision: str):
