@@ -54,7 +54,8 @@ def _gpu_ceiling(row, derived: dict, host: dict) -> tuple[float | None, str]:
             f"PCIe Gen{int(gen)} x{int(width)} link maximum (nvidia-smi max_link_gen/max_link_width): "
             f"{PCIE_GTS[int(gen)]:g} GT/s x {int(width)} lanes x {PCIE_EFFICIENCY[int(gen)]:.4g} / 8, one direction"
         )
-    if row.name == "nbody" and row.precision == "fp32" and derived.get("nbody_issue_fp32"):
+    ours = row.where != "reference"  # the issue limit counts gpudock's kernel's instructions, not NVIDIA's
+    if ours and row.name == "nbody" and row.precision == "fp32" and derived.get("nbody_issue_fp32"):
         return derived["nbody_issue_fp32"], (
             "nbody issue limit: SMs x max SM clock x 4 schedulers x 32 lanes / 13 instructions per interaction "
             "x 20 flops (ceilings.py)"
@@ -82,7 +83,8 @@ def attest(row, host: dict) -> None:
     derived = host.get("ceilings", {}).get(row.device, {})
     if row.device.startswith("cuda:") and row.where in ("host", "container", "reference"):
         row.ceiling, row.ceiling_source = _gpu_ceiling(row, derived, host)
-        row.expected_fraction = EXPECTED.get((row.name, row.precision))
+        # a reference (someone else's program) is measured, never judged: no expected fraction, no "why low"
+        row.expected_fraction = EXPECTED.get((row.name, row.precision)) if row.where != "reference" else None
     elif derived and ceiling_key(row, derived):
         key = ceiling_key(row, derived)
         row.ceiling = derived[key]

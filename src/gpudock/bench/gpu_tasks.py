@@ -83,7 +83,9 @@ def gemm_rows(gpu: Gpu, sizes: Sizes, where: str, precision: str, torch) -> list
     flops, started = gemm.flops(n), time.time()
     ours_fn = gemm.gpu_matmul(precision, a, b, c)
     ours = gpu_timer(ours_fn)
-    note = "cuBLAS via CuPy" + (" (bf16 in and out, fp32 accumulate)" if precision == "bf16" else "")
+    note = f"cublasGemmEx (cuBLAS {_cublas_version()}) via CuPy, {gemm.WORKSPACE >> 20} MiB workspace, " + (
+        "fp32 accumulate" if precision in ("fp16", "bf16") else f"{precision} accumulate"
+    )
     if torch is None:
         seconds = [ours() for _ in range(sizes.repeats)]
         while needs_more(seconds, GPU_TARGET, sizes.max_repeats):
@@ -122,6 +124,15 @@ def _same_product(ours, theirs, c, precision: str) -> float:
         mine, c = gemm.bf16_to_float(mine), gemm.bf16_to_float(c)
     mine, other = mine.astype(cupy.float64), c.astype(cupy.float64)
     return float(cupy.abs(mine - other).max() / max(float(cupy.abs(mine).max()), 1e-300))
+
+
+def _cublas_version() -> str:
+    from cupy.cuda import cublas
+
+    try:
+        return str(cublas.getVersion(gemm.cublas_handle()))
+    except Exception:  # an old CuPy without getVersion: the version is only a note
+        return "?"
 
 
 def _torch_note(torch) -> str:

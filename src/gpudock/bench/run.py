@@ -132,12 +132,24 @@ def run_benchmarks(
     tasks = [t for t in tasks if not only or t.kind in only]
     sampler = Sampler() if gpus and "facts_error" not in results.host else None
     _run_all(tasks, results, say, progress, sampler)
+    if gpus:
+        results.host["libraries"] = {"cublas": loaded("libcublas")}  # torch's and CuPy's may differ
     finish(results, sampler, exclude=(os.path.basename(nvidia_nbody),) if nvidia_nbody else ())
     return results
 
 
 def _cpu_peak():
     return cpu.cpu_peak()
+
+
+def loaded(prefix: str, maps: str = "/proc/self/maps") -> list[str]:
+    """Paths of the shared libraries named ``prefix``* mapped into this process (Linux); [] elsewhere."""
+    try:
+        with open(maps) as handle:
+            paths = {line.split()[-1] for line in handle if len(line.split()) >= 6}
+    except OSError:
+        return []
+    return sorted(p for p in paths if os.path.basename(p).startswith(prefix))
 
 
 def _run_all(tasks: list[Task], results: Results, say, progress: bool, sampler: Sampler | None) -> None:

@@ -33,7 +33,7 @@ def device_label(device: str) -> str:
     return first[:10]
 
 
-def _labels(results: Results) -> dict[str, str]:
+def device_labels(results: Results) -> dict[str, str]:
     """Device → short label, unique within these results (a clash keeps a number)."""
     labels: dict[str, str] = {}
     for r in results.results:
@@ -58,7 +58,7 @@ def results_table(results: Results, verbose: bool = False) -> Group:
     lines: list = [header]
     if host.get("no_gpu"):
         lines.append(Text("no GPU: " + printable(str(host["no_gpu"])), style="yellow"))
-    labels = _labels(results)
+    labels = device_labels(results)
     for device, label in labels.items():
         lines.append(Text(f"{label:>6} = {printable(device)}"))
     places = {r.where for r in results.results}
@@ -72,6 +72,11 @@ def results_table(results: Results, verbose: bool = False) -> Group:
     table.add_column("value", no_wrap=True, justify="right")
     table.add_column("unit", no_wrap=True)
     table.add_column("±", no_wrap=True, justify="right")
+    if any(r.fraction_of_ceiling is not None for r in results.results):
+        table.add_column("ceil", no_wrap=True, justify="right")
+    flagged = any(flags(r) for r in results.results)
+    if flagged:
+        table.add_column("!", no_wrap=True)
     if verbose:
         table.add_column("repeats", no_wrap=True, justify="right")
         table.add_column("note", overflow="fold")
@@ -87,6 +92,10 @@ def results_table(results: Results, verbose: bool = False) -> Group:
             printable(r.metric),
             f"{100 * r.spread / 2:.1f} %",
         ]
+        if any(x.fraction_of_ceiling is not None for x in results.results):
+            row.append(f"{100 * r.fraction_of_ceiling:.0f} %" if r.fraction_of_ceiling is not None else "")
+        if flagged:
+            row.append(flags(r))
         if verbose:
             row += [str(r.repeats), printable(r.note)]
         table.add_row(*(Text(cell) for cell in row))
@@ -95,7 +104,21 @@ def results_table(results: Results, verbose: bool = False) -> Group:
     return Group(*lines, table)
 
 
-def _table(title: str, columns: list[tuple[str, bool]]) -> Table:
+def flags(r) -> str:
+    """Short marks for the main table: 'low' (under its expected fraction, see the why-low table), 'noisy',
+    'cap' (measured while the clocks were limited)."""
+    marks = []
+    if r.fraction_of_ceiling is not None and r.expected_fraction and r.fraction_of_ceiling < r.expected_fraction:
+        marks.append("low")
+    if r.noisy:
+        marks.append("noisy")
+    reasons = (r.telemetry or {}).get("reasons") or {}
+    if any(share >= 0.2 for reason, share in reasons.items() if reason != "gpu_idle"):
+        marks.append("cap")
+    return ",".join(marks)
+
+
+def table_of(title: str, columns: list[tuple[str, bool]]) -> Table:
     """A compact table whose numeric columns never wrap (``columns``: (name, right-aligned))."""
     table = Table(title=Text(title), box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False)
     for name, right in columns:
@@ -110,8 +133,8 @@ def reference_table(results: Results) -> Table | None:
     found = pairs(results)
     if not found:
         return None
-    labels = _labels(results)
-    table = _table(
+    labels = device_labels(results)
+    table = table_of(
         "nbody: gpudock against NVIDIA's nbody -benchmark (same N, same flop count)",
         [
             ("dev", False),
@@ -142,7 +165,7 @@ def cpu_table(results: Results) -> Table | None:
 
     rows = [r for r in results.results if r.where in ("host", "container") and not r.device.startswith("cuda:")]
     numpy = {(r.precision, r.size): r for r in rows if r.name == "nbody_numpy"}
-    table = _table(
+    table = table_of(
         "GPU against the compiled CPU baseline; compiled CPU against NumPy",
         [("comparison", False), ("prec", False), ("faster side", True), ("slower side", True), ("ratio", True)],
     )
@@ -168,8 +191,20 @@ def cpu_table(results: Results) -> Table | None:
 
 
 def result_views(results: Results, verbose: bool = False) -> list:
-    """Every table these results call for: the measurements, NVIDIA's reference, the CPU comparison."""
-    return [v for v in (results_table(results, verbose), reference_table(results), cpu_table(results)) if v]
+    """Every table these results call for: the measurements, NVIDIA's reference, torch.matmul's, the
+    attestation (ceilings, best published, clocks), why figures are low, the host facts, the CPU comparison."""
+    from .explain_tables import attestation_table, gemm_reference_table, host_facts_table, why_low_table
+
+    views = (
+        results_table(results, verbose),
+        reference_table(results),
+        gemm_reference_table(results),
+        attestation_table(results),
+        why_low_table(results),
+        host_facts_table(results),
+        cpu_table(results),
+    )
+    return [v for v in views if v]
 
 
 def print_results(results: Results, console: Console | None = None, verbose: bool = False) -> None:

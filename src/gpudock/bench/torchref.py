@@ -27,15 +27,9 @@ def torch_status() -> tuple[object | None, str]:
 
 def shared(torch, array, precision: str):
     """A torch tensor over a CuPy array's memory; bf16 operands are CuPy uint16 arrays of bfloat16 bits."""
-    tensor = torch.from_dlpack(array)
-    if precision == "bf16":
-        try:
-            return tensor.view(torch.bfloat16)
-        except (RuntimeError, TypeError):  # an older torch without uint16 views: copy the bits instead
-            copy = torch.empty(tuple(array.shape), dtype=torch.bfloat16, device=tensor.device)
-            copy.view(torch.int16).copy_(torch.from_dlpack(array.view("int16")))
-            return copy
-    return tensor
+    if precision == "bf16":  # the same 16 bits seen as int16 (every DLPack reader knows it), then as bfloat16
+        return torch.from_dlpack(array.view("int16")).view(torch.bfloat16)
+    return torch.from_dlpack(array)
 
 
 def matmul(torch, a, b, c, precision: str) -> Callable[[], object]:

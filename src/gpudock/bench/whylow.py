@@ -36,8 +36,8 @@ def _mig(state: dict) -> list[dict]:
 
 def _shared(tel: dict, state: dict) -> list[dict]:
     others = tel.get("other_processes") or []
-    if not others:
-        return []
+    if not others or (tel.get("own_process_listed") is False and len(others) < 2):
+        return []  # where this process's own pid is not listed (a PID namespace), one entry may be itself
     names = ", ".join(f"pid {p.get('pid')} {p.get('name') or '?'} ({p.get('used_mib') or '?'} MiB)" for p in others[:4])
     return [
         _verdict(
@@ -198,7 +198,9 @@ def explain(row, host: dict, rows: list) -> list[dict]:
     tel = row.telemetry or {}
     state = host.get("gpu_state", {}).get(row.device, {})
     throttle = host.get("throttle", {}).get(row.device, {})
-    found = _mig(state) + _shared(tel, state) + _clocks(tel, throttle)
+    found = _mig(state) + _shared(tel, state)
+    if not row.name.startswith(("h2d_", "d2h_")):  # clock limits slow the SMs and memory, not PCIe copies
+        found += _clocks(tel, throttle)
     found += _pcie(row, tel, host.get("pcie", {}).get(row.device, {}))
     found += _numa(row, host.get("numa", {}).get(row.device, {}))
     found += _pageable(row, rows) + _cpu_busy(row, tel) + _noisy(row, tel)
