@@ -44,6 +44,7 @@ fi
 
 if has tests && [ -d "$here/tests/bench" ]; then
   say "GPU tests (tests/bench/test_gpu.py)"
+  printf '[pytest]\nmarkers =\n    requires_gpu: needs a GPU\n' > "$here/pytest.ini"  # not the checkout's (nbval options)
   (cd "$here" && timeout 180 $py -m pytest -q -p no:cacheprovider tests/bench/test_gpu.py 2>&1 | tail -15) | tee "$out/test-gpu.txt"
 fi
 
@@ -54,7 +55,9 @@ fi
 
 if has full; then
   say "full suite (host), NVIDIA's nbody and torch.matmul interleaved (the table as a user sees it)"
-  COLUMNS=100 timeout 400 $py -m gpudock bench --nvidia-nbody "$ref" -v --out "$out/host-full.json" > "$out/host-full.txt" 2>&1
+  # shellcheck disable=SC2086  # FULL_ARGS: extra flags, e.g. --no-cpu
+  COLUMNS=120 timeout 400 $py -m gpudock bench --nvidia-nbody "$ref" ${FULL_ARGS:-} --out "$out/host-full.json" \
+    > "$out/host-full.txt" 2>&1
   tail -60 "$out/host-full.txt"
 fi
 
@@ -64,7 +67,7 @@ if has slow; then
   hammer=$!
   sleep 4
   nvidia-smi --query-compute-apps=gpu_bus_id,pid,process_name,used_memory --format=csv,noheader,nounits | tee "$out/apps-during-hammer.csv"
-  COLUMNS=100 timeout 200 $py -m gpudock bench --no-cpu --quick --only nbody,gemm --out "$out/slow-shared.json" \
+  COLUMNS=120 timeout 200 $py -m gpudock bench --no-cpu --quick --only "${SLOW_ONLY:-nbody,gemm}" --out "$out/slow-shared.json" \
     > "$out/slow-shared.txt" 2>&1
   kill "$hammer" 2>/dev/null; wait "$hammer" 2>/dev/null
   grep -A3 "shared-gpu" "$out/slow-shared.txt" | head -20
@@ -78,7 +81,8 @@ fi
 if has quick; then
   say "gpudock bench --quick, timed"
   start=$(date +%s%N)
-  timeout 200 $py -m gpudock bench --quick --json --out "$out/quick.json" > /dev/null
+  # shellcheck disable=SC2086
+  timeout 200 $py -m gpudock bench --quick ${QUICK_ARGS:-} --json --out "$out/quick.json" > /dev/null
   echo "gpudock bench --quick: $(( ($(date +%s%N) - start) / 1000000 )) ms wall" | tee "$out/quick-wall.txt"
 fi
 say finished

@@ -10,6 +10,7 @@ from rich.text import Text
 from ..textsafety import printable
 from .results import Results
 from .tables import device_label, device_labels, table_of
+from .whylow import sharing
 
 WITHIN = 0.02  # gpudock's GEMM and torch.matmul agree when their interleaved ratio is within 2 %
 
@@ -83,6 +84,8 @@ def gemm_reference_table(results: Results) -> Table | None:
         ratio = vs.get("ratio") if isinstance(vs.get("ratio"), (int, float)) else float("nan")
         unc = vs.get("median_uncertainty")
         verdict = f"within {100 * WITHIN:.0f} %" if abs(ratio - 1) <= WITHIN else f"beyond {100 * WITHIN:.0f} %"
+        if sharing(r.telemetry or {}):
+            verdict = "not comparable: shared GPU"  # time-slicing with another process favours either side
         table.add_row(
             Text(labels.get(r.device, device_label(r.device))),
             Text(printable(r.precision)),

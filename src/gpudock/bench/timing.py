@@ -99,8 +99,6 @@ def gpu_timer(fn: Callable[[], object], warmup_s: float = 0.3, min_sample_s: flo
     after compiling, calibrating and keeping the GPU busy for ``warmup_s`` so clocks and caches settle (a
     count of warm-up calls is too short for millisecond kernels). Each sample enqueues enough calls between
     one pair of events to last ``min_sample_s``, so launch gaps and event resolution do not count."""
-    import math
-
     import cupy
 
     def run(calls: int) -> float:
@@ -112,8 +110,20 @@ def gpu_timer(fn: Callable[[], object], warmup_s: float = 0.3, min_sample_s: flo
         stop.synchronize()
         return cupy.cuda.get_elapsed_time(start, stop) / 1000.0
 
-    one = run(1)  # also compiles and allocates
-    inner = max(1, math.ceil(min_sample_s / max(one, 1e-7)))
+    return calibrated(run, warmup_s, min_sample_s)
+
+
+def calibrated(run: Callable[[int], float], warmup_s: float, min_sample_s: float) -> Callable[[], float]:
+    """Calls per sample from warm calls, never from the first (which compiles, allocates, picks a cuBLAS
+    kernel, and can take ten times longer: calibrating on it made samples short and their rate low, seen on
+    the H100 as gpudock's GEMM 6-8 % under torch.matmul's on the same kernel); then the warm-up."""
+    import math
+
+    run(1)  # compiles and allocates
+    batch = 1
+    while (elapsed := run(batch)) < min_sample_s / 10 and batch < 1 << 20:
+        batch *= 4
+    inner = max(1, math.ceil(min_sample_s * batch / max(elapsed, 1e-9)))
     deadline = time.perf_counter() + warmup_s
     while time.perf_counter() < deadline:
         run(inner)

@@ -4,9 +4,9 @@ events. PyTorch is not a dependency: without it there is no reference row, and t
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
+
+from .timing import calibrated
 
 
 def torch_status() -> tuple[object | None, str]:
@@ -52,9 +52,4 @@ def torch_timer(torch, fn: Callable[[], object], warmup_s: float = 0.3, min_samp
         stop.synchronize()
         return start.elapsed_time(stop) / 1000.0
 
-    one = run(1)  # handle creation, heuristics, workspace
-    inner = max(1, math.ceil(min_sample_s / max(one, 1e-7)))
-    deadline = time.perf_counter() + warmup_s
-    while time.perf_counter() < deadline:
-        run(inner)
-    return lambda: run(inner) / inner
+    return calibrated(run, warmup_s, min_sample_s)  # the same calibration and warm-up as gpudock's side

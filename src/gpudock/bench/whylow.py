@@ -34,10 +34,19 @@ def _mig(state: dict) -> list[dict]:
     ]
 
 
-def _shared(tel: dict, state: dict) -> list[dict]:
+def sharing(tel: dict) -> list[dict]:
+    """The other compute processes a row's telemetry saw on its GPU. Where this process's own pid is not
+    listed (another PID namespace), one of the entries may be this process, so one alone proves nothing."""
     others = tel.get("other_processes") or []
-    if not others or (tel.get("own_process_listed") is False and len(others) < 2):
-        return []  # where this process's own pid is not listed (a PID namespace), one entry may be itself
+    if tel.get("own_process_listed") is False and len(others) < 2:
+        return []
+    return others
+
+
+def _shared(tel: dict, state: dict) -> list[dict]:
+    others = sharing(tel)
+    if not others:
+        return []
     names = ", ".join(f"pid {p.get('pid')} {p.get('name') or '?'} ({p.get('used_mib') or '?'} MiB)" for p in others[:4])
     return [
         _verdict(
@@ -68,8 +77,8 @@ def _clocks(tel: dict, throttle: dict) -> list[dict]:
         fix = (
             f"restore the default limit (root: nvidia-smi -pl {default:.0f})"
             if lowered
-            else "the GPU is at its power limit: expected for tensor-core work; compare only interleaved "
-            "measurements (same minute, same clocks), never figures from different runs"
+            else "the GPU is at its power limit, as heavy work (tensor-core GEMM above all) takes it; compare "
+            "only interleaved measurements (same minute, same clocks), never figures from different runs"
         )
         out.append(_verdict("power-capped", evidence, f"{fix}; nvidia-smi -q -d POWER,PERFORMANCE; {NVIDIA_SMI_DOCS}"))
     thermal = max(reasons.get("sw_thermal_slowdown", 0), reasons.get("hw_thermal_slowdown", 0))
