@@ -73,6 +73,10 @@ class Published:
 # NVIDIA publishes no nbody figure for Hopper: its sample's README gives the Tesla K20c; for the H100 and
 # H200 the best figure of NVIDIA's own sample known here is the one gpudock measured with it, dated, on the
 # machine named (docs/benchmarks.md), labelled so and never passed off as NVIDIA's publication.
+_H100_SAMPLE = (
+    "NVIDIA's nbody sample (cuda-samples nbody -benchmark{}) on an H100 SXM, N=262,144, the best of three runs "
+    "measured for gpudock 2026-12-06 (docs/benchmarks/h100/issue25); NVIDIA publishes no Hopper nbody figure"
+)
 PUBLISHED = (
     Published(r"\bK20c\b", "nbody", "fp32", 1_800, f"cuda-samples nbody README, 'over 1.8TFLOP/s': {NBODY_README}"),
     Published(
@@ -93,6 +97,8 @@ PUBLISHED = (
         "gpudock 2026-11-28 (docs/benchmarks.md); NVIDIA publishes no Hopper nbody figure",
         262_144,
     ),
+    Published(r"\bH100\b.*\bHBM3\b", "nbody", "fp32", 30_738, _H100_SAMPLE.format(""), 262_144),
+    Published(r"\bH100\b.*\bHBM3\b", "nbody", "fp64", 20_271, _H100_SAMPLE.format(" -fp64"), 262_144),
 )
 
 

@@ -79,7 +79,8 @@ def _schema_problem(doc) -> str | None:
         return printable(f"{where} lacks {error.message.split(' is a required')[0]}")
     words = {"number": "a number", "integer": "an integer", "string": "text", "object": "an object", "array": "a list"}
     if error.validator == "type":
-        expected = words.get(error.validator_value, str(error.validator_value))
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected = " or ".join(words.get(k, str(k)) for k in kinds)
         return printable(f"{where or 'the top level'} must be {expected}, got {shown}"[:200])
     return printable(f"{where or 'the top level'}: out of range or too long: {shown}"[:200])
 

@@ -83,7 +83,7 @@ def results_table(results: Results, verbose: bool = False) -> Group:
     for r in results.results:
         row = [labels[r.device]]
         if len(places) > 1:
-            row.append(printable(r.where))
+            row.append("ref" if r.where == "reference" else printable(r.where))
         row += [
             printable(r.name),
             printable(r.precision),
@@ -101,21 +101,24 @@ def results_table(results: Results, verbose: bool = False) -> Group:
         table.add_row(*(Text(cell) for cell in row))
     if len(places) == 1 and places:
         lines.append(Text(f"measured on the {printable(next(iter(places)))}", style="dim"))
-    return Group(*lines, table)
+    after = [Text(FLAGS_LEGEND, style="dim")] if flagged else []
+    return Group(*lines, table, *after)
 
 
 def flags(r) -> str:
-    """Short marks for the main table: 'low' (under its expected fraction, see the why-low table), 'noisy',
-    'cap' (measured while the clocks were limited)."""
-    marks = []
+    """Marks for the main table (FLAGS_LEGEND says them in words under it)."""
+    marks = ""
     if r.fraction_of_ceiling is not None and r.expected_fraction and r.fraction_of_ceiling < r.expected_fraction:
-        marks.append("low")
+        marks += "L"
     if r.noisy:
-        marks.append("noisy")
+        marks += "N"
     reasons = (r.telemetry or {}).get("reasons") or {}
     if any(share >= 0.2 for reason, share in reasons.items() if reason != "gpu_idle"):
-        marks.append("cap")
-    return ",".join(marks)
+        marks += "C"
+    return marks
+
+
+FLAGS_LEGEND = "! L: low (under its expected share of the ceiling), N: noisy, C: clocks limited; see 'Why low'"
 
 
 def table_of(title: str, columns: list[tuple[str, bool]]) -> Table:
