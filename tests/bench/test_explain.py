@@ -217,3 +217,23 @@ def test_figure_a_and_the_tables_show_the_attestation():
     text = console.export_text()
     for piece in ("H100 SXM datasheet", "issue limit", "pageable-copies", "within 2 %", "torch.matmul", "Gen5 x16"):
         assert piece in text, piece
+
+
+def test_a_busy_cpu_is_named_for_cpu_rows():
+    cpu = Result("nbody", "host", "cpu X (16 threads)", "fp32", 8192, "GFLOP/s", 100.0, 21, 1, 1.6, "")
+    cpu.noisy, cpu.median_uncertainty, cpu.telemetry = True, 0.2, {"loadavg": 40.0, "cpus": 16}
+    cpu.why_low = explain(cpu, {}, [cpu])
+    assert causes(cpu) == ["cpu-busy", "noisy"] and "load average 40.0 on 16 CPUs" in cpu.why_low[0]["evidence"]
+
+
+def test_only_selects_kinds_and_refuses_unknown_ones(capsys):
+    from gpudock.bench.run import run_benchmarks
+    from gpudock.cli import main
+
+    results = run_benchmarks(quick=True, gpu=False, progress=False, only=("transfer",), say=lambda _: None)
+    assert results.results == [] and results.host["no_gpu"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "--only", "nbody,warp"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unknown kind warp" in err[0]
