@@ -8,8 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..textsafety import printable
+from .labels import device_label, device_labels, table_of
 from .results import Results
-from .tables import device_label, device_labels, table_of
 from .whylow import sharing
 
 WITHIN = 0.02  # gpudock's GEMM and torch.matmul agree when their interleaved ratio is within 2 %

@@ -6,8 +6,6 @@ above the table. The note and the repeat count are shown with ``verbose`` (and a
 
 from __future__ import annotations
 
-import re
-
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
@@ -15,6 +13,7 @@ from rich.text import Text
 
 from ..layout import terminal_console
 from ..textsafety import printable
+from .labels import device_label, device_labels, table_of  # noqa: F401  (device_label: older imports)
 from .results import Comparison, Results
 
 
@@ -22,30 +21,6 @@ def _size(result) -> str:
     if result.metric == "GB/s":
         return f"{result.size / (1 << 20):.0f} MiB"
     return f"{result.size}³" if result.name == "gemm" else f"N={result.size}"
-
-
-def device_label(device: str) -> str:
-    """``cuda:0 NVIDIA H200`` → ``gpu0``; ``cpu Intel(R) …`` → ``cpu``; anything else: its first word, short."""
-    gpu = re.match(r"cuda:(\d+)\b", device)
-    if gpu:
-        return f"gpu{gpu.group(1)}"
-    first = printable(device).split(" ", 1)[0] if device.strip() else "?"
-    return first[:10]
-
-
-def device_labels(results: Results) -> dict[str, str]:
-    """Device → short label, unique within these results (a clash keeps a number)."""
-    labels: dict[str, str] = {}
-    for r in results.results:
-        if r.device in labels:
-            continue
-        label = device_label(r.device)
-        taken = set(labels.values())
-        candidate, n = label, 2
-        while candidate in taken:
-            candidate, n = f"{label}-{n}", n + 1
-        labels[r.device] = candidate
-    return labels
 
 
 def results_table(results: Results, verbose: bool = False) -> Group:
@@ -119,14 +94,6 @@ def flags(r) -> str:
 
 
 FLAGS_LEGEND = "! L: low (under its expected share of the ceiling), N: noisy, C: clocks limited; see 'Why low'"
-
-
-def table_of(title: str, columns: list[tuple[str, bool]]) -> Table:
-    """A compact table whose numeric columns never wrap (``columns``: (name, right-aligned))."""
-    table = Table(title=Text(title), box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False)
-    for name, right in columns:
-        table.add_column(name, justify="right" if right else "left", no_wrap=right, overflow="fold")
-    return table
 
 
 def reference_table(results: Results) -> Table | None:
