@@ -58,7 +58,7 @@ def results_table(results: Results, verbose: bool = False) -> Group:
     for r in results.results:
         row = [labels[r.device]]
         if len(places) > 1:
-            row.append("ref" if r.where == "reference" else printable(r.where))
+            row.append(printable(r.where))
         row += [
             printable(r.name),
             printable(r.precision),
