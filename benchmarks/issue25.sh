@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 25 on the lent GPU (tool library `device`): everything in one call, JSON + transcripts to $OUT.
 #   here, once: mkdir -p .dev-25 && cp -r src benchmarks .dev-25/ &&
-#               cp ../shared/device/nbody-reference/nbody-reference .dev-25/   (a test tool, never committed)
+#               cp /path/to/nbody-reference .dev-25/   (docs/reference/nbody-reference.md; a test tool, never committed)
 #   device run, from the repo root, carry [".dev-25"]:  bash .dev-25/benchmarks/issue25.sh
 # Steps (STEPS=facts,probe,full,slow,tune,quick selects): the GPU's facts as nvidia-smi reports them (the
 # parser's fixtures), why gpudock's GEMM and torch.matmul differ (gemm_probe.py), the full suite with NVIDIA's
