@@ -92,10 +92,26 @@ def _add_bench(sub) -> None:
     bench.add_argument(
         "--nvidia-nbody", metavar="PATH", help="also run NVIDIA's nbody sample binary at the same N (reference rows)"
     )
+    bench.add_argument(
+        "--only",
+        metavar="KINDS",
+        type=_bench_kinds,
+        help="only these kinds: nbody,gemm,copy,transfer,cpu",
+    )
     bench.add_argument("-v", "--verbose", action="store_true", help="also show repeats and each benchmark's note")
     bench.set_defaults(func=_bench)
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="{compare}", parser_class=_Parser)
     _add_bench_compare(bench_sub)
+
+
+def _bench_kinds(text: str) -> tuple[str, ...]:
+    from .bench.run import KINDS
+
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f"unknown kind {', '.join(unknown) or '(none)'}: use {','.join(KINDS)}")
+    return kinds
 
 
 def _bench(args) -> ExitCode:
@@ -112,6 +128,7 @@ def _bench(args) -> ExitCode:
         progress=not args.json,
         say=_say,
         nvidia_nbody=args.nvidia_nbody,
+        only=args.only,
     )
     # printed first, saved second: a disk that filled meanwhile loses the file, never the measurement
     if args.json:
@@ -405,14 +422,14 @@ def _add_fleet_doctor(sub) -> None:
 
 
 def _fleet_run_dir(args, suffix: str):
-    """The inventory's hosts, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
-    from .fleet.engine import HostKeys, known_hosts_file, list_hosts
+    """The inventory, read once, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
+    from .fleet.engine import HostKeys, known_hosts_file, read_inventory
     from .rundir import new_run_dir
 
     known = known_hosts_file(args.known_hosts) if args.known_hosts else None
     args.host_keys = HostKeys(trust_new=args.trust_new_hosts, known_hosts=known)
-    hosts = list_hosts(args.inventory, args.limit, warn=_ansible_says)
-    return hosts, new_run_dir(args.out, suffix=suffix)
+    inventory = read_inventory(args.inventory, args.limit, warn=_ansible_says)
+    return inventory, new_run_dir(args.out, suffix=suffix)
 
 
 def _ansible_says(line: str) -> None:
@@ -426,16 +443,9 @@ def _fleet_doctor(args) -> ExitCode:
     from .fleet.doctor import fleet_doctor
     from .fleet.table import print_fleet
 
-    hosts, run_dir = _fleet_run_dir(args, "-fleet-doctor")
+    inventory, run_dir = _fleet_run_dir(args, "-fleet-doctor")
     report = fleet_doctor(
-        args.inventory,
-        run_dir,
-        limit=args.limit,
-        forks=args.forks,
-        deep=args.deep,
-        hosts=hosts,
-        host_keys=args.host_keys,
-        warn=_ansible_says,
+        inventory, run_dir, forks=args.forks, deep=args.deep, host_keys=args.host_keys, warn=_ansible_says
     )
     if args.json:
         print(report.to_json())
@@ -458,18 +468,16 @@ def _fleet_install(args) -> ExitCode:
 
     if args.apply and not args.yes:
         _need_a_terminal()
-    hosts, run_dir = _fleet_run_dir(args, f"-fleet-install-{args.step}")
+    inventory, run_dir = _fleet_run_dir(args, f"-fleet-install-{args.step}")
     result = fleet_install(
-        args.inventory,
+        inventory,
         run_dir,
         args.step,
         plan_options=_plan_kwargs(args),
-        limit=args.limit,
         forks=args.forks,
         apply=args.apply,
         confirm=None if args.yes else _confirm,
         say=print,
-        hosts=hosts,
         host_keys=args.host_keys,
         warn=_ansible_says,
     )
@@ -505,15 +513,13 @@ def _add_fleet_bench(sub) -> None:
 def _fleet_bench(args) -> ExitCode:
     from .fleet.bench import fleet_bench, print_fleet_bench
 
-    hosts, run_dir = _fleet_run_dir(args, "-fleet-bench")
+    inventory, run_dir = _fleet_run_dir(args, "-fleet-bench")
     result = fleet_bench(
-        args.inventory,
+        inventory,
         run_dir,
-        limit=args.limit,
         forks=args.forks,
         quick=not args.full,
         say=_say,
-        hosts=hosts,
         host_keys=args.host_keys,
         warn=_ansible_says,
     )

@@ -31,7 +31,7 @@ def host(tmp_path_factory):
         fleet.stop()
 
 
-def _inventory(fleet: Fleet, port: int, name: str = "plain", ssh: str = "") -> str:
+def _inventory(fleet: Fleet, port: int, name: str = "plain", ssh: str = "") -> engine.Inventory:
     """An inventory that says nothing about host keys: what gpudock does is all that checks them."""
     path = fleet.folder / f"{name}.ini"
     path.write_text(
@@ -39,7 +39,7 @@ def _inventory(fleet: Fleet, port: int, name: str = "plain", ssh: str = "") -> s
         f"ansible_ssh_private_key_file={fleet.keys / 'client'} ansible_python_interpreter=/usr/bin/python3 "
         f"ansible_ssh_common_args='-o IdentitiesOnly=yes -o ConnectTimeout=5 {ssh}'\n"
     )
-    return str(path)
+    return engine.Inventory(path, None, ("impostor",))
 
 
 def test_a_host_with_an_unknown_key_is_refused(host, tmp_path):
@@ -47,7 +47,7 @@ def test_a_host_with_an_unknown_key_is_refused(host, tmp_path):
     known = tmp_path / "known_hosts"
     known.write_text("")
     proc = gpudock(
-        "fleet", "doctor", "-i", _inventory(fleet, impostor.port), "--known-hosts", str(known), "--json",
+        "fleet", "doctor", "-i", str(_inventory(fleet, impostor.port).path), "--known-hosts", str(known), "--json",
         "--out", str(tmp_path / "run"),
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr[-2000:]

@@ -114,7 +114,8 @@ def test_only_hosts_runs_on_exactly_the_named_hosts(tmp_path):
         json.dumps({"all": {"hosts": {n: {"ansible_connection": "local"} for n in names}}})  # JSON is YAML
     )
     play = {"name": "p", "hosts": "all", "gather_facts": False, "tasks": [{"name": "t", "ansible.builtin.debug": {}}]}
-    outcomes = engine.run_playbook([only_hosts(play, ["x,y", names[3]])], inventory, None, name="only")
+    hosts = engine.Inventory(inventory, None, tuple(names))
+    outcomes = engine.run_playbook([only_hosts(play, ["x,y", names[3]])], hosts, None, name="only")
     ran = {host for host, outcome in outcomes.items() if any(t.task == "t" for t in outcome.tasks)}
     assert ran == {"x,y", names[3]} and not (tmp_path / "C").exists()
 

@@ -131,6 +131,7 @@ def prerequisites_plan() -> Plan:
     )
 
 
+# Over 60 lines on purpose: a playbook as data, its plays in the order Ansible runs them.
 def bench_plays(wheels: list[Path], quick: bool) -> list[dict]:
     venv = f"{REMOTE_HOME}/venv"
     found = "gpudock_found"
@@ -242,20 +243,17 @@ def _host_bench(host: str, outcome: engine.HostOutcome | None) -> HostBench:
 
 
 def fleet_bench(
-    inventory: str | Path,
+    inventory: engine.Inventory,
     run_dir: Path,
     *,
-    limit: str | None = None,
     forks: int = 5,
     quick: bool = True,
     say: Callable[[str], None] = print,
-    hosts: list[str] | None = None,
     host_keys: engine.HostKeys = engine.STRICT,
     warn: Callable[[str], None] | None = None,
 ) -> FleetBench:
     """``gpudock bench --json`` on every host; the document is written before the figure (a figure that
     fails to draw loses nothing). The wheels are built and read in a private folder, then kept for the record."""
-    hosts = engine.list_hosts(inventory, limit, warn) if hosts is None else hosts
     with engine.private_folder() as private, Pinned(run_dir) as record:
         say("fleet bench: building gpudock's wheel here")
         wheels = build_wheels(private / "build")
@@ -263,7 +261,6 @@ def fleet_bench(
             bench_plays(wheels, quick),
             inventory,
             record,
-            limit=limit,
             forks=forks,
             name="fleet-bench",
             on_task=lambda host, task: (
@@ -275,7 +272,7 @@ def fleet_bench(
         )
         for wheel in wheels:
             record.copy_file(wheel, f"wheels/{wheel.name}")
-        rows = [_host_bench(host, outcomes.get(host)) for host in hosts]
+        rows = [_host_bench(host, outcomes.get(host)) for host in inventory.hosts]
         from .doctor import file_name
 
         for row in rows:

@@ -171,33 +171,21 @@ def probe_plays(deep: bool = False) -> list[dict]:
 
 
 def fleet_doctor(
-    inventory: str | Path,
+    inventory: engine.Inventory,
     run_dir: Path,
     *,
-    limit: str | None = None,
     forks: int = 5,
     deep: bool = False,
-    hosts: list[str] | None = None,
     host_keys: engine.HostKeys = engine.STRICT,
     warn: Callable[[str], None] | None = None,
 ) -> FleetReport:
-    """Probe every host of ``inventory`` (after ``limit``), diagnose each, save snapshots and the fleet document.
-
-    ``hosts``: the inventory's hosts when the caller has already read them (the inventory is read once).
-    Everything is written through the run folder's descriptor (``pinned``), never read back from it."""
-    hosts = engine.list_hosts(inventory, limit, warn) if hosts is None else hosts
+    """Probe every host of ``inventory`` (``engine.read_inventory``), diagnose each, save snapshots and the fleet
+    document. Everything is written through the run folder's descriptor (``pinned``), never read back from it."""
     with Pinned(run_dir) as record:
         outcomes = engine.run_playbook(
-            probe_plays(deep),
-            inventory,
-            record,
-            limit=limit,
-            forks=forks,
-            name="fleet-doctor",
-            host_keys=host_keys,
-            warn=warn,
+            probe_plays(deep), inventory, record, forks=forks, name="fleet-doctor", host_keys=host_keys, warn=warn
         )
-        rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in hosts]
+        rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in inventory.hosts]
         save_snapshots(rows, record)
         report = FleetReport(rows, run_dir)
         record.write_text("fleet.json", report.to_json() + "\n")

@@ -178,6 +178,19 @@ def ansible_runner():
     return ansible_runner
 
 
+@dataclass(frozen=True)
+class Inventory:
+    """An Ansible inventory read once: its file, the ``--limit`` pattern, and the hosts that leaves, in order.
+
+    Every fleet command reads it before it makes its run folder (a bad inventory leaves nothing behind) and
+    passes this value on; nothing reads the file a second time.
+    """
+
+    path: Path
+    limit: str | None
+    hosts: tuple[str, ...]
+
+
 def check_inventory(inventory: str | Path) -> Path:
     path = Path(inventory)
     if not path.exists():
@@ -187,14 +200,16 @@ def check_inventory(inventory: str | Path) -> Path:
     return path.resolve()
 
 
-def list_hosts(inventory: str | Path, limit: str | None = None, warn: Callable[[str], None] | None = None) -> list[str]:
+def read_inventory(
+    inventory: str | Path, limit: str | None = None, warn: Callable[[str], None] | None = None
+) -> Inventory:
     """The inventory's hosts (after ``limit``), as ansible-inventory reads them; a bad one raises BadInventory.
 
     Ansible's stdout is the data (JSON) and its stderr the warnings; ``warn`` hears each warning line."""
     path = check_inventory(inventory)  # a missing file is bad usage even where Ansible is missing
     runner = ansible_runner()
     with tempfile.TemporaryDirectory(prefix="gpudock-inv-") as tmp:
-        return _inventory_list(runner, path, limit, tmp, warn)
+        return Inventory(path, limit, tuple(_inventory_list(runner, path, limit, tmp, warn)))
 
 
 def _inventory_list(runner, path: Path, limit: str | None, tmp: str, warn) -> list[str]:
@@ -261,7 +276,7 @@ def private_folder() -> Iterator[Path]:
 
 def run_playbook(
     plays: list[dict],
-    inventory: str | Path,
+    inventory: Inventory,
     record=None,
     *,
     limit: str | None = None,
@@ -272,13 +287,13 @@ def run_playbook(
     warn: Callable[[str], None] | None = None,
     private: Path | None = None,
 ) -> dict[str, HostOutcome]:
-    """Run ``plays`` and return every host's task outcomes. ``on_task(host, outcome)`` hears each as it ends.
+    """Run ``plays`` on the inventory's hosts (``limit``: fewer of them) and return every host's task outcomes.
 
+    ``on_task(host, outcome)`` hears each as it ends.
     Ansible reads the playbook from ``private`` (a ``private_folder()``; one is made when not given);
     afterwards the playbook and Ansible's transcript are copied into ``record`` (a ``pinned.Pinned`` run
     folder) under ``ansible/``, for the record only. ``warn`` hears Ansible's warnings."""
     runner = ansible_runner()
-    inventory = check_inventory(inventory)
     with contextlib.ExitStack() as stack:
         if private is None:
             private = stack.enter_context(private_folder())
@@ -298,8 +313,8 @@ def run_playbook(
             artifact_dir=str(private / "artifacts"),
             ident=ident,
             playbook=str(playbook),
-            inventory=str(inventory),
-            limit=limit,
+            inventory=str(inventory.path),
+            limit=limit or inventory.limit,
             forks=forks,
             envvars={**ANSIBLE_ENV, **(host_keys or STRICT).env()},
             quiet=True,

@@ -128,22 +128,20 @@ def only_hosts(play: dict, hosts: list[str]) -> dict:
 
 
 def fleet_install(
-    inventory: str | Path,
+    inventory: engine.Inventory,
     run_dir: Path,
     step: str,
     *,
     plan_options: dict | None = None,
-    limit: str | None = None,
     forks: int = 5,
     apply: bool = False,
     confirm: Callable[[str], bool] | None = None,
     say: Callable[[str], None] = print,
-    hosts: list[str] | None = None,
     host_keys: engine.HostKeys = engine.STRICT,
     warn: Callable[[str], None] | None = None,
 ) -> InstallResult:
     """Probe, plan per host, group, and (with ``apply``) run each group's playbook; ``confirm`` asks first."""
-    report = fleet_doctor(inventory, run_dir, limit=limit, forks=forks, hosts=hosts, host_keys=host_keys, warn=warn)
+    report = fleet_doctor(inventory, run_dir, forks=forks, host_keys=host_keys, warn=warn)
     with Pinned(run_dir) as record:
         rows, groups = _plan_groups(report, record, step, plan_options or {})
         do_apply, declined = apply and bool(groups), False
@@ -157,7 +155,7 @@ def fleet_install(
                 [only_hosts(plan_play(group.plan), group.hosts)],
                 inventory,
                 record,
-                limit=limit,  # the user's own pattern; the play itself keeps to this group's hosts
+                # the inventory's own --limit stands; the play itself keeps to this group's hosts
                 forks=forks,
                 name=f"install-{step}-{index + 1}",
                 on_task=lambda host, task: say(f"  {host}: {task.task}: {task.status}"),
