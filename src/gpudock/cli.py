@@ -423,7 +423,8 @@ def _add_fleet_doctor(sub) -> None:
 
 def _fleet_run_dir(args, suffix: str):
     """The inventory, read once, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
-    from .fleet.engine import HostKeys, known_hosts_file, read_inventory
+    from .fleet.engine import read_inventory
+    from .fleet.hostkeys import HostKeys, known_hosts_file
     from .rundir import new_run_dir
 
     known = known_hosts_file(args.known_hosts) if args.known_hosts else None

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from gpudock.fleet import engine
+from gpudock.fleet import engine, hostkeys
 from tests.fleet.sshhosts import USER, Fleet
 from tests.security.standin import gpudock
 
@@ -62,7 +62,7 @@ def test_trust_new_hosts_records_a_new_key_and_still_refuses_a_changed_one(host,
     inventory = _inventory(fleet, impostor.port)
     known = tmp_path / "known_hosts"
     known.write_text("")
-    trusting = engine.HostKeys(trust_new=True, known_hosts=known)
+    trusting = hostkeys.HostKeys(trust_new=True, known_hosts=known)
     outcomes = engine.run_playbook(PING, inventory, None, host_keys=trusting, name="trust")
     assert outcomes["impostor"].reason is None, outcomes["impostor"].reason
     key = " ".join((fleet.keys / f"host_{impostor.port}.pub").read_text().split()[:2])
@@ -80,8 +80,8 @@ def test_a_known_hosts_file_others_can_write_is_refused(tmp_path):
     shared.write_text("")
     shared.chmod(0o666)
     with pytest.raises(Exception, match="writable by others"):
-        engine.known_hosts_file(shared)
+        hostkeys.known_hosts_file(shared)
     link = tmp_path / "link"
     link.symlink_to(tmp_path / "elsewhere")
     with pytest.raises(Exception, match="not a regular file"):
-        engine.known_hosts_file(link)
+        hostkeys.known_hosts_file(link)

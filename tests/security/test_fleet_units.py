@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from gpudock.exceptions import CannotWrite, SnapshotError
-from gpudock.fleet import engine
+from gpudock.fleet import engine, hostkeys
 from gpudock.fleet.doctor import FleetReport
 from gpudock.fleet.install import only_hosts
 from gpudock.install.plan import runtime_registered
@@ -24,8 +24,8 @@ from gpudock.pinned import Pinned
 def test_ansible_is_told_to_check_host_keys_and_to_keep_big_answers():
     assert engine.ANSIBLE_ENV["ANSIBLE_HOST_KEY_CHECKING"] == "True"  # ansible-runner's default is False
     assert int(engine.ANSIBLE_ENV["MAX_EVENT_RES"]) >= 16 * 1024 * 1024  # a whole snapshot file's worth
-    assert engine.STRICT.ssh_extra_args() == "-o StrictHostKeyChecking=yes"
-    trusting = engine.HostKeys(trust_new=True, known_hosts="/home/u/known")
+    assert hostkeys.STRICT.ssh_extra_args() == "-o StrictHostKeyChecking=yes"
+    trusting = hostkeys.HostKeys(trust_new=True, known_hosts="/home/u/known")
     assert trusting.env() == {
         "ANSIBLE_SSH_EXTRA_ARGS": "-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=/home/u/known"
     }

@@ -28,7 +28,7 @@ from ..install.ansible import plan_play
 from ..install.plan import Check, Plan, Step, apt_get
 from ..pinned import Pinned
 from ..textsafety import printable
-from . import engine
+from . import engine, hostkeys
 
 # What `gpudock bench` imports beyond the standard library and NumPy/CuPy: rich and its dependencies.
 PURE_PYTHON = ("rich", "markdown-it-py", "mdurl", "pygments")
@@ -249,7 +249,7 @@ def fleet_bench(
     forks: int = 5,
     quick: bool = True,
     say: Callable[[str], None] = print,
-    host_keys: engine.HostKeys = engine.STRICT,
+    host_keys: hostkeys.HostKeys = hostkeys.STRICT,
     warn: Callable[[str], None] | None = None,
 ) -> FleetBench:
     """``gpudock bench --json`` on every host; the document is written before the figure (a figure that

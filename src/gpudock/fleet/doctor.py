@@ -19,7 +19,7 @@ from ..facts.host import HostInfo
 from ..findings import Finding, has_errors
 from ..pinned import Pinned
 from ..snapshot import Snapshot
-from . import engine, remote
+from . import engine, hostkeys, remote
 from .columns import columns
 
 OK, PROBLEM, UNREACHABLE, FAILED = "ok", "problem", "unreachable", "failed"
@@ -176,7 +176,7 @@ def fleet_doctor(
     *,
     forks: int = 5,
     deep: bool = False,
-    host_keys: engine.HostKeys = engine.STRICT,
+    host_keys: hostkeys.HostKeys = hostkeys.STRICT,
     warn: Callable[[str], None] | None = None,
 ) -> FleetReport:
     """Probe every host of ``inventory`` (``engine.read_inventory``), diagnose each, save snapshots and the fleet

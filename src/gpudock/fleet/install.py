@@ -24,7 +24,7 @@ from ..install.plan import Plan
 from ..install.render import plan_view
 from ..pinned import Pinned
 from ..textsafety import printable
-from . import engine
+from . import engine, hostkeys
 from .doctor import fleet_doctor
 
 CHANGED, UNCHANGED, PLANNED, REFUSED, FAILED, UNREACHABLE = (
@@ -137,7 +137,7 @@ def fleet_install(
     apply: bool = False,
     confirm: Callable[[str], bool] | None = None,
     say: Callable[[str], None] = print,
-    host_keys: engine.HostKeys = engine.STRICT,
+    host_keys: hostkeys.HostKeys = hostkeys.STRICT,
     warn: Callable[[str], None] | None = None,
 ) -> InstallResult:
     """Probe, plan per host, group, and (with ``apply``) run each group's playbook; ``confirm`` asks first."""
