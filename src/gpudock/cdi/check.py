@@ -114,7 +114,8 @@ def _conflicts(result: Result) -> None:
                     "error",
                     spec.path,
                     f"{KIND}={name}",
-                    f"also defined by {other.path} in the same folder: engines drop a device two specs of one folder define (conflicting device)",
+                    f"also defined by {other.path} in the same folder: engines drop a device that two specs "
+                    "of one folder define (conflicting device)",
                     f"keep one: sudo mv {spec.path} {spec.path}.disabled (a name without .yaml/.json is not read)",
                 )
             )
@@ -131,7 +132,8 @@ def _conflicts(result: Result) -> None:
                 "warning",
                 path,
                 "",
-                f"is shadowed: {winner} defines the same devices and wins ({SPEC_DIRS[1]} is read after {SPEC_DIRS[0]})",
+                f"is shadowed: {winner} defines the same devices and wins "
+                f"({SPEC_DIRS[1]} is read after {SPEC_DIRS[0]})",
                 f"keep one spec of {KIND}: remove or rename the one you do not maintain",
             )
         )
@@ -168,7 +170,8 @@ def _check_nodes(view: HostView, spec: Spec, result: Result) -> None:
                         "error",
                         spec.path,
                         node.host_path,
-                        f"the spec says {node.type or '?'} {node.major}:{node.minor}, the host's node is {live[0]} {live[1]}:{live[2]}: a container would get a node that reaches another device",
+                        f"the spec says {node.type or '?'} {node.major}:{node.minor}, the host's node is "
+                        f"{live[0]} {live[1]}:{live[2]}: a container would get a node that reaches another device",
                         fix_for(spec),
                     )
                 )
@@ -192,7 +195,8 @@ def _check_paths(view: HostView, spec: Spec, result: Result) -> None:
                         "error",
                         spec.path,
                         path,
-                        f"is driver {version.group(1)}'s, but the loaded kernel module is {loaded} (a driver update since the spec was written)",
+                        f"is driver {version.group(1)}'s, but the loaded kernel module is {loaded} "
+                        "(a driver update since the spec was written)",
                         fix_for(spec),
                     )
                 )

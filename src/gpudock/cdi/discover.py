@@ -213,7 +213,8 @@ def discover(tree: TreeView, arch: str | None = None) -> Driver:
     found = gpus(tree, warnings)
     if not found:
         raise DriverNotFound(
-            f"driver {version} is loaded but no GPU device node (/dev/nvidia0 …) exists: run nvidia-smi once (it creates them) or check `dmesg`"
+            f"driver {version} is loaded but no GPU device node (/dev/nvidia0 …) exists: "
+            "run nvidia-smi once (it creates them) or check `dmesg`"
         )
     control = [n for n in CONTROL_NODES if tree.node(n) is not None]
     for needed in ("/dev/nvidiactl", "/dev/nvidia-uvm"):
@@ -231,7 +232,8 @@ def _discover_wsl(tree: TreeView, arch: str, warnings: list[str]) -> Driver:
     files = [f"{WSL_LIB}/{name}" for name in WSL_FILES if tree.kind(f"{WSL_LIB}/{name}") == "file"]
     if not any(posixpath.basename(f).startswith("libcuda.so") for f in files):
         raise DriverNotFound(
-            f"WSL 2 with /dev/dxg but no {WSL_LIB}/libcuda.so*: update the NVIDIA driver on Windows, then `wsl --shutdown`"
+            f"WSL 2 with /dev/dxg but no {WSL_LIB}/libcuda.so*: "
+            "update the NVIDIA driver on Windows, then `wsl --shutdown`"
         )
     libs = [Library(f, posixpath.basename(f)) for f in files]
     smi = [f"{WSL_LIB}/nvidia-smi"] if tree.kind(f"{WSL_LIB}/nvidia-smi") == "file" else []
