@@ -152,6 +152,31 @@ def probes(
     ]
 
 
+def cdi_gpu_probe(image: str | None) -> Probe | None:
+    """``docker_cdi_gpu``: a container asking for ``nvidia.com/gpu=all`` (CDI), with an image already here.
+
+    The CUDA image runs nvidia-smi (the spec mounts it); gpudock's FROM-scratch hello image lists /dev with
+    its busybox (no glibc for nvidia-smi there); hello-world shows only that the device resolved.
+    """
+    if image is None:
+        return None
+    command = {CUDA_IMAGE: ("nvidia-smi",), HELLO_IMAGE: ("/bin/busybox", "ls", "/dev")}.get(image, ())
+    argv = ("docker", "run", "--rm", "--network", "none", "--device", "nvidia.com/gpu=all", image, *command)
+    return Probe("docker_cdi_gpu", argv, timeout=60, image=image)
+
+
+def cdi_evidence() -> tuple[dict, dict, Probe]:
+    """(spec files, paths, the stat probe): every CDI spec, the host paths it names, its device nodes' numbers."""
+    from .cdi.snapview import NODE_PROBE, named_paths, read_specs, spec_globs
+
+    specs = read_specs(sorted(f for pattern in spec_globs() for f in glob.glob(pattern))[:64])
+    host_paths, nodes = named_paths(specs)
+    paths = {folder: os.path.isdir(folder) for folder in ("/etc/cdi", "/var/run/cdi")}
+    paths.update({path: os.path.exists(path) for path in host_paths})
+    nodes = list(dict.fromkeys(nodes + sorted(glob.glob("/dev/nvidia*"))[:64] + ["/dev/dxg"]))
+    return specs, paths, Probe(NODE_PROBE, ("stat", "-L", "-c", "%n|%F|%t|%T", "--", *nodes), timeout=10)
+
+
 def _decode(data: bytes | None) -> str:
     return cap_text((data or b"").decode("utf-8", errors="replace"), MAX_OUTPUT)
 
@@ -309,9 +334,13 @@ def collect(
     wanted = set(names) if names is not None else None
     local = _local_images(env, user)
     hello, gpu = choose_images(local)
+    spec_files, spec_paths, node_probe = cdi_evidence()
+    extra = [p for p in (cdi_gpu_probe(gpu), node_probe) if p is not None]
+    if gpu is None:
+        say("probing: no image is here for the CDI GPU check (docker_cdi_gpu); skipped, nothing is pulled")
     chosen = [
         p
-        for p in probes(hello, gpu, as_root)
+        for p in probes(hello, gpu, as_root) + extra
         if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)
     ]
     for image in sorted({p.image for p in chosen if p.image} - local):
@@ -339,7 +368,7 @@ def collect(
         pool.shutdown(wait=False)
         if private is not None:
             shutil.rmtree(private, ignore_errors=True)
-    files = {}
+    files = dict(spec_files)
     for path in list(FILES) + sorted(f for pattern in APT_SOURCE_GLOBS for f in glob.glob(pattern)):
         text = _read_file(path)
         if text is not False:
@@ -351,7 +380,7 @@ def collect(
             "platform": {"system": uname.system, "release": uname.release, "machine": uname.machine},
             "env": {k: merged_env[k] for k in ENV_KEYS if k in merged_env},
             "files": files,
-            "paths": {p: os.path.exists(p) for p in PATHS},
+            "paths": {**spec_paths, **{p: os.path.exists(p) for p in PATHS}},
             "commands": results,
         }
     )
