@@ -336,7 +336,7 @@ def collect(
     hello, gpu = choose_images(local)
     spec_files, spec_paths, node_probe = cdi_evidence()
     extra = [p for p in (cdi_gpu_probe(gpu), node_probe) if p is not None]
-    if gpu is None:
+    if gpu is None and (wanted is None or "docker_cdi_gpu" in wanted):
         say("probing: no image is here for the CDI GPU check (docker_cdi_gpu); skipped, nothing is pulled")
     chosen = [
         p

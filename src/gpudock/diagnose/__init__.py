@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..findings import Finding
 from ..hostinfo import HostInfo, host_info
 from ..snapshot import Snapshot
-from . import apt, container, docker, driver, platform, toolkit  # noqa: F401  (each registers its rules)
+from . import apt, cdi, container, docker, driver, platform, toolkit  # noqa: F401  (each registers its rules)
 from .registry import LAYERS, RULES, SEVERITIES, Hit, RuleRecord, codes, layer_of, register
 
 _SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}

@@ -199,7 +199,8 @@ def _failed_fix(snap, host, hit):
 def _explained(result, findings) -> bool:
     """Another finding already names this probe's failure: it cites the probe, or its line is in the probe's text."""
     for finding in findings:
-        if finding.severity not in ("error", "warning") or finding.code == "doctor-rule-error":
+        # info too: a note that names the probe (a CDI host's "--gpus needs the toolkit") explains its failure
+        if finding.severity not in ("error", "warning", "info") or finding.code == "doctor-rule-error":
             continue
         if finding.evidence.startswith(f"{result.name}:"):
             return True
@@ -257,5 +258,5 @@ def gpu_container_failed(snap, host, findings):
 
 @register("gpu-ok", "ok", "container", 90, "A container sees the GPU", [])
 def gpu_ok(snap, host):
-    hit = container_saw_gpu(snap)
+    hit = container_saw_gpu(snap, (*CONTAINER_PROBES, "docker_cdi_gpu"))
     return Hit(cite(hit)) if hit else None

@@ -1,0 +1,241 @@
+"""CDI: the doctor's three CDI codes, read through the same checks as ``gpudock cdi check`` (``gpudock.cdi.check``).
+
+The snapshot's specs, the paths they name and their device nodes are checked by ``cdi.check.check`` over a
+``SnapshotView``; the engines' own words (``unresolvable CDI devices``, ``failed to stat CDI host device``,
+``conflicting device``) are read from any probe, so a pasted report is diagnosed as well as a live host.
+
+A host whose GPU containers work through CDI (``docker_cdi_gpu`` ran nvidia-smi, or listed the GPU's
+nodes) is healthy without the NVIDIA Container Toolkit: the toolkit rules stand down there, and a note
+(``nvidia-toolkit-missing`` lowered to info) says what ``--gpus`` needs on this engine.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..cdi.check import MISSING, STALE, Result, check
+from ..cdi.snapview import SnapshotView
+from ..fixes import DOCS
+from ..hostinfo import WSL2
+from .evidence import Line, cite, container_saw_gpu, daemon_json, engine_version, find, search, version_tuple
+from .registry import Hit, register
+
+CDI_PROBE = "docker_cdi_gpu"
+INSTALL = "sudo gpudock install cdi --apply   # spec from the loaded driver, features.cdi, restart, verify"
+CHECK = "gpudock cdi check   # every spec against this host: one line per problem"
+CDI_DOCS = [DOCS["toolkit_cdi"], DOCS["dockerd_cdi"]]
+_UNRESOLVABLE = r"unresolvable CDI devices?:? {0,3}\S{0,200}"
+_CDI_OFF = r"could not select device driver \"cdi\" with capabilities: \[\]"
+_NO_CDI_ENGINE = r"error gathering device information while adding custom device \"[a-z0-9.-]{1,100}/[^\"]{1,100}\""
+_STALE_TEXT = (
+    r"failed to stat CDI host device|conflicting device \"|"
+    r"error stat'ing file .{0,3}/\S{1,300}\.so[.\d]{0,20}.{0,3}: No such file or directory|"
+    r"error mounting \"/\S{1,300}\.so\.\d{2,4}\.\d{1,3}[.\d]{0,8}\".{0,300}no such file or directory|"
+    r"unresolvable CDI devices.{0,200}conflicting"
+)
+
+
+def podman(snap) -> bool:
+    return bool(find(snap, r"Podman Engine|^podman version|Emulate Docker CLI using podman", None))
+
+
+def engine(snap) -> tuple[int, ...] | None:
+    return version_tuple(engine_version(snap))
+
+
+def cdi_feature(snap) -> bool | None:
+    """daemon.json's features.cdi (None when not set or not known)."""
+    config = daemon_json(snap)
+    features = config.get("features") if isinstance(config, dict) else None
+    value = features.get("cdi") if isinstance(features, dict) else None
+    return value if isinstance(value, bool) else None
+
+
+def engine_uses_cdi(snap) -> str | None:
+    """Why this engine resolves GPUs through CDI (a phrase), or None."""
+    version = engine(snap)
+    if podman(snap):
+        return "Podman reads CDI specs natively"
+    if version and version >= (28, 2) and cdi_feature(snap) is not False:
+        return f"Docker {'.'.join(map(str, version))} resolves --gpus through CDI (on by default from 28.2)"
+    if cdi_feature(snap) and (version is None or version >= (25,)):
+        return "daemon.json turns CDI on (features.cdi)"
+    return None
+
+
+def cdi_works(snap) -> Line | None:
+    """A container got the GPU through ``--device nvidia.com/gpu=all``: nvidia-smi ran, or it saw the GPU's nodes."""
+    saw = container_saw_gpu(snap, [CDI_PROBE])
+    if saw:
+        return saw
+    result = snap.command(CDI_PROBE)
+    if result and result.ok and search(r"^nvidiactl$", result.stdout) and search(r"^nvidia\d{1,3}$", result.stdout):
+        return Line(CDI_PROBE, "the container has /dev/nvidiactl and the GPU's /dev/nvidia<N> (listed by busybox ls)")
+    return None
+
+
+def results(snap, host) -> Result | None:
+    """``gpudock cdi check`` over the snapshot; None when the snapshot holds nothing of the spec folders."""
+    cached = getattr(snap, "_gpudock_cdi", None)
+    if cached is not None:
+        return cached[0]
+    view = SnapshotView(snap, wsl=host.kind == WSL2)
+    result = check(view) if view.probed() else None
+    snap._gpudock_cdi = (result,)
+    return result
+
+
+def _own_probe_only(line: Line | None) -> bool:
+    return line is not None and line.probe == CDI_PROBE
+
+
+# --- cdi-spec-missing -----------------------------------------------------------------------------------
+
+
+@register(
+    "cdi-spec-missing",
+    "warning",
+    "toolkit",
+    50,
+    "The engine reaches GPUs through CDI, but no NVIDIA CDI spec is in /etc/cdi or /var/run/cdi",
+    lambda snap, host, hit: [INSTALL, CHECK, "docker run --rm --device nvidia.com/gpu=all ubuntu nvidia-smi"],
+    CDI_DOCS,
+)
+def cdi_spec_missing(snap, host):
+    result = results(snap, host)
+    none_listed = find(snap, r"Found 0 CDI devices")
+    missing = (result is not None and any(p.code == MISSING for p in result.problems)) or none_listed
+    if not missing:
+        return None
+    unresolvable = find(snap, _UNRESOLVABLE)
+    if unresolvable:
+        return Hit(
+            cite(unresolvable),
+            severity="error",
+            title="A GPU container asked for a CDI device and no NVIDIA spec exists",
+        )
+    why = engine_uses_cdi(snap)
+    if why or none_listed:
+        return Hit(
+            cite(none_listed) if none_listed else f"files: no nvidia.com/gpu spec in /etc/cdi or /var/run/cdi ({why})"
+        )
+    return None
+
+
+# --- cdi-device-unresolvable ----------------------------------------------------------------------------
+
+
+def _unresolvable_fix(snap, host, hit):
+    devices = hit.data.get("devices")
+    steps = []
+    if hit.data.get("off"):
+        steps.append(
+            INSTALL + '   # merges "features": {"cdi": true} into /etc/docker/daemon.json and restarts dockerd'
+        )
+    elif hit.data.get("old"):
+        steps.append("CDI needs Docker Engine 25 or newer: `gpudock plan docker --source docker-ce`, then " + INSTALL)
+    else:
+        if devices:
+            steps.append("the specs here provide: " + ", ".join(f"nvidia.com/gpu={d}" for d in devices[:12]))
+        steps.append(INSTALL)
+    return [*steps, CHECK, "podman: add --cdi-spec-dir where the spec is not in /etc/cdi or /var/run/cdi"]
+
+
+@register(
+    "cdi-device-unresolvable",
+    "error",
+    "toolkit",
+    51,
+    "A GPU container asked for a CDI device that no spec provides",
+    _unresolvable_fix,
+    CDI_DOCS,
+)
+def cdi_device_unresolvable(snap, host):
+    result = results(snap, host)
+    no_spec = result is not None and any(p.code == MISSING for p in result.problems)
+    unresolvable = find(snap, _UNRESOLVABLE)
+    if unresolvable and not no_spec and not find(snap, r"Found 0 CDI devices"):
+        if re.search(r"conflicting", unresolvable.text):
+            return None  # two specs define the device: cdi-spec-stale says which
+        return Hit(cite(unresolvable), {"devices": result.devices() if result else []})
+    for pattern, key, title in (
+        (_CDI_OFF, "off", "Docker's CDI support is off: --device nvidia.com/gpu=… cannot resolve"),
+        (_NO_CDI_ENGINE, "old", "This Docker Engine has no CDI (it needs 25 or newer)"),
+    ):
+        line = find(snap, pattern)
+        if line and (not _own_probe_only(line) or find(snap, pattern, [n for n in _probes(snap) if n != CDI_PROBE])):
+            return Hit(cite(line), {key: True}, title=title)
+    return None
+
+
+def _probes(snap) -> list[str]:
+    return sorted((snap.data.get("commands") or {}).keys())
+
+
+# --- cdi-spec-stale -------------------------------------------------------------------------------------
+
+
+def _stale_fix(snap, host, hit):
+    return [*hit.data.get("fixes", []), CHECK]
+
+
+@register(
+    "cdi-spec-stale",
+    "error",
+    "toolkit",
+    52,
+    "A CDI spec names a driver version, library or device node this host no longer has",
+    _stale_fix,
+    CDI_DOCS,
+)
+def cdi_spec_stale(snap, host):
+    result = results(snap, host)
+    problems = [p for p in (result.problems if result else []) if p.code == STALE]
+    if problems:
+        errors = [p for p in problems if p.severity == "error"]
+        shown = (errors or problems)[:4]
+        evidence = "\n".join("files: " + p.line().split("; fix: ")[0] for p in shown)
+        if len(problems) > len(shown):
+            evidence += f"\n(and {len(problems) - len(shown)} more: `gpudock cdi check`)"
+        fixes = list(dict.fromkeys(p.fix for p in shown))
+        return Hit(evidence, {"fixes": fixes}, severity=None if errors else "warning")
+    line = find(snap, _STALE_TEXT)
+    if line:
+        return Hit(cite(line), {"fixes": [INSTALL + "   # or the toolkit's: sudo nvidia-ctk cdi generate --output=…"]})
+    return None
+
+
+# --- a host whose GPU containers work through CDI -------------------------------------------------------
+
+
+def _gpus_note(snap, host, hit):
+    version = engine(snap)
+    if podman(snap):
+        return ["Podman: `podman run --device nvidia.com/gpu=all …` (Podman 5 also maps `--gpus all` to it)"]
+    if version and version >= (28, 2):
+        return ["this engine (28.2 or newer) resolves `docker run --gpus all` through the CDI spec too"]
+    return [
+        "use `docker run --device nvidia.com/gpu=all …` (or nvidia.com/gpu=0, …): it works here through CDI",
+        "`--gpus all` on Docker 25–28.1 needs the NVIDIA Container Toolkit (its nvidia-container-runtime-hook "
+        "on PATH when dockerd starts); from Docker 28.2 `--gpus` resolves through the CDI spec as well",
+    ]
+
+
+@register(
+    "nvidia-toolkit-missing",
+    "info",
+    "toolkit",
+    22,
+    "GPU containers work through CDI without the NVIDIA Container Toolkit; --gpus needs more on this engine",
+    _gpus_note,
+    CDI_DOCS,
+)
+def cdi_host_note(snap, host):
+    works = cdi_works(snap)
+    if not works:
+        return None
+    refused = find(snap, r"could not select device driver .{0,80} with capabilities: \[\[gpu\]\]")
+    version = engine(snap)
+    if not refused and (version and version >= (28, 2) or podman(snap)):
+        return None  # --gpus works through CDI here: nothing to note
+    return Hit(cite(refused) if refused else cite(works))
