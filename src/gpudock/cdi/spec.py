@@ -217,7 +217,8 @@ def _fields(value: dict, allowed: dict, where: str) -> None:
         if kind is int and (isinstance(item, bool) or not isinstance(item, int)):
             raise InvalidSpec(f"{where}: {key} is not a number")
         if kind is not int and not isinstance(item, kind):
-            raise InvalidSpec(f"{where}: {key} is not a {kind.__name__}")
+            shown = {str: "string", list: "list", dict: "mapping"}[kind]
+            raise InvalidSpec(f"{where}: {key} is not a {shown} ({_shown(item)})")
 
 
 def _strings(value, where: str) -> tuple[str, ...]:
