@@ -1,4 +1,4 @@
-"""gpudock cdi check: one line per problem naming the spec, the path and the fix; exit 1 on a stale spec, 0 on a good one."""
+"""gpudock cdi check: one line per problem (spec, path, fix); exit 1 on a stale spec, 0 on a good one."""
 
 from __future__ import annotations
 
