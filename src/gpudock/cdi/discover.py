@@ -54,7 +54,9 @@ PROGRAMS = (
     "nvidia-cuda-mps-control",
     "nvidia-cuda-mps-server",
 )
-PROGRAM_DIRS = ("/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin", "/usr/local/sbin")
+# where images look for programs (every image's PATH has them); the driver's own folder is searched last
+PATH_DIRS = ("/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin", "/usr/local/sbin")
+PROGRAM_DIRS = (*PATH_DIRS, "/usr/local/nvidia/bin")
 SOCKETS = ("/run/nvidia-persistenced/socket", "/run/nvidia-fabricmanager/socket")
 WSL_LIB = "/usr/lib/wsl/lib"
 WSL_DRIVERS = "/usr/lib/wsl/drivers"
@@ -101,7 +103,8 @@ class Driver:
     libraries: list[Library]
     programs: list[str]
     sockets: list[str]
-    lib_dir: str  # the folder the container's loader searches by default (the host's own library folder)
+    lib_dir: str  # the host's system library folder, which the container's loader searches by default
+    arch: str
     warnings: list[str] = field(default_factory=list)
 
 
@@ -115,6 +118,12 @@ def driver_version(text: str | None) -> str | None:
 
 def machine() -> str:
     return os.uname().machine
+
+
+def default_lib_dirs(arch: str) -> tuple[str, ...]:
+    """The folders glibc searches without an ld.so.cache entry (its built-in system search path)."""
+    triplet = _TRIPLETS.get(arch, "")
+    return (f"/lib/{triplet}", f"/usr/lib/{triplet}", "/lib64", "/usr/lib64", "/lib", "/usr/lib")
 
 
 def system_lib_dir(tree: TreeView, arch: str) -> str:
@@ -224,8 +233,8 @@ def discover(tree: TreeView, arch: str | None = None) -> Driver:
             )
     libs = libraries(tree, version, arch, warnings)
     sockets = [s for s in SOCKETS if tree.kind(s) == "socket"]
-    lib_dir = posixpath.dirname(libs[0].path) if libs else system_lib_dir(tree, arch)
-    return Driver(version, False, found, control, libs, programs(tree), sockets, lib_dir, warnings)
+    lib_dir = system_lib_dir(tree, arch)
+    return Driver(version, False, found, control, libs, programs(tree), sockets, lib_dir, arch, warnings)
 
 
 def _discover_wsl(tree: TreeView, arch: str, warnings: list[str]) -> Driver:
@@ -238,7 +247,7 @@ def _discover_wsl(tree: TreeView, arch: str, warnings: list[str]) -> Driver:
     libs = [Library(f, posixpath.basename(f)) for f in files]
     smi = [f"{WSL_LIB}/nvidia-smi"] if tree.kind(f"{WSL_LIB}/nvidia-smi") == "file" else []
     gpu = Gpu(0, "/dev/dxg", None, None)
-    return Driver(None, True, [gpu], [], libs, smi, [], system_lib_dir(tree, arch), warnings)
+    return Driver(None, True, [gpu], [], libs, smi, [], system_lib_dir(tree, arch), arch, warnings)
 
 
 class TreeHost(TreeView):

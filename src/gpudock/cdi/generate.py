@@ -8,10 +8,13 @@ leaves the container alone rather than injecting the GPU twice).
 
 Libraries are mounted under their SONAME in the host's own library folder (``libcuda.so.580.95.05`` at
 ``/usr/lib/x86_64-linux-gnu/libcuda.so.1``), which glibc searches by default in images of the same family
-(Debian/Ubuntu: the multiarch folder; Fedora-likes: /usr/lib64). nvidia-ctk mounts the versioned files
-and runs its ``nvidia-cdi-hook`` (create-symlinks, update-ldcache) in each container instead; gpudock's
-spec needs no program of its own on the host. It sets no ``LD_LIBRARY_PATH``: CDI replaces an image's own
-value (ociedit ``AddMultipleProcessEnv``), which would break images that set one (PyTorch's, NGC's).
+(Debian/Ubuntu: the multiarch folder; Fedora-likes: /usr/lib64); a driver kept elsewhere (``/usr/local/nvidia/
+lib64``, found through ld.so.cache) is mounted into that system folder, since no image searches its own.
+Programs go where every image's PATH looks: their own folder when it is one of those, else ``/usr/bin``.
+nvidia-ctk mounts the versioned files and runs its ``nvidia-cdi-hook`` (create-symlinks, update-ldcache) in
+each container instead; gpudock's spec needs no program of its own on the host. It sets no
+``LD_LIBRARY_PATH``: CDI replaces an image's own value (ociedit ``AddMultipleProcessEnv``), which would break
+images that set one (PyTorch's, NGC's).
 
 Device nodes carry no major/minor: the engine reads them from the host node when the container starts
 (CDI ``fillMissingInfo``), so a spec stays right when ``nvidia-uvm``'s dynamic major changes at a reboot.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 import posixpath
 
-from .discover import WSL_DRIVERS, WSL_LIB, Driver, discover
+from .discover import PATH_DIRS, WSL_DRIVERS, WSL_LIB, Driver, default_lib_dirs, discover
 from .spec import KIND, minimum_version, render
 from .tree import TreeView
 
@@ -38,14 +41,17 @@ def _mount(host: str, container: str, options: list[str]) -> dict:
 
 def _mounts(driver: Driver) -> list[dict]:
     mounts = []
+    searched = default_lib_dirs(driver.arch)
     for lib in driver.libraries:
-        folder = driver.lib_dir if driver.wsl else posixpath.dirname(lib.path)
+        folder = posixpath.dirname(lib.path)
+        folder = folder if folder in searched and not driver.wsl else driver.lib_dir
         mounts.append(_mount(lib.path, f"{folder}/{lib.soname}", FILE_OPTIONS))
         if lib.soname.startswith("libcuda.so.") and not driver.wsl:
             # the development name that `-lcuda` links against (Triton, numba's linker); nvidia-ctk's hook makes it
             mounts.append(_mount(lib.path, f"{folder}/libcuda.so", FILE_OPTIONS))
     for program in driver.programs:
-        target = f"/usr/bin/{posixpath.basename(program)}" if driver.wsl else program
+        in_path = posixpath.dirname(program) in PATH_DIRS and not driver.wsl
+        target = program if in_path else f"/usr/bin/{posixpath.basename(program)}"
         mounts.append(_mount(program, target, FILE_OPTIONS))
     mounts += [_mount(socket, socket, SOCKET_OPTIONS) for socket in driver.sockets]
     if driver.wsl:
