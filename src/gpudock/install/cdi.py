@@ -92,6 +92,16 @@ def _refuse_old(version: tuple[int, ...], spec_text: str | None) -> PlanRefused:
 
 
 def _spec_steps(spec_text: str | None) -> list[Step]:
+    folder = Step(
+        "create /etc/cdi (where engines read static specs)",
+        ("mkdir", "-p", "-m", "0755", "/etc/cdi"),
+        check=Check(("test", "-d", "/etc/cdi"), what="/etc/cdi exists"),
+        docs=DOCS,
+    )
+    return [folder, *_spec_write(spec_text)]
+
+
+def _spec_write(spec_text: str | None) -> list[Step]:
     if spec_text is not None:
         return [
             writes(
