@@ -75,8 +75,10 @@ def nvidia_docker1_flags(spec_text: str | None) -> str:
     except InvalidSpec:
         return ""
     flags: list[str] = []
-    for _owner, edits in spec.edits():
+    ordered = [spec.devices.get("all", spec.common), spec.common, *spec.devices.values()]  # the GPUs first
+    for edits in ordered:
         flags += [f"--device {shlex.quote(node.host_path)}" for node in edits.nodes]
+    for _owner, edits in spec.edits():
         flags += [f"-v {shlex.quote(f'{m.host_path}:{m.container_path}:ro')}" for m in edits.mounts]
     return " ".join(dict.fromkeys(flags))
 
