@@ -47,7 +47,10 @@ containerEdits:
     containerPath: /usr/bin/nvidia-smi
     options: [ro, nosuid, nodev, bind]
 """
-OS = 'PRETTY_NAME="Ubuntu 24.04.3 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\nID=ubuntu\nID_LIKE=debian\n'
+OS = (
+    'PRETTY_NAME="Ubuntu 24.04.3 LTS"\nNAME="Ubuntu"\nVERSION_ID="24.04"\nVERSION_CODENAME=noble\n'
+    "ID=ubuntu\nID_LIKE=debian\n"
+)
 DAEMON_JSON = '{\n  "data-root": "/var/lib/gpudock-docker",\n  "storage-driver": "overlay2"\n}\n'
 NOT_FOUND = {"rc": 127, "stdout": "", "stderr": "command not found"}
 GPUS_REFUSED = 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\n'
@@ -82,7 +85,8 @@ def before(**changes) -> dict:
             },
             "docker_info": {
                 "rc": 0,
-                "stdout": " Server Version: 26.1.5+dfsg1\n Runtimes: io.containerd.runc.v2 runc\n Operating System: Ubuntu 24.04.3 LTS\n",
+                "stdout": " Server Version: 26.1.5+dfsg1\n Runtimes: io.containerd.runc.v2 runc\n"
+                " Operating System: Ubuntu 24.04.3 LTS\n",
                 "stderr": "",
             },
             "docker_hello": {
@@ -131,7 +135,7 @@ def before(**changes) -> dict:
 
 
 def after(spec: str = SPEC, listing: str = "console\nnull\nnvidia-uvm\nnvidia0\nnvidiactl\nshm\n") -> dict:
-    """The same host after `gpudock install cdi --apply`: the spec, features.cdi, and a CDI container that saw the GPU."""
+    """The host after `gpudock install cdi --apply`: the spec, features.cdi, a CDI container that saw the GPU."""
     doc = copy.deepcopy(before())
     doc["files"]["/etc/cdi/nvidia.yaml"] = spec
     doc["files"]["/etc/docker/daemon.json"] = DAEMON_JSON.replace("{\n", '{\n  "features": {"cdi": true},\n', 1)

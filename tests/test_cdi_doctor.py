@@ -110,7 +110,8 @@ def test_unresolvable_with_specs_lists_what_they_provide():
     doc["commands"]["user_run"] = {
         "rc": 125,
         "stdout": "",
-        "stderr": "docker: Error response from daemon: CDI device injection failed: unresolvable CDI devices nvidia.com/gpu=1\n",
+        "stderr": "docker: Error response from daemon: CDI device injection failed: "
+        "unresolvable CDI devices nvidia.com/gpu=1\n",
     }
     finding = _finding(doc, "cdi-device-unresolvable")
     assert "nvidia.com/gpu=1" in finding.evidence

@@ -149,7 +149,8 @@ def test_docker_desktop_and_no_engine_are_refused():
         ('{"log-level": "warn"}', '{"features": {"cdi": true}, "log-level": "warn"}'),
         (
             '{\n  "runtimes": {"nvidia": {"path": "nvidia-container-runtime"}},\n  "log-level": "warn"\n}\n',
-            '{\n  "features": {"cdi": true},\n  "runtimes": {"nvidia": {"path": "nvidia-container-runtime"}},\n  "log-level": "warn"\n}\n',
+            '{\n  "features": {"cdi": true},\n  "runtimes": {"nvidia": {"path": "nvidia-container-runtime"}},\n'
+            '  "log-level": "warn"\n}\n',
         ),
         (
             '{\n  // the admin\'s note\n  "features": {"buildkit": true}\n}',
