@@ -6,13 +6,21 @@
 #   /opt/busybox       a static busybox for the container image           /out      results
 set -u
 export PATH=/opt/docker26/bin:$PATH PYTHONPATH=/gpudock/src
-gpudock() { python3 -m gpudock "$@"; }
+gpudock() { [ "$1" = cdi ] && shift; python3 -m gpudock.cdi "$@"; }  # the standard library alone: no pip here
+# a container that may run containers: /sys writable and its own cgroup hierarchies mounted afresh, read-write
+# (it has CAP_SYS_ADMIN and a private cgroup namespace, see the test; --privileged would do this)
+mount -o remount,rw /sys 2> /dev/null
+mount -o remount,rw /sys/fs/cgroup 2> /dev/null
+awk '$0 ~ / - cgroup2? / {n = split($0, f, " "); print $5, f[n-2], f[n]}' /proc/self/mountinfo |
+  while read -r point type options; do
+    umount "$point" && mount -t "$type" -o "${options#r[ow],}" "$type" "$point"
+  done
 mkdir -p /var/lib/docker /etc/docker /proc/driver
 mount -t tmpfs tmpfs /var/lib/docker
 mount -t tmpfs tmpfs /proc/driver  # a kernel module's /proc/driver/nvidia, without the module
 python3 /gpudock/tests/cdi_fixtures.py / 2 && ldconfig
 cat > /etc/docker/daemon.json <<'EOF'
-{"features": {"cdi": true}, "storage-driver": "vfs", "bridge": "none", "iptables": false, "ip6tables": false}
+{"features": {"cdi": true}, "storage-driver": "vfs", "bridge": "none", "iptables": false, "ip6tables": false, "userland-proxy": false}
 EOF
 dockerd --pidfile /run/gpudock-dockerd.pid > /out/dockerd.log 2>&1 &
 for _ in $(seq 80); do docker info > /dev/null 2>&1 && break; sleep 0.25; done

@@ -14,9 +14,15 @@ class NoDriver(HostProblem):
     """cdi generate on a host without a loaded NVIDIA driver (exit 1: the host has a problem)."""
 
 
-def add_parser(sub, parser_class) -> None:
-    cdi = sub.add_parser("cdi", help="write and check CDI specs: GPU containers with no toolkit (Docker >= 25, Podman)")
-    cdi_sub = cdi.add_subparsers(dest="cdi_command", required=True, parser_class=parser_class)
+def add_parser(sub, parser_class, top: bool = False) -> None:
+    """``gpudock cdi generate|check`` (or, with ``top``, ``generate`` and ``check`` directly under ``sub``)."""
+    if top:
+        cdi_sub = sub
+    else:
+        cdi = sub.add_parser(
+            "cdi", help="write and check CDI specs: GPU containers with no toolkit (Docker 25+, Podman)"
+        )
+        cdi_sub = cdi.add_subparsers(dest="cdi_command", required=True, parser_class=parser_class)
     generate = cdi_sub.add_parser(
         "generate", help="a CDI spec (nvidia.com/gpu) for the loaded driver, from /proc and /dev"
     )
@@ -135,3 +141,24 @@ def verdict_line(result) -> str:
     devices = ", ".join(result.devices()[:8]) + (" …" if len(result.winner) > 8 else "")
     state = "ok" if result.ok else f"{errors} problem{'s' if errors != 1 else ''}"
     return f"{state}: nvidia.com/gpu devices {devices} (from {', '.join(winners)})"
+
+
+def main(argv=None) -> int:
+    """``python3 -m gpudock.cdi generate|check …``: the same two commands with the standard library alone
+    (a driver-only host with no pip, or a minimal container), without the rest of gpudock's CLI."""
+    import argparse
+
+    from ..exceptions import GpudockError
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+
+    parser = Parser(prog="python3 -m gpudock.cdi")
+    add_parser(parser.add_subparsers(dest="command", required=True, parser_class=Parser), Parser, top=True)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except GpudockError as err:
+        print(f"gpudock: {err}", file=sys.stderr)
+        return err.exit_code
