@@ -8,7 +8,7 @@ import json
 import pytest
 
 from gpudock.exceptions import PlanRefused
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import make_plan
 from gpudock.install.daemonjson import DaemonJsonError, with_cdi
 from gpudock.snapshot import Snapshot

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import re
 
-from ..cdi.check import MISSING, STALE, Result, check
-from ..cdi.snapview import SnapshotView
+from ..cdi.check import MISSING, STALE
+from ..facts.cdi import CDI_PROBE, cdi_works, engine, engine_uses_cdi, podman, results
+from ..facts.evidence import Line, cite, find
 from ..fixes import DOCS
-from ..hostinfo import WSL2
-from .evidence import Line, cite, container_saw_gpu, daemon_json, engine_version, find, search, version_tuple
 from .registry import Hit, register
 
-CDI_PROBE = "docker_cdi_gpu"
 INSTALL = "sudo gpudock install cdi --apply   # spec from the loaded driver, features.cdi, restart, verify"
 CHECK = "gpudock cdi check   # every spec against this host: one line per problem"
 CDI_DOCS = [DOCS["toolkit_cdi"], DOCS["dockerd_cdi"]]
@@ -35,56 +33,6 @@ _STALE_TEXT = (
 )
 
 
-def podman(snap) -> bool:
-    return bool(find(snap, r"Podman Engine|^podman version|Emulate Docker CLI using podman", None))
-
-
-def engine(snap) -> tuple[int, ...] | None:
-    return version_tuple(engine_version(snap))
-
-
-def cdi_feature(snap) -> bool | None:
-    """daemon.json's features.cdi (None when not set or not known)."""
-    config = daemon_json(snap)
-    features = config.get("features") if isinstance(config, dict) else None
-    value = features.get("cdi") if isinstance(features, dict) else None
-    return value if isinstance(value, bool) else None
-
-
-def engine_uses_cdi(snap) -> str | None:
-    """Why this engine resolves GPUs through CDI (a phrase), or None."""
-    version = engine(snap)
-    if podman(snap):
-        return "Podman reads CDI specs natively"
-    if version and version >= (28, 2) and cdi_feature(snap) is not False:
-        return f"Docker {'.'.join(map(str, version))} resolves --gpus through CDI (on by default from 28.2)"
-    if cdi_feature(snap) and (version is None or version >= (25,)):
-        return "daemon.json turns CDI on (features.cdi)"
-    return None
-
-
-def cdi_works(snap) -> Line | None:
-    """A container got the GPU through ``--device nvidia.com/gpu=all``: nvidia-smi ran, or it saw the GPU's nodes."""
-    saw = container_saw_gpu(snap, [CDI_PROBE])
-    if saw:
-        return saw
-    result = snap.command(CDI_PROBE)
-    if result and result.ok and search(r"^nvidiactl$", result.stdout) and search(r"^nvidia\d{1,3}$", result.stdout):
-        return Line(CDI_PROBE, "the container has /dev/nvidiactl and the GPU's /dev/nvidia<N> (listed by busybox ls)")
-    return None
-
-
-def results(snap, host) -> Result | None:
-    """``gpudock cdi check`` over the snapshot; None when the snapshot holds nothing of the spec folders."""
-    cached = getattr(snap, "_gpudock_cdi", None)
-    if cached is not None:
-        return cached[0]
-    view = SnapshotView(snap, wsl=host.kind == WSL2)
-    result = check(view) if view.probed() else None
-    snap._gpudock_cdi = (result,)
-    return result
-
-
 def _own_probe_only(line: Line | None) -> bool:
     return line is not None and line.probe == CDI_PROBE
 
@@ -94,12 +42,12 @@ def _own_probe_only(line: Line | None) -> bool:
 
 @register(
     "cdi-spec-missing",
-    "warning",
-    "toolkit",
-    50,
-    "The engine reaches GPUs through CDI, but no NVIDIA CDI spec is in /etc/cdi or /var/run/cdi",
-    lambda snap, host, hit: [INSTALL, CHECK, "docker run --rm --device nvidia.com/gpu=all ubuntu nvidia-smi"],
-    CDI_DOCS,
+    severity="warning",
+    layer="toolkit",
+    order=50,
+    title="The engine reaches GPUs through CDI, but no NVIDIA CDI spec is in /etc/cdi or /var/run/cdi",
+    fix=lambda snap, host, hit: [INSTALL, CHECK, "docker run --rm --device nvidia.com/gpu=all ubuntu nvidia-smi"],
+    docs=CDI_DOCS,
 )
 def cdi_spec_missing(snap, host):
     result = results(snap, host)
@@ -143,12 +91,12 @@ def _unresolvable_fix(snap, host, hit):
 
 @register(
     "cdi-device-unresolvable",
-    "error",
-    "toolkit",
-    51,
-    "A GPU container asked for a CDI device that no spec provides",
-    _unresolvable_fix,
-    CDI_DOCS,
+    severity="error",
+    layer="toolkit",
+    order=51,
+    title="A GPU container asked for a CDI device that no spec provides",
+    fix=_unresolvable_fix,
+    docs=CDI_DOCS,
 )
 def cdi_device_unresolvable(snap, host):
     result = results(snap, host)
@@ -181,12 +129,12 @@ def _stale_fix(snap, host, hit):
 
 @register(
     "cdi-spec-stale",
-    "error",
-    "toolkit",
-    52,
-    "A CDI spec names a driver version, library or device node this host no longer has",
-    _stale_fix,
-    CDI_DOCS,
+    severity="error",
+    layer="toolkit",
+    order=52,
+    title="A CDI spec names a driver version, library or device node this host no longer has",
+    fix=_stale_fix,
+    docs=CDI_DOCS,
 )
 def cdi_spec_stale(snap, host):
     result = results(snap, host)
@@ -223,12 +171,12 @@ def _gpus_note(snap, host, hit):
 
 @register(
     "nvidia-toolkit-missing",
-    "info",
-    "toolkit",
-    22,
-    "GPU containers work through CDI without the NVIDIA Container Toolkit; --gpus needs more on this engine",
-    _gpus_note,
-    CDI_DOCS,
+    severity="info",
+    layer="toolkit",
+    order=22,
+    title="GPU containers work through CDI without the NVIDIA Container Toolkit; --gpus needs more on this engine",
+    fix=_gpus_note,
+    docs=CDI_DOCS,
 )
 def cdi_host_note(snap, host):
     works = cdi_works(snap)

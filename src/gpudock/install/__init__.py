@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..exceptions import ApplyFailed, PlanRefused
-from ..hostinfo import HostInfo
+from ..facts.host import HostInfo
 from ..snapshot import Snapshot
 from .apply import ApplyResult, apply
 from .cdi import plan_cdi
@@ -23,7 +23,7 @@ def plan_for(step: str, snapshot=None, *, say=print, **options) -> Plan:
     are make_plan's (Docker's source, driver branch and modules, toolkit version, CDI).
     """
     from ..doctor import Report, load_or_probe
-    from ..hostinfo import host_info
+    from ..facts.host import host_info
 
     live = snapshot is None or (isinstance(snapshot, Report) and snapshot.snapshot.source is None)
     if step == "cdi" and live and "spec_text" not in options:  # this host's spec, shown in the plan

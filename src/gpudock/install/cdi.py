@@ -20,10 +20,10 @@ import shlex
 
 from .. import fixes
 from ..cdi.spec import InvalidSpec, load
-from ..diagnose.cdi import cdi_feature, engine, podman
-from ..diagnose.evidence import find
 from ..exceptions import PlanRefused
-from ..hostinfo import HostInfo
+from ..facts.cdi import cdi_feature, engine, podman
+from ..facts.evidence import find
+from ..facts.host import HostInfo
 from ..images import CUDA_IMAGE, HELLO_IMAGE, OFFICIAL_HELLO_IMAGE
 from ..snapshot import Snapshot
 from . import distro
