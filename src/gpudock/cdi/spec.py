@@ -57,6 +57,18 @@ _DEVICE_FIELDS = {"name": str, "annotations": dict, "containerEdits": dict}
 MAX_ITEMS = 4096  # entries in one list of a spec (devices, mounts, nodes): a GPU spec has a few dozen
 
 
+def _yaml():
+    """PyYAML (a gpudock dependency); where gpudock runs from source with the standard library alone
+    (``python3 -m gpudock.cdi``), one line that says what to install: JSON specs need nothing."""
+    try:
+        import yaml
+    except ImportError:
+        from ..exceptions import MissingTool
+
+        raise MissingTool("YAML specs need PyYAML", "install python3-yaml, or use JSON (--output FILE.json)") from None
+    return yaml
+
+
 class InvalidSpec(ValueError):
     """A spec an engine would refuse to load; the message is one line."""
 
@@ -139,7 +151,7 @@ def parse_text(text: str, path: str) -> dict:
 
 
 def _load_yaml(text: str):
-    import yaml
+    yaml = _yaml()
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -306,6 +318,6 @@ def render(data: dict, path: str) -> str:
     """The spec as text for ``path``: JSON for ``.json``, else YAML; the same data gives the same bytes."""
     if path.endswith(".json"):
         return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
-    import yaml
+    yaml = _yaml()
 
     return "---\n" + yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=False)
