@@ -32,7 +32,7 @@ run cat /proc/driver/nvidia/version
 run sh -c 'grep PRETTY_NAME /etc/os-release; uname -r; python3 --version'
 run sh -c 'command -v nvidia-ctk nvidia-container-runtime-hook docker dockerd || echo "none of them on PATH"'
 run python3 -c 'import rich, yaml, jsonschema, numpy, cupy; print("cupy", cupy.__version__)'
-run sh -c 'command -v start-stop-daemon service systemctl; readlink -f "$(command -v python3)"; ldconfig -p | grep -E "libcuda.so.1 |libnvidia-ml.so.1 "'
+run sh -c 'command -v start-stop-daemon service systemctl; readlink -f "$(command -v python3)"; ldconfig -p | grep -E "libcuda.so.1 |libnvidia-ml.so.1 "; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; findmnt -T /usr/local/nvidia || true'
 
 step "Debian 13's Docker 26 installed as this host's engine (binaries in /usr/bin, gpudock's pidfile, default socket)"
 for f in "$CARRY"/bin/*.xz; do xz -dc "$f" > "/usr/bin/$(basename "$f" .xz)"; done
@@ -120,11 +120,12 @@ PY=$(readlink -f "$(command -v python3)")
 docker_bench() {
   docker run --rm --network none --device nvidia.com/gpu=all -v "$USR_MOUNT" -v /opt:/opt:ro \
     -v "$SRC":/gpudock:ro -v "$W":/work -e PYTHONPATH=/gpudock -e HOME=/tmp -e NO_COLOR=1 \
+    -e LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" \
     gpudock-test/hostusr:cdi "$PY" -m gpudock bench --no-cpu --quick --out "/work/$1"
 }
 run gpudock bench --no-cpu --quick --out "$W/bench-host-1.json"
 run docker_bench bench-container-1.json
-if [ $((SECONDS - started)) -lt 200 ]; then
+if [ $((SECONDS - started)) -lt 150 ]; then
   run docker_bench bench-container-2.json
   run gpudock bench --no-cpu --quick --out "$W/bench-host-2.json"
 fi
