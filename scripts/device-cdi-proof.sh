@@ -8,7 +8,8 @@
 #
 # Run from a checkout on the lent device machine (the `device` tool), with Debian 13's Docker 26 carried
 # (shared/device/prepare-docker26-carry.sh, in .docker26/) and gpudock's source copied to $GPUDOCK_SRC:
-#   OUT=/tmp/out GPUDOCK_SRC=.dev-22/src bash scripts/device-cdi-proof.sh      (the device run copies this file too)
+#   OUT=/tmp/out GPUDOCK_SRC=.dev-22/src WHEELS=.dev-22/whl bash scripts/device-cdi-proof.sh
+# (the device run copies this file to .dev-22/ too; WHEELS: jsonschema and its needs, which that machine lacks)
 # The carried engine is installed as the host's own (/usr/bin/dockerd, /etc/docker/daemon.json, started with
 # gpudock's pidfile /run/gpudock-dockerd.pid and the default socket), so gpudock treats it as it treats any
 # host's engine: its install steps edit that daemon.json and restart that dockerd. The machine is throwaway.
@@ -20,7 +21,12 @@ CARRY=${DOCKER26:-.docker26}
 W=$OUT/work
 mkdir -p "$W"
 exec > >(tee "$OUT/transcript.txt") 2>&1
-export PYTHONPATH=$SRC PYTHONUNBUFFERED=1 NO_COLOR=1 COLUMNS=120
+SITE=/tmp/gpudock-site  # wheels of what the machine lacks (WHEELS: a folder of them, carried), outside /usr
+mkdir -p "$SITE"
+if [ -n "${WHEELS:-}" ] && ! python3 -c 'import jsonschema' 2> /dev/null; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --target "$SITE" "$WHEELS"/*.whl
+fi
+export PYTHONPATH=$SRC:$SITE PYTHONUNBUFFERED=1 NO_COLOR=1 COLUMNS=120
 gpudock() { python3 -m gpudock "$@"; }
 started=$SECONDS
 step() { echo; echo "=== [$((SECONDS - started)) s] $*"; }
@@ -119,7 +125,7 @@ step "gpudock bench: host and container (CDI), interleaved, same sizes"
 PY=$(readlink -f "$(command -v python3)")
 docker_bench() {
   docker run --rm --network none --device nvidia.com/gpu=all -v "$USR_MOUNT" -v /opt:/opt:ro \
-    -v "$SRC":/gpudock:ro -v "$W":/work -e PYTHONPATH=/gpudock -e HOME=/tmp -e NO_COLOR=1 \
+    -v "$SRC":/gpudock:ro -v "$SITE":/site:ro -v "$W":/work -e PYTHONPATH=/gpudock:/site -e HOME=/tmp -e NO_COLOR=1 \
     -e LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" \
     gpudock-test/hostusr:cdi "$PY" -m gpudock bench --no-cpu --quick --out "/work/$1"
 }
@@ -172,8 +178,10 @@ python3 - "$W" "$OUT/summary.json" <<'EOF'
 import json, pathlib, sys
 w = pathlib.Path(sys.argv[1])
 def load(name):
-    p = w / name
-    return json.loads(p.read_text()) if p.exists() else None
+    try:
+        return json.loads((w / name).read_text())
+    except (OSError, ValueError):
+        return None
 def findings(name):
     doc = load(name) or {"findings": []}
     return [{k: f[k] for k in ("code", "severity", "title", "evidence", "fix")} for f in doc["findings"]]
