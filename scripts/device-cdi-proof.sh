@@ -38,7 +38,7 @@ run cat /proc/driver/nvidia/version
 run sh -c 'grep PRETTY_NAME /etc/os-release; uname -r; python3 --version'
 run sh -c 'command -v nvidia-ctk nvidia-container-runtime-hook docker dockerd || echo "none of them on PATH"'
 run python3 -c 'import rich, yaml, jsonschema, numpy, cupy; print("cupy", cupy.__version__)'
-run sh -c 'command -v start-stop-daemon service systemctl; readlink -f "$(command -v python3)"; ldconfig -p | grep -E "libcuda.so.1 |libnvidia-ml.so.1 "; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; findmnt -T /usr/local/nvidia || true'
+run sh -c 'command -v start-stop-daemon service systemctl; readlink -f "$(command -v python3)"; ldconfig -p | grep -E "libcuda.so.1 |libnvidia-ml.so.1 "; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; findmnt -T /usr/local/nvidia; findmnt -T /usr/local; python3 -c "import rich, cupy; print(rich.__file__, cupy.__file__)"'
 
 step "Debian 13's Docker 26 installed as this host's engine (binaries in /usr/bin, gpudock's pidfile, default socket)"
 for f in "$CARRY"/bin/*.xz; do xz -dc "$f" > "/usr/bin/$(basename "$f" .xz)"; done
@@ -123,9 +123,17 @@ run docker run --rm --network none --device nvidia.com/gpu=0 gpudock-test/glibc:
 
 step "gpudock bench: host and container (CDI), interleaved, same sizes"
 PY=$(readlink -f "$(command -v python3)")
+# the host's Python packages (rich, numpy, CuPy…) and CUDA, read-only at their own paths: a folder under /usr that is
+# a mount of its own is not in the /usr overlay
+PYMOUNTS=() PYPATH=/gpudock:/site
+for dir in $(python3 -c 'import os, sys; print(" ".join(p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)))') \
+           "$(readlink -f /usr/local/cuda 2> /dev/null)"; do
+  [ -d "$dir" ] && PYMOUNTS+=(-v "$dir:$dir:ro") && case "$dir" in *-packages) PYPATH=$PYPATH:$dir;; esac
+done
+echo "host Python folders for the container: ${PYMOUNTS[*]}"
 docker_bench() {
   docker run --rm --network none --device nvidia.com/gpu=all -v "$USR_MOUNT" -v /opt:/opt:ro \
-    -v "$SRC":/gpudock:ro -v "$SITE":/site:ro -v "$W":/work -e PYTHONPATH=/gpudock:/site -e HOME=/tmp -e NO_COLOR=1 \
+    -v "$SRC":/gpudock:ro -v "$SITE":/site:ro -v "$W":/work "${PYMOUNTS[@]}" -e PYTHONPATH="$PYPATH" -e HOME=/tmp -e NO_COLOR=1 \
     -e LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" \
     gpudock-test/hostusr:cdi "$PY" -m gpudock bench --no-cpu --quick --out "/work/$1"
 }

@@ -106,8 +106,10 @@ def make_native(root: Path, gpus: int = 2, version: str = VERSION, ldcache: bool
     _write(root / LIB_DIR / f"libcuda.so.{OTHER_VERSION}", elf_library("libcuda.so.1", b"old driver\n"))
     _write(root / LIB_DIR / f"libnvidia-glcore.so.{version}", elf_library(f"libnvidia-glcore.so.{version}"))
     _write(root / f"usr/lib/i386-linux-gnu/libcuda.so.{version}", elf_library("libcuda.so.1", elf_class=1))
-    _write(root / "usr/bin/nvidia-smi", f"#!/bin/sh\necho 'fake nvidia-smi {version}'\n", 0o755)
-    _write(root / "usr/bin/nvidia-debugdump", "#!/bin/sh\n", 0o755)
+    # the programs are ELF files; a wrapper script in /usr/bin (as some images have) execs the real one
+    _write(root / "usr/local/nvidia/bin/nvidia-smi", elf_library(None, f"nvidia-smi {version}\n".encode()), 0o755)
+    _write(root / "usr/bin/nvidia-smi", '#!/bin/sh\nexec /usr/local/nvidia/bin/nvidia-smi "$@"\n', 0o755)
+    _write(root / "usr/bin/nvidia-debugdump", elf_library(None, b"nvidia-debugdump\n"), 0o755)
     _write(root / "etc/ld.so.conf", f"/{LIB_DIR}\n")
     if ldcache:
         build_ldcache(root)
@@ -132,7 +134,7 @@ def make_wsl(root: Path) -> Path:
         _write(wsl / name, elf_library(None, name.encode()))
     _write(wsl / "libdxcore.so", elf_library(None, b"dxcore"))
     _write(wsl / "libnvidia-ptxjitcompiler.so.1", elf_library(None))
-    _write(wsl / "nvidia-smi", "#!/bin/sh\n", 0o755)
+    _write(wsl / "nvidia-smi", elf_library(None, b"nvidia-smi\n"), 0o755)
     _write(root / "usr/lib/wsl/drivers/nv_dispi.inf_amd64_0123456789abcdef/libcuda.so.1.1", elf_library(None))
     (root / LIB_DIR).mkdir(parents=True, exist_ok=True)
     return root

@@ -77,7 +77,8 @@ def test_libraries_are_the_loaded_drivers_own_under_their_sonames(native):
     assert mounts[f"{lib}/libnvidia-ml.so.1"] == f"{lib}/libnvidia-ml.so.{VERSION}"
     assert mounts[f"{lib}/libnvidia-nvvm.so.4"] == f"{lib}/libnvidia-nvvm.so.{VERSION}"  # SONAME read from the ELF
     assert mounts[f"{lib}/libnvidia-gpucomp.so.{VERSION}"] == f"{lib}/libnvidia-gpucomp.so.{VERSION}"
-    assert mounts["/usr/bin/nvidia-smi"] == "/usr/bin/nvidia-smi"
+    assert mounts["/usr/bin/nvidia-smi"] == "/usr/local/nvidia/bin/nvidia-smi"  # the ELF, not /usr/bin's wrapper
+    assert mounts["/usr/bin/nvidia-debugdump"] == "/usr/bin/nvidia-debugdump"
     hosts = set(mounts.values())
     assert f"{lib}/libcuda.so.{OTHER_VERSION}" not in hosts  # another driver lying on disk
     assert not any("glcore" in h or "i386" in h for h in hosts)  # graphics and 32-bit: not compute/utility

@@ -43,7 +43,11 @@ for device in all 0 GPU-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9; do
 done
 # shellcheck disable=SC2086
 docker run --rm --network none cdi-test:busybox sh -c "$look" sh $files > /out/inside-none.txt 2>&1
-for f in $files; do [ -e "$f" ] && echo "file $f $(md5sum < "$(readlink -f "$f")" | cut -d' ' -f1)"; done > /out/host-files.txt
+python3 - > /out/host-files.txt <<'EOF'
+import hashlib, json
+for mount in json.load(open("/out/spec.json"))["containerEdits"]["mounts"]:  # container path: the host file's bytes
+    print("file", mount["containerPath"], hashlib.md5(open(mount["hostPath"], "rb").read()).hexdigest())
+EOF
 docker run --rm --network none --device nvidia.com/gpu=7 cdi-test:busybox true > /out/unresolvable.txt 2>&1
 echo $? > /out/unresolvable.rc
 # a library gone from disk (a driver update would do this): the check names it, and the engine refuses too

@@ -28,9 +28,9 @@ def test_docker_26_gets_the_spec_features_cdi_the_restart_and_a_verification():
     assert spec_step.writes.path == "/etc/cdi/nvidia.yaml" and spec_step.writes.content == SPEC
     assert spec_step.commands()[-1] == ("mv", "-f", "-T", "/etc/cdi/nvidia.yaml.gpudock-new", "/etc/cdi/nvidia.yaml")
     backup, merge = plan.steps[2], plan.steps[3]
+    assert backup.check.argv == ("test", "-e", "/etc/docker/daemon.json.before-gpudock-cdi")  # first one kept
     assert backup.argv == (
         "cp",
-        "-n",
         "-p",
         "--",
         "/etc/docker/daemon.json",

@@ -195,12 +195,14 @@ def libraries(tree: TreeView, version: str, arch: str, warnings: list[str]) -> l
 
 
 def programs(tree: TreeView) -> list[str]:
+    """The driver's own programs (ELF files): a wrapper script in /usr/bin that execs the real one elsewhere
+    (``exec /usr/local/nvidia/bin/nvidia-smi``) would find nothing to exec in a container, so it is passed over."""
     found = []
     for name in PROGRAMS:
         for folder in PROGRAM_DIRS:
-            path = f"{folder}/{name}"
-            if tree.kind(path) == "file":
-                found.append(tree.real(path) or path)
+            real = tree.real(f"{folder}/{name}")
+            if real and tree.kind(real) == "file" and elf_info(tree.full(real) or "") is not None:
+                found.append(real)
                 break
     return found
 

@@ -141,8 +141,8 @@ def _daemon_steps(snap: Snapshot, host: HostInfo) -> list[Step]:
             steps.append(
                 Step(
                     f"back up {DAEMON_JSON} to {BACKUP} (the first backup is kept)",
-                    ("cp", "-n", "-p", "--", DAEMON_JSON, BACKUP),
-                    check=cdi_on,
+                    ("cp", "-p", "--", DAEMON_JSON, BACKUP),
+                    check=Check(("test", "-e", BACKUP), what=f"{BACKUP} exists (the first backup is kept)"),
                     docs=DOCS,
                 )
             )
