@@ -93,12 +93,6 @@ tar -C "$IMG/glibc" -c . | docker import - gpudock-test/glibc:cdi
 for d in usr opt dev proc sys tmp etc work; do mkdir -p "$IMG/base/$d"; done
 for l in bin lib lib64 sbin; do ln -s "usr/$l" "$IMG/base/$l"; done
 tar -C "$IMG/base" -c . | docker import - gpudock-test/hostusr:cdi
-# the host's /usr as a writable overlay (its lower layer untouched): CDI mounts files into /usr/lib/… there
-mkdir -p /tmp/usr-overlay/upper /tmp/usr-overlay/work
-docker volume create -d local -o type=overlay -o device=overlay \
-  -o o=lowerdir=/usr,upperdir=/tmp/usr-overlay/upper,workdir=/tmp/usr-overlay/work host-usr > /dev/null
-USR_MOUNT=host-usr:/usr
-docker run --rm --network none -v "$USR_MOUNT" gpudock-test/hostusr:cdi /usr/bin/true || USR_MOUNT=/usr:/usr:ro
 run docker image ls
 
 step "gpudock doctor on the driver-only host (expect: no GPU path for containers; the fix names install cdi)"
@@ -123,19 +117,25 @@ run docker run --rm --network none --device nvidia.com/gpu=0 gpudock-test/glibc:
 
 step "gpudock bench: host and container (CDI), interleaved, same sizes"
 PY=$(readlink -f "$(command -v python3)")
-# the host's Python packages (rich, numpy, CuPy…) and CUDA, read-only at their own paths: a folder under /usr that is
-# a mount of its own is not in the /usr overlay
-PYMOUNTS=() PYPATH=/gpudock:/site
+# The host's Python (a venv under /opt, CUDA under /usr/local) in a container whose /usr is NOT the host's: Docker 26
+# applies its binds after the CDI edits, so a bind of /usr (or of /usr/lib/x86_64-linux-gnu) would hide the spec's
+# library mounts there (seen here: CuPy then finds no libcuda.so.1). So: the host's system libraries at /hostlib
+# (LD_LIBRARY_PATH), the loader, python3.12 and its standard library, /opt, CUDA; libcuda and the other driver
+# libraries only from the spec, in /usr/lib/x86_64-linux-gnu, which glibc searches by default.
+LOADER=/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+PYMOUNTS=(-v /usr/lib/x86_64-linux-gnu:/hostlib:ro -v "$(readlink -f $LOADER):$LOADER:ro" -v /usr/lib64:/usr/lib64:ro
+          -v "$PY:$PY:ro" -v "/usr/lib/python3.12:/usr/lib/python3.12:ro" -v /opt:/opt:ro)
+PYPATH=/gpudock:/site
 for dir in $(python3 -c 'import os, sys; print(" ".join(p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)))') \
            "$(readlink -f /usr/local/cuda 2> /dev/null)"; do
-  [ -d "$dir" ] && PYMOUNTS+=(-v "$dir:$dir:ro") && case "$dir" in *-packages) PYPATH=$PYPATH:$dir;; esac
+  case "$dir" in /opt/*) ;; ?*) [ -d "$dir" ] && PYMOUNTS+=(-v "$dir:$dir:ro");; esac
+  case "$dir" in *-packages) PYPATH=$PYPATH:$dir;; esac
 done
-echo "host Python folders for the container: ${PYMOUNTS[*]}"
+echo "host Python for the container: ${PYMOUNTS[*]}"
 docker_bench() {
-  docker run --rm --network none --device nvidia.com/gpu=all -v "$USR_MOUNT" -v /opt:/opt:ro \
-    -v "$SRC":/gpudock:ro -v "$SITE":/site:ro -v "$W":/work "${PYMOUNTS[@]}" -e PYTHONPATH="$PYPATH" -e HOME=/tmp -e NO_COLOR=1 \
-    -e LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" \
-    gpudock-test/hostusr:cdi "$PY" -m gpudock bench --no-cpu --quick --out "/work/$1"
+  docker run --rm --network none --device nvidia.com/gpu=all "${PYMOUNTS[@]}" \
+    -v "$SRC":/gpudock:ro -v "$SITE":/site:ro -v "$W":/work -e LD_LIBRARY_PATH=/hostlib -e PYTHONPATH="$PYPATH" \
+    -e HOME=/tmp -e NO_COLOR=1 gpudock-test/hostusr:cdi "$PY" -m gpudock bench --no-cpu --quick --out "/work/$1"
 }
 run gpudock bench --no-cpu --quick --out "$W/bench-host-1.json"
 run docker_bench bench-container-1.json
