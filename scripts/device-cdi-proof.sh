@@ -41,6 +41,9 @@ run python3 -c 'import rich, yaml, jsonschema, numpy, cupy; print("cupy", cupy._
 run sh -c 'command -v start-stop-daemon service systemctl; readlink -f "$(command -v python3)"; ldconfig -p | grep -E "libcuda.so.1 |libnvidia-ml.so.1 "; echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"; findmnt -T /usr/local/nvidia; findmnt -T /usr/local; python3 -c "import rich, cupy; print(rich.__file__, cupy.__file__)"'
 
 step "Debian 13's Docker 26 installed as this host's engine (binaries in /usr/bin, gpudock's pidfile, default socket)"
+# a machine still warm from an earlier run: its dockerd, spec and daemon.json go first (a driver-only host again)
+[ -e /run/gpudock-dockerd.pid ] && kill "$(cat /run/gpudock-dockerd.pid)" 2> /dev/null && sleep 3
+rm -f /etc/cdi/nvidia.yaml /etc/docker/daemon.json.before-gpudock-cdi /run/gpudock-dockerd.pid
 for f in "$CARRY"/bin/*.xz; do xz -dc "$f" > "/usr/bin/$(basename "$f" .xz)"; done
 cp "$CARRY/bin/docker-init" /usr/bin/docker-init
 chmod 755 /usr/bin/dockerd /usr/bin/docker /usr/bin/containerd /usr/bin/containerd-shim-runc-v2 /usr/bin/runc /usr/bin/docker-init

@@ -153,3 +153,28 @@ def test_a_gpudock_spec_is_not_toolkit_evidence_but_the_toolkits_is():
     doc["paths"]["/usr/bin/nvidia-cdi-hook"] = False
     evidence = _finding(doc, "cdi-spec-stale").evidence
     assert "/usr/bin/nvidia-cdi-hook: the hook program this spec runs does not exist" in evidence
+
+
+# --- the real H100 host of docs/benchmarks/cdi-h100 (driver 580.159.04, Docker 26, no toolkit) -------------
+
+REAL = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "cdi-h100"
+
+
+def test_the_real_driver_only_host_before_and_after_install_cdi():
+    before_host = diagnose(Snapshot.load(REAL / "snapshot-before.json"))
+    assert [f.code for f in before_host if f.severity == "error"] == ["nvidia-toolkit-missing"]
+    toolkit = next(f for f in before_host if f.code == "nvidia-toolkit-missing")
+    assert toolkit.fix[0].startswith("no toolkit needed with this Docker (25 or newer): sudo gpudock install cdi")
+    after_host = diagnose(Snapshot.load(REAL / "snapshot-after.json"))
+    assert not has_errors(after_host)
+    assert [f.severity for f in after_host if f.code == "nvidia-toolkit-missing"] == ["info"]
+
+
+def test_the_real_spec_loads_and_names_the_drivers_own_files():
+    from gpudock.cdi.spec import load
+
+    spec = load((REAL / "nvidia.yaml").read_text(), "/etc/cdi/nvidia.yaml")
+    hosts = {m.host_path for m in spec.common.mounts}
+    assert "/usr/local/nvidia/lib64/libcuda.so.580.159.04" in hosts
+    assert "/usr/local/nvidia/bin/nvidia-smi" in hosts and "/usr/bin/nvidia-smi" not in hosts
+    assert set(spec.devices) == {"0", "all"} | {n for n in spec.devices if n.startswith("GPU-")}

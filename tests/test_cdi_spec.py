@@ -185,3 +185,10 @@ def test_ld_cache_garbage_is_empty(tmp_path):
     junk.write_bytes(os.urandom(4096))
     assert binary.ld_cache(str(junk)) == []
     assert binary.ld_cache("/dev/null") == [] and binary.ld_cache(str(tmp_path / "none")) == []
+
+
+def test_the_spec_written_on_the_real_h100_is_valid_against_the_schema():
+    real = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "cdi-h100" / "nvidia.yaml"
+    data = yaml.safe_load(real.read_text())
+    assert list(schema_validator().iter_errors(data)) == []
+    assert data["cdiVersion"] == "0.5.0"
