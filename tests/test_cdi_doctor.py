@@ -178,3 +178,11 @@ def test_the_real_spec_loads_and_names_the_drivers_own_files():
     assert "/usr/local/nvidia/lib64/libcuda.so.580.159.04" in hosts
     assert "/usr/local/nvidia/bin/nvidia-smi" in hosts and "/usr/bin/nvidia-smi" not in hosts
     assert set(spec.devices) == {"0", "all"} | {n for n in spec.devices if n.startswith("GPU-")}
+
+
+def test_a_cdi_container_failing_with_unknown_text_is_never_an_all_clear():
+    doc = after()
+    doc["commands"]["docker_cdi_gpu"].update(rc=1, stdout="", stderr="Error: OCI runtime error: crun: something new\n")
+    assert "gpu-container-failed" in _codes(doc, "error")
+    doc = before()  # gpudock's own CDI probe on an engine with CDI off: the toolkit finding says it all
+    assert "gpu-container-failed" not in _codes(doc)

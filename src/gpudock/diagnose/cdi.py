@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from ..cdi.check import MISSING, STALE
-from ..facts.cdi import CDI_PROBE, cdi_works, engine, engine_uses_cdi, podman, results
+from ..facts.cdi import CDI_OFF, CDI_PROBE, NO_CDI_ENGINE, cdi_works, engine, engine_uses_cdi, podman, results
 from ..facts.evidence import Line, cite, find
 from ..fixes import DOCS
 from .registry import Hit, register
@@ -22,12 +22,11 @@ from .registry import Hit, register
 INSTALL = "sudo gpudock install cdi --apply   # spec from the loaded driver, features.cdi, restart, verify"
 CHECK = "gpudock cdi check   # every spec against this host: one line per problem"
 CDI_DOCS = [DOCS["toolkit_cdi"], DOCS["dockerd_cdi"]]
-_UNRESOLVABLE = r"unresolvable CDI devices?:? {0,3}\S{0,200}"
-_CDI_OFF = r"could not select device driver \"cdi\" with capabilities: \[\]"
-_NO_CDI_ENGINE = r"error gathering device information while adding custom device \"[a-z0-9.-]{1,100}/[^\"]{1,100}\""
+# as reported, also with the words broken by a terminal's line wrap ("unresolvable CDI de          vices")
+_UNRESOLVABLE = r"unresolvable CDI de\s{0,20}vices?:? {0,3}\S{0,200}"
 _STALE_TEXT = (
     r"failed to stat CDI host device|conflicting device \"|"
-    r"error stat'ing file .{0,3}/\S{1,300}\.so[.\d]{0,20}.{0,3}: No such file or directory|"
+    r"(error stat'ing file|cannot stat) .{0,3}/\S{1,300}\.so[.\d]{0,20}.{0,3}: No such file or directory|"
     r"error mounting \"/\S{1,300}\.so\.\d{2,4}\.\d{1,3}[.\d]{0,8}\".{0,300}no such file or directory|"
     r"unresolvable CDI devices.{0,200}conflicting"
 )
@@ -107,8 +106,8 @@ def cdi_device_unresolvable(snap, host):
             return None  # two specs define the device: cdi-spec-stale says which
         return Hit(cite(unresolvable), {"devices": result.devices() if result else []})
     for pattern, key, title in (
-        (_CDI_OFF, "off", "Docker's CDI support is off: --device nvidia.com/gpu=… cannot resolve"),
-        (_NO_CDI_ENGINE, "old", "This Docker Engine has no CDI (it needs 25 or newer)"),
+        (CDI_OFF, "off", "Docker's CDI support is off: --device nvidia.com/gpu=… cannot resolve"),
+        (NO_CDI_ENGINE, "old", "This Docker Engine has no CDI (it needs 25 or newer)"),
     ):
         line = find(snap, pattern)
         if line and (not _own_probe_only(line) or find(snap, pattern, [n for n in _probes(snap) if n != CDI_PROBE])):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..facts.cdi import CDI_PROBE, cdi_not_in_use
 from ..facts.evidence import (
     CONTAINER_PROBES,
     HOST_SMI_PROBES,
@@ -221,10 +222,10 @@ def _explained(result, findings) -> bool:
     follow_up=True,
 )
 def gpu_container_failed(snap, host, findings):
-    """The catch-all: never an all-clear while a GPU container fails."""
-    for name in CONTAINER_PROBES:
+    """The catch-all: never an all-clear while a GPU container fails (a CDI one too, where CDI is on)."""
+    for name in (*CONTAINER_PROBES, CDI_PROBE):
         result = snap.command(name)
-        if not result or container_saw_gpu(snap, [name]):
+        if not result or container_saw_gpu(snap, [name]) or (name == CDI_PROBE and cdi_not_in_use(result)):
             continue
         if not (result.failed or (result.rc in (0, None) and search(_FAILURE_WORDS, result.text))):
             continue

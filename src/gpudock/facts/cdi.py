@@ -59,3 +59,12 @@ def results(snap, host) -> Result | None:
     result = check(view) if view.probed() else None
     snap._gpudock_cdi = (result,)
     return result
+
+
+CDI_OFF = r"could not select device driver \"cdi\" with capabilities: \[\]"
+NO_CDI_ENGINE = r"error gathering device information while adding custom device \"[a-z0-9.-]{1,100}/[^\"]{1,100}\""
+
+
+def cdi_not_in_use(result) -> bool:
+    """The CDI probe failed only because this engine has CDI off or none (< 25): not a broken GPU path."""
+    return bool(search(CDI_OFF, result.text) or search(NO_CDI_ENGINE, result.text))
