@@ -75,6 +75,11 @@ def fix_for(spec: Spec | None, path: str = "") -> str:
     return GPUDOCK_FIX
 
 
+def stale(spec: Spec, subject: str, message: str, severity: str = "error") -> Problem:
+    """A cdi-spec-stale problem of ``spec`` with the fix for who wrote it."""
+    return Problem(STALE, severity, spec.path, subject, message, fix_for(spec))
+
+
 def _priority(path: str) -> int:
     folder = posixpath.dirname(path)
     return SPEC_DIRS.index(folder) if folder in SPEC_DIRS else -1
@@ -148,13 +153,10 @@ def _check_nodes(view: HostView, spec: Spec, result: Result) -> None:
                 if view.known_node(node.host_path):
                     where = f"device {owner}" if owner else "every device"
                     result.problems.append(
-                        Problem(
-                            STALE,
-                            "error",
-                            spec.path,
+                        stale(
+                            spec,
                             node.host_path,
                             f"this device node does not exist on the host ({where} of the spec needs it)",
-                            fix_for(spec),
                         )
                     )
                 continue
@@ -165,14 +167,11 @@ def _check_nodes(view: HostView, spec: Spec, result: Result) -> None:
                 or (node.type and node.type != live[0])
             ):
                 result.problems.append(
-                    Problem(
-                        STALE,
-                        "error",
-                        spec.path,
+                    stale(
+                        spec,
                         node.host_path,
                         f"the spec says {node.type or '?'} {node.major}:{node.minor}, the host's node is "
                         f"{live[0]} {live[1]}:{live[2]}: a container would get a node that reaches another device",
-                        fix_for(spec),
                     )
                 )
 
@@ -190,39 +189,24 @@ def _check_paths(view: HostView, spec: Spec, result: Result) -> None:
             driver_file = posixpath.basename(path).startswith(LIBRARIES) or "nvidia" in path
             if loaded and version and version.group(1) != loaded and driver_file:
                 result.problems.append(
-                    Problem(
-                        STALE,
-                        "error",
-                        spec.path,
+                    stale(
+                        spec,
                         path,
                         f"is driver {version.group(1)}'s, but the loaded kernel module is {loaded} "
                         "(a driver update since the spec was written)",
-                        fix_for(spec),
                     )
                 )
             elif view.exists(path) is False:
                 result.problems.append(
-                    Problem(
-                        STALE,
-                        "error",
-                        spec.path,
-                        path,
-                        "does not exist on the host: a container asking for these devices fails to mount it",
-                        fix_for(spec),
+                    stale(
+                        spec, path, "does not exist on the host: a container asking for these devices fails to mount it"
                     )
                 )
         for hook in edits.hooks:
             if hook not in reported and view.exists(hook) is False:
                 reported.add(hook)
                 result.problems.append(
-                    Problem(
-                        STALE,
-                        "error",
-                        spec.path,
-                        hook,
-                        "the hook program this spec runs does not exist (the toolkit removed or moved?)",
-                        fix_for(spec),
-                    )
+                    stale(spec, hook, "the hook program this spec runs does not exist (the toolkit removed or moved?)")
                 )
 
 
@@ -245,46 +229,21 @@ def _check_content(view: HostView, spec: Spec, result: Result) -> None:
                 if path != "/dev/dxg"
                 else "WSL 2 containers reach the GPU only through it"
             )
-            result.problems.append(
-                Problem(STALE, "error", spec.path, path, f"the spec gives containers no {path}: {why}", fix_for(spec))
-            )
+            result.problems.append(stale(spec, path, f"the spec gives containers no {path}: {why}"))
     for prefix, why in CORE_LIBS.items():
         if not _provides(spec, prefix):
-            result.problems.append(
-                Problem(
-                    STALE,
-                    "error",
-                    spec.path,
-                    prefix + "*",
-                    f"the spec mounts no {prefix}*: {why} in the container",
-                    fix_for(spec),
-                )
-            )
+            result.problems.append(stale(spec, prefix + "*", f"the spec mounts no {prefix}*: {why} in the container"))
     host_libs = view.driver_sonames()
     for soname in host_libs or []:
         stem = soname.split(".so")[0] + ".so"
         if stem not in CORE_LIBS and not _provides(spec, stem):
             result.problems.append(
-                Problem(
-                    STALE,
-                    "warning",
-                    spec.path,
-                    soname,
-                    "the host's driver has this library but the spec does not mount it",
-                    fix_for(spec),
-                )
+                stale(spec, soname, "the host's driver has this library but the spec does not mount it", "warning")
             )
     for gpu_node in view.gpu_nodes() or []:
         if gpu_node not in nodes:
             result.problems.append(
-                Problem(
-                    STALE,
-                    "warning",
-                    spec.path,
-                    gpu_node,
-                    "a GPU of this host is not in the spec (added since it was written?)",
-                    fix_for(spec),
-                )
+                stale(spec, gpu_node, "a GPU of this host is not in the spec (added since it was written?)", "warning")
             )
 
 

@@ -240,43 +240,33 @@ def _strings(value, where: str) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _entries(value: dict, key: str, where: str, fields: dict, required: tuple[str, ...]) -> list[dict]:
+    """The mappings of one list of a containerEdits block, each checked like the engines check it."""
+    found = []
+    for number, entry in enumerate(_items(value.get(key) or [], f"{where} {key}")):
+        label = f"{where} {key}[{number}]"
+        if not isinstance(entry, dict):
+            raise InvalidSpec(f"{label} is not a mapping")
+        _fields(entry, fields, label)
+        if not all(entry.get(name) for name in required):
+            raise InvalidSpec(f"{label} needs {' and '.join(required)}")
+        found.append(entry)
+    return found
+
+
 def _edits(value: dict, where: str) -> Edits:
     _fields(value, _EDIT_FIELDS, where)
     env = _strings(value.get("env"), f"{where} env")
-    nodes = []
-    for number, node in enumerate(_items(value.get("deviceNodes") or [], f"{where} deviceNodes")):
-        if not isinstance(node, dict):
-            raise InvalidSpec(f"{where} deviceNodes[{number}] is not a mapping")
-        _fields(node, _NODE_FIELDS, f"{where} deviceNodes[{number}]")
-        if not node.get("path"):
-            raise InvalidSpec(f"{where} deviceNodes[{number}] has no path")
-        nodes.append(
-            Node(
-                node["path"],
-                node.get("hostPath") or node["path"],
-                node.get("type"),
-                node.get("major"),
-                node.get("minor"),
-            )
-        )
+    nodes = tuple(
+        Node(n["path"], n.get("hostPath") or n["path"], n.get("type"), n.get("major"), n.get("minor"))
+        for n in _entries(value, "deviceNodes", where, _NODE_FIELDS, ("path",))
+    )
     mounts = []
-    for number, mount in enumerate(_items(value.get("mounts") or [], f"{where} mounts")):
-        if not isinstance(mount, dict):
-            raise InvalidSpec(f"{where} mounts[{number}] is not a mapping")
-        _fields(mount, _MOUNT_FIELDS, f"{where} mounts[{number}]")
-        if not mount.get("hostPath") or not mount.get("containerPath"):
-            raise InvalidSpec(f"{where} mounts[{number}] needs hostPath and containerPath")
-        _strings(mount.get("options"), f"{where} mounts[{number}] options")
+    for mount in _entries(value, "mounts", where, _MOUNT_FIELDS, ("hostPath", "containerPath")):
+        _strings(mount.get("options"), f"{where} mount {mount['containerPath']} options")
         mounts.append(Mount(mount["hostPath"], mount["containerPath"]))
-    hooks = []
-    for number, hook in enumerate(_items(value.get("hooks") or [], f"{where} hooks")):
-        if not isinstance(hook, dict):
-            raise InvalidSpec(f"{where} hooks[{number}] is not a mapping")
-        _fields(hook, _HOOK_FIELDS, f"{where} hooks[{number}]")
-        if not hook.get("hookName") or not hook.get("path"):
-            raise InvalidSpec(f"{where} hooks[{number}] needs hookName and path")
-        hooks.append(hook["path"])
-    return Edits(env, tuple(nodes), tuple(mounts), tuple(hooks))
+    hooks = tuple(h["path"] for h in _entries(value, "hooks", where, _HOOK_FIELDS, ("hookName", "path")))
+    return Edits(env, nodes, tuple(mounts), hooks)
 
 
 def minimum_version(data: dict) -> str:
