@@ -17,7 +17,8 @@ from .discover import PROC_VERSION, driver_version
 from .spec import MAX_SPEC_BYTES, SPEC_DIRS, SUFFIXES, InvalidSpec, load
 
 NODE_PROBE = "stat_cdi_nodes"
-MAX_PATHS = 512  # host paths of the specs recorded in `paths`
+MAX_PATHS = 512
+MAX_SPEC_FILES = 64  # host paths of the specs recorded in `paths`
 _STAT_LINE = re.compile(r"^(/[^|]{1,4000})\|([^|]{1,40})\|([0-9a-f]{1,8})\|([0-9a-f]{1,8})$")
 _STAT_MISSING = re.compile(r"cannot (?:stat|statx) '([^']{1,4000})': No such file or directory")
 
@@ -40,9 +41,8 @@ class SnapshotView:
 
     def spec_files(self) -> dict[str, str | None]:
         files = self.snap.data.get("files") or {}
-        return {
-            p: (None if t == TOO_LARGE else t) for p, t in sorted(files.items()) if is_spec_path(p) and t is not None
-        }
+        specs = [(p, t) for p, t in sorted(files.items()) if is_spec_path(p) and t is not None][:MAX_SPEC_FILES]
+        return {p: (None if t == TOO_LARGE else t) for p, t in specs}  # as many as the prober reads: bounded
 
     def exists(self, path: str) -> bool | None:
         if path in self._nodes:
