@@ -189,6 +189,11 @@ def plan_cdi(snap: Snapshot, host: HostInfo, spec_text: str | None = None) -> Pl
         )
     else:
         steps = _spec_steps(spec_text)
+        if spec_text is None:
+            notes.append(
+                "Planned from a snapshot: the spec is generated on the host when the plan runs, by `gpudock cdi "
+                "generate` (gpudock must be installed there)."
+            )
     if uses_podman:
         notes.append("Podman reads /etc/cdi by itself: `podman run --device nvidia.com/gpu=all …`; nothing to restart.")
         return Plan("cdi", distro.describe(host), steps, verify=[verification(snap, host, "podman")], notes=notes)
