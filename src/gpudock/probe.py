@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import platform
+import shlex
 import shutil
 import signal
 import subprocess
@@ -71,7 +72,30 @@ PATHS = (
     "/etc/cdi/nvidia.yaml",
     "/usr/bin/nvidia-smi",  # on WSL: a Linux driver's nvidia-smi (WSL's own is /usr/lib/wsl/lib/nvidia-smi)
     "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",  # on WSL: a Linux driver's NVML beside WSL's
+    "/dev/char/195:255",  # nvidiactl's /dev/char link: without it runc drops GPU access on daemon-reload
+    "/lib/udev/rules.d/71-nvidia-dev-char.rules",  # NVIDIA's udev rule that makes those links at boot
 )
+# `command -v docker` and where it really lives: a snap (/snap/bin/docker) or Docker Desktop's cli-tools.
+# A fixed script, no input in it.
+WHICH_DOCKER = (
+    'p=$(command -v docker) || { echo "docker: command not found" >&2; exit 127; }; echo "$p"; readlink -f "$p"'
+)
+# the driver's user-space libraries on disk, to compare with the loaded module: fixed folders and patterns,
+# at most 40 names (bounded in time by the probe's time-out and in size by the output cap)
+DRIVER_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib")
+
+
+def ls_driver_libs_script(dirs=DRIVER_LIB_DIRS) -> str:
+    """The ``ls_driver_libs`` probe's script over fixed folders (quoted, never input)."""
+    folders = " ".join(shlex.quote(d) for d in dirs)
+    return (
+        f'set -- $(for d in {folders}; do ls -d "$d"/libnvidia-ml.so* "$d"/libcuda.so* 2>/dev/null; done '
+        "| head -n 40); "
+        '[ $# -gt 0 ] || { echo "no libnvidia-ml.so* or libcuda.so* in the library folders" >&2; exit 2; }; '
+        'ls -l -- "$@"'
+    )
+
+
 ENV_KEYS = ("WSL_DISTRO_NAME", "WSL_INTEROP", "DOCKER_HOST", "DOCKER_CONTEXT", "USER", "SUDO_USER", "CI")
 
 
@@ -87,6 +111,7 @@ class Probe:
     image: str | None = None  # the container image it runs, if any (pulled by `docker run` when absent)
 
 
+# Over 60 lines on purpose: a table, one Probe per row of the contract's probe table (docs/contracts.md).
 def probes(
     hello_image: str = OFFICIAL_HELLO_IMAGE, gpu_image: str | None = CUDA_IMAGE, as_root: bool = True
 ) -> list[Probe]:
@@ -137,6 +162,9 @@ def probes(
         Probe("dpkg_docker", ("dpkg", "-l", "docker*", "containerd*", "podman-docker")),
         Probe("systemctl_docker", ("systemctl", "is-active", "docker")),
         Probe("id", ("id",)),
+        Probe("getent_group_docker", ("getent", "group", "docker")),
+        Probe("which_docker", ("sh", "-c", WHICH_DOCKER)),
+        Probe("ls_driver_libs", ("sh", "-c", ls_driver_libs_script())),
         Probe("ls_docker_sock", ("ls", "-l", "/var/run/docker.sock")),
         Probe(
             "docker_nbody",
@@ -150,31 +178,6 @@ def probes(
         ),
         Probe("apt_update", sudo + ("apt-get", "-c", APT_CONFIG, "update"), timeout=180, deep=True),
     ]
-
-
-def cdi_gpu_probe(image: str | None) -> Probe | None:
-    """``docker_cdi_gpu``: a container asking for ``nvidia.com/gpu=all`` (CDI), with an image already here.
-
-    The CUDA image runs nvidia-smi (the spec mounts it); gpudock's FROM-scratch hello image lists /dev with
-    its busybox (no glibc for nvidia-smi there); hello-world shows only that the device resolved.
-    """
-    if image is None:
-        return None
-    command = {CUDA_IMAGE: ("nvidia-smi",), HELLO_IMAGE: ("/bin/busybox", "ls", "/dev")}.get(image, ())
-    argv = ("docker", "run", "--rm", "--network", "none", "--device", "nvidia.com/gpu=all", image, *command)
-    return Probe("docker_cdi_gpu", argv, timeout=60, image=image)
-
-
-def cdi_evidence() -> tuple[dict, dict, Probe]:
-    """(spec files, paths, the stat probe): every CDI spec, the host paths it names, its device nodes' numbers."""
-    from .cdi.snapview import NODE_PROBE, named_paths, read_specs, spec_globs
-
-    specs = read_specs(sorted(f for pattern in spec_globs() for f in glob.glob(pattern))[:64])
-    host_paths, nodes = named_paths(specs)
-    paths = {folder: os.path.isdir(folder) for folder in ("/etc/cdi", "/var/run/cdi")}
-    paths.update({path: os.path.exists(path) for path in host_paths})
-    nodes = list(dict.fromkeys(nodes + sorted(glob.glob("/dev/nvidia*"))[:64] + ["/dev/dxg"]))
-    return specs, paths, Probe(NODE_PROBE, ("stat", "-L", "-c", "%n|%F|%t|%T", "--", *nodes), timeout=10)
 
 
 def _decode(data: bytes | None) -> str:
@@ -318,6 +321,7 @@ def choose_images(local: set[str]) -> tuple[str, str | None]:
     return hello, None
 
 
+# Over 60 lines on purpose: one pass from the images chosen to the Snapshot, each stage a few lines.
 def collect(
     names: Iterable[str] | None = None,
     deep: bool = False,
@@ -334,6 +338,8 @@ def collect(
     wanted = set(names) if names is not None else None
     local = _local_images(env, user)
     hello, gpu = choose_images(local)
+    from .cdi.probes import cdi_evidence, cdi_gpu_probe
+
     spec_files, spec_paths, node_probe = cdi_evidence()
     extra = [p for p in (cdi_gpu_probe(gpu), node_probe) if p is not None]
     if gpu is None and (wanted is None or "docker_cdi_gpu" in wanted):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 
-from ..snapshot import SPEC_TOO_LARGE as TOO_LARGE
+from ..snapshot_values import SPEC_TOO_LARGE as TOO_LARGE
 from .discover import PROC_VERSION, driver_version
 from .spec import MAX_SPEC_BYTES, SPEC_DIRS, SUFFIXES, InvalidSpec, load
 

@@ -197,12 +197,27 @@ def _failed_fix(snap, host, hit):
     return list(NEXT_STEPS)
 
 
+# errors about the engine itself that explain any GPU container's failure on it (the snap's daemon does
+# not read the toolkit's configuration)
+ENGINE_CAUSES = ("docker-snap",)
+# an info note that cites the probe where the host's GPU containers work another way: on a CDI host, "--gpus needs
+# the toolkit" (gpudock.diagnose.cdi) is why docker_gpu fails, and the host is healthy (issue 21, point 3)
+NOTES_THAT_EXPLAIN = ("nvidia-toolkit-missing",)
+
+
 def _explained(result, findings) -> bool:
-    """Another finding already names this probe's failure: it cites the probe, or its line is in the probe's text."""
+    """Another error already names this probe's failure: it cites the probe, or its line is in the probe's text.
+
+    Only an error explains it: a failing GPU container is never left to a warning (the host would be all-clear).
+    """
     for finding in findings:
-        # info too: a note that names the probe (a CDI host's "--gpus needs the toolkit") explains its failure
-        if finding.severity not in ("error", "warning", "info") or finding.code == "doctor-rule-error":
+        if finding.code == "doctor-rule-error":
             continue
+        if finding.severity != "error" and not (finding.severity == "info" and finding.code in NOTES_THAT_EXPLAIN):
+            continue
+            continue
+        if finding.code in ENGINE_CAUSES:
+            return True
         if finding.evidence.startswith(f"{result.name}:"):
             return True
         cited = finding.evidence.split(": ", 1)[1] if ": " in finding.evidence else ""

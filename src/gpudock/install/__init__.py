@@ -74,39 +74,42 @@ def make_plan(
     if name == "cdi":
         return plan_cdi(snap, host, spec_text=spec_text)
     if name == "all":
-        parts, notes = [], []
-        if cdi and source == "distro" and (host.distro_id, host.distro_version) in DISTRO_DOCKER_IO:
-            raise PlanRefused(
-                f"--cdi needs Docker Engine 25 or newer, and {host.pretty_name or host.distro_id}'s docker.io is "
-                f"{DISTRO_DOCKER_IO[(host.distro_id, host.distro_version)]}: add --source docker-ce "
-                "(Docker's own engine) to plan CDI; where docker.io already runs, remove it first "
-                "(`sudo apt-get remove docker.io`)"
-            )
-        if host.is_wsl:
-            notes.append("driver: skipped on WSL; the Windows NVIDIA driver provides the GPU")
-        else:
-            parts.append(plan_driver(snap, host, branch=branch, open_modules=open_modules, modules=modules))
-        if host.docker_desktop:
-            notes.append(
-                "docker and toolkit: skipped; Docker Desktop's engine brings both (turn on its WSL integration)"
-            )
-        else:
-            parts += [
-                plan_docker(snap, host, source=source),
-                plan_toolkit(snap, host, version=toolkit_version, cdi=cdi, driver_pending=not host.is_wsl),
-            ]
-        if not parts:
-            from .distro import describe
-
-            return Plan("all", describe(host), [], notes=notes)
-        return Plan(
-            "all",
-            parts[0].host,
-            [s for p in parts for s in p.steps],
-            verify=parts[-1].verify,
-            notes=list(dict.fromkeys(notes + [n for p in parts for n in p.notes])),  # each note once
-        )
+        return _plan_all(snap, host, source, branch, open_modules, modules, toolkit_version, cdi)
     raise PlanRefused(f"unknown install step {name!r}: choose one of {', '.join(STEPS)}")
+
+
+def _plan_all(snap, host, source, branch, open_modules, modules, toolkit_version, cdi) -> Plan:
+    """Every step in the deck's order: driver (not on WSL), Docker, the toolkit (not with Docker Desktop)."""
+    parts, notes = [], []
+    if cdi and source == "distro" and (host.distro_id, host.distro_version) in DISTRO_DOCKER_IO:
+        raise PlanRefused(
+            f"--cdi needs Docker Engine 25 or newer, and {host.pretty_name or host.distro_id}'s docker.io is "
+            f"{DISTRO_DOCKER_IO[(host.distro_id, host.distro_version)]}: add --source docker-ce "
+            "(Docker's own engine) to plan CDI; where docker.io already runs, remove it first "
+            "(`sudo apt-get remove docker.io`)"
+        )
+    if host.is_wsl:
+        notes.append("driver: skipped on WSL; the Windows NVIDIA driver provides the GPU")
+    else:
+        parts.append(plan_driver(snap, host, branch=branch, open_modules=open_modules, modules=modules))
+    if host.docker_desktop:
+        notes.append("docker and toolkit: skipped; Docker Desktop's engine brings both (turn on its WSL integration)")
+    else:
+        parts += [
+            plan_docker(snap, host, source=source),
+            plan_toolkit(snap, host, version=toolkit_version, cdi=cdi, driver_pending=not host.is_wsl),
+        ]
+    if not parts:
+        from .distro import describe
+
+        return Plan("all", describe(host), [], notes=notes)
+    return Plan(
+        "all",
+        parts[0].host,
+        [s for p in parts for s in p.steps],
+        verify=parts[-1].verify,
+        notes=list(dict.fromkeys(notes + [n for p in parts for n in p.notes])),  # each note once
+    )
 
 
 __all__ = [
