@@ -338,10 +338,13 @@ def collect(
     wanted = set(names) if names is not None else None
     local = _local_images(env, user)
     hello, gpu = choose_images(local)
-    from .cdi.probes import cdi_evidence, cdi_gpu_probe
+    from .cdi.probes import cdi_evidence, cdi_gpu_argv
+    from .cdi.snapview import NODE_PROBE
 
-    spec_files, spec_paths, node_probe = cdi_evidence()
-    extra = [p for p in (cdi_gpu_probe(gpu), node_probe) if p is not None]
+    spec_files, spec_paths, stat_argv = cdi_evidence()
+    extra = [Probe(NODE_PROBE, stat_argv, timeout=10)]
+    if cdi_gpu_argv(gpu):
+        extra.append(Probe("docker_cdi_gpu", cdi_gpu_argv(gpu), timeout=60, image=gpu))
     if gpu is None and (wanted is None or "docker_cdi_gpu" in wanted):
         say("probing: no image is here for the CDI GPU check (docker_cdi_gpu); skipped, nothing is pulled")
     chosen = [
