@@ -238,15 +238,7 @@ def run_notebooks(
     from .doctor import check
 
     paths = find_notebooks(names)
-    raw = dict(raw_parameters or {})
-    if "snapshot" in raw:  # `-p snapshot F` is `--snapshot F`: checked up front, and the summary replays it too
-        if snapshot:
-            raise UsageError("give the snapshot once: --snapshot FILE (not also -p snapshot)")
-        snapshot = raw.pop("snapshot")
-    if snapshot:
-        if not _is_utf8(str(snapshot)):
-            raise UsageError("--snapshot: the file name is not UTF-8 text")
-        raw["snapshot"] = str(Path(snapshot).resolve())
+    raw, snapshot = _snapshot_parameter(dict(raw_parameters or {}), snapshot)
     per_notebook = resolve_parameters(paths, raw)  # before anything runs
     # the snapshot is read and validated once, here (one line and exit 2 when broken), never per notebook;
     # without one this probes the host once for the summary's host facts and verdicts
@@ -290,6 +282,19 @@ def run_notebooks(
         record.close()
         release_run_dir(folder)
     return folder, runs
+
+
+def _snapshot_parameter(raw: dict[str, str], snapshot: str | Path | None) -> tuple[dict, str | Path | None]:
+    """`-p snapshot F` is `--snapshot F`: checked up front, and the summary replays it too."""
+    if "snapshot" in raw:
+        if snapshot:
+            raise UsageError("give the snapshot once: --snapshot FILE (not also -p snapshot)")
+        snapshot = raw.pop("snapshot")
+    if snapshot:
+        if not _is_utf8(str(snapshot)):
+            raise UsageError("--snapshot: the file name is not UTF-8 text")
+        raw["snapshot"] = str(Path(snapshot).resolve())
+    return raw, snapshot
 
 
 def _write_summary(record: Pinned, runs: list[NotebookRun]) -> None:
