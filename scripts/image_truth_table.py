@@ -117,7 +117,9 @@ def main() -> int:
         rows.append({"case": case, "holds": holds, "predicted": predict(PREFIX + case), "outcome": outcome})
         print(json.dumps(rows[-1]), flush=True)
     if args.nbody:
-        build("nbody", {"/nbody": args.nbody, **{str(lib): lib for lib in libraries(args.nbody)}}, work)
+        build(
+            "nbody", {"/nbody": args.nbody, **{str(lib): lib for lib in libraries(args.nbody)}, **driver_deps()}, work
+        )
         outcome = run(PREFIX + "nbody", ["/nbody", "-benchmark", "-numbodies=65536", "-iterations=4"])
         rows.append(
             {
@@ -160,7 +162,8 @@ def measure_jit(args, work: Path) -> dict:
     )
     cache = work / "jit-cache"
     cache.mkdir()
-    mounts = ["-v", f"{big}:/big.ptx:ro", "-v", f"{cache}:/root/.nv"]
+    # the cache path named: an image without /etc/passwd runs with HOME=/, so $HOME/.nv is not where one expects
+    mounts = ["-v", f"{big}:/big.ptx:ro", "-v", f"{cache}:/cuda-jit", "-e", "CUDA_CACHE_PATH=/cuda-jit"]
     first = run(PREFIX + "ptx_compute80", ["/loader", "--ptx", "/big.ptx"], mounts)
     second = run(PREFIX + "ptx_compute80", ["/loader", "--ptx", "/big.ptx"], mounts)
     kib = big.stat().st_size / 1024
