@@ -168,3 +168,11 @@ def test_doctor_with_an_image_adds_its_findings(blackwell_trap):
     codes = [f.code for f in report.findings]
     assert "image-arch-unsupported" in codes and not report.ok
     assert codes.index("image-arch-unsupported") < codes.index("image-bundles-driver-libs")
+
+
+def test_notes_say_what_else_stops_cuda_code():
+    facts = facts_of("libsass_sm90.so", env={"NVIDIA_DRIVER_CAPABILITIES": "utility,video"}, libc="musl")
+    found = compare(facts, [gpu((9, 0))], (13, 0)).notes
+    assert any("without `compute`" in n for n in found) and any("musl" in n for n in found)
+    fine = facts_of("libsass_sm90.so", env={"NVIDIA_DRIVER_CAPABILITIES": "all"}, libc="glibc 2.39")
+    assert compare(fine, [gpu((9, 0))], (13, 0)).notes == []

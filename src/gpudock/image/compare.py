@@ -56,6 +56,7 @@ class Check:
     gpus: list[GpuCheck]
     findings: list[Finding]
     driver_cuda: tuple[int, int] | None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -67,6 +68,7 @@ class Check:
             "driver_cuda": dotted(self.driver_cuda) if self.driver_cuda else None,
             "gpus": [g.as_dict() for g in self.gpus],
             "findings": [f.as_dict() for f in self.findings],
+            "notes": self.notes,
         }
 
 
@@ -135,7 +137,26 @@ def compare(facts: ImageFacts, gpus: list[HostGpu], driver: tuple[int, int] | No
     checks = [check_gpu(facts, gpu, driver, driver_version or gpu.driver) for gpu in gpus]
     findings = [f for f in (_arch(checks), _driver(checks, driver), _jit(checks), _bundled(facts)) if f]
     findings.sort(key=lambda f: {"error": 0, "warning": 1}.get(f.severity, 2))
-    return Check(facts, checks, findings, driver)
+    return Check(facts, checks, findings, driver, notes(facts))
+
+
+def notes(facts: ImageFacts) -> list[str]:
+    """What may still stop the image's CUDA code, beyond the kernels (said, not judged)."""
+    if not facts.runtime_files():
+        return []
+    found = []
+    capabilities = facts.env.get("NVIDIA_DRIVER_CAPABILITIES")
+    wanted = {c.strip() for c in (capabilities or "").split(",")}
+    if capabilities is not None and not wanted & {"compute", "all"}:
+        found.append(
+            f"NVIDIA_DRIVER_CAPABILITIES={capabilities}: without `compute` the toolkit mounts no CUDA driver "
+            "library (libcuda.so.1) into the container"
+        )
+    if facts.libc == "musl":
+        found.append("musl C library: the NVIDIA driver libraries the toolkit mounts are built for glibc")
+    elif not facts.libc:
+        found.append("no C library found: the NVIDIA driver libraries the toolkit mounts need glibc in the image")
+    return found
 
 
 def _gpu_label(check: GpuCheck) -> str:

@@ -12,6 +12,17 @@ class CorruptPayload(ValueError):
     """A compressed payload that does not decode."""
 
 
+def _length(data: bytes, pos: int, length: int, more: int) -> tuple[int, int]:
+    """A length that continues in following bytes (each 255 says another follows) when it starts at ``more``."""
+    if length == more:
+        while pos < len(data):
+            length += data[pos]
+            pos += 1
+            if data[pos - 1] != 255:
+                break
+    return length, pos
+
+
 def lz4_block(data: bytes, limit: int) -> bytes:
     """Decode an LZ4 block until ``limit`` bytes are out or the input ends (a cut input stops early)."""
     out = bytearray()
@@ -19,26 +30,14 @@ def lz4_block(data: bytes, limit: int) -> bytes:
     while pos < end and len(out) < limit:
         token = data[pos]
         pos += 1
-        literals = token >> 4
-        if literals == 15:
-            while pos < end:
-                literals += data[pos]
-                pos += 1
-                if data[pos - 1] != 255:
-                    break
+        literals, pos = _length(data, pos, token >> 4, 15)
         out += data[pos : pos + literals]
         pos += literals
         if pos + 2 > end:
             break  # the last sequence has literals only
         back = data[pos] | data[pos + 1] << 8
         pos += 2
-        length = (token & 15) + 4
-        if length == 19:
-            while pos < end:
-                length += data[pos]
-                pos += 1
-                if data[pos - 1] != 255:
-                    break
+        length, pos = _length(data, pos, (token & 15) + 4, 19)
         if back == 0 or back > len(out):
             raise CorruptPayload(f"LZ4 match reaches {back} bytes back, before the start of the output")
         start = len(out) - back

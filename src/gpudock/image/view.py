@@ -62,6 +62,8 @@ class CheckView(NotebookDisplay):
             cc = f" (sm_{gpu.gpu.cc[0]}{gpu.gpu.cc[1]})" if gpu.gpu.cc and gpu.gpu.index != "given" else ""
             line = f"{printable(label)}{cc}, {driver}: {SAY[gpu.verdict]}"
             yield from Wrapped(words(line, _STYLE[gpu.verdict]), 0, hang=2).lines(options.max_width)
+        for note in check.notes:
+            yield from Wrapped(words("note: " + note, "yellow"), 0, hang=2).lines(options.max_width)
         if check.findings:
             yield Text("")
             yield DoctorView(check.findings, None, self.verbose, summary=False)
