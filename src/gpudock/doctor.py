@@ -74,8 +74,13 @@ def check(
     host = host_info(snap)
     findings = diagnose(snap, host)
     if image:
-        from .image import check_image
+        from .exceptions import MissingTool
+        from .image import ImageUnreadable, check_image
 
+        try:
+            image_findings = check_image(image, snap).findings
+        except MissingTool as err:  # the doctor never exits 3: an image it cannot read is unreadable input
+            raise ImageUnreadable(image, f"cannot read it: {err}") from None
         rank = {severity: place for place, severity in enumerate(_WORST_FIRST)}
-        findings = sorted(findings + check_image(image, snap).findings, key=lambda f: rank.get(f.severity, 9))
+        findings = sorted(findings + image_findings, key=lambda f: rank.get(f.severity, 9))
     return Report(findings, host, snap)

@@ -176,3 +176,15 @@ def test_notes_say_what_else_stops_cuda_code():
     assert any("without `compute`" in n for n in found) and any("musl" in n for n in found)
     fine = facts_of("libsass_sm90.so", env={"NVIDIA_DRIVER_CAPABILITIES": "all"}, libc="glibc 2.39")
     assert compare(fine, [gpu((9, 0))], (13, 0)).notes == []
+
+
+def test_doctor_with_an_image_it_cannot_reach_is_unreadable_input_not_exit_3(monkeypatch, capsys):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/gpudock-test.sock")
+    assert main(["doctor", "--snapshot", RTX, "--image", "gpudock-test/absent:1"]) == 2
+    err = capsys.readouterr().err
+    assert "gpudock-test/absent:1: cannot read it: docker: no daemon answers" in err
+
+
+def test_check_image_of_a_name_without_a_daemon_is_exit_3(monkeypatch, capsys):
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/gpudock-test.sock")
+    assert main(["check-image", "gpudock-test/absent:1", "--gpu", "9.0"]) == 3
