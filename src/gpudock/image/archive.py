@@ -157,7 +157,7 @@ def _platform_choice(manifests: list[dict], where: str) -> dict:
 def read_tarball(path: Path, budget: Budget) -> RawImage:
     where = str(path)
     try:
-        handle = open(path, "rb")  # noqa: SIM115 (closed below; the reader streams from it)
+        handle = open(path, "rb")  # closed by the with below; the reader streams from it
     except OSError as err:
         raise ImageUnreadable(where, f"cannot read it ({err.strerror})") from None
     with handle:

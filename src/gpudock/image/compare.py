@@ -160,7 +160,7 @@ def notes(facts: ImageFacts) -> list[str]:
 
 
 def _gpu_label(check: GpuCheck) -> str:
-    where = f"GPU {check.gpu.index}" if check.gpu.index != "given" else "a GPU"
+    where = f"GPU {check.gpu.index}" if check.gpu.index != "given" else "a GPU of"
     return f"{where} {check.gpu.name} ({sm_name(check.gpu.cc)})" if check.gpu.cc else f"{where} {check.gpu.name}"
 
 

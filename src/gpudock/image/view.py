@@ -56,7 +56,7 @@ class CheckView(NotebookDisplay):
         yield Text("")
         driver = f"driver for CUDA {dotted(check.driver_cuda)}" if check.driver_cuda else "driver: unknown"
         if not check.gpus:
-            yield Text(NO_GPU)
+            yield from Wrapped(words(NO_GPU)).lines(options.max_width)
         for gpu in check.gpus:
             label = f"GPU {gpu.gpu.index} {gpu.gpu.name}" if gpu.gpu.index != "given" else f"A GPU of {gpu.gpu.name}"
             cc = f" (sm_{gpu.gpu.cc[0]}{gpu.gpu.cc[1]})" if gpu.gpu.cc and gpu.gpu.index != "given" else ""
