@@ -184,8 +184,8 @@ class Session:
         In replay the image is not read (it lives on the host that has it, not in the snapshot): the cell
         shows the command and the snapshot's GPUs, as check-image would compare them.
         """
+        from .facts.gpus import host_gpus
         from .image import check_image
-        from .image.hostgpus import host_gpus
         from .image.view import check_text
 
         print(f"$ gpudock check-image {image}")

@@ -9,10 +9,10 @@ import pytest
 
 from gpudock.cli import main
 from gpudock.doctor import check
+from gpudock.facts.gpus import HostGpu, given_gpu, host_gpus
 from gpudock.image import check_image, cuda
 from gpudock.image.compare import compare
-from gpudock.image.facts import ImageFacts
-from gpudock.image.hostgpus import HostGpu, given_gpu, host_gpus
+from gpudock.image.contents import ImageFacts
 from gpudock.image.require import evaluate, requirements
 from gpudock.image.scan import scan_bytes
 from gpudock.snapshot import Snapshot

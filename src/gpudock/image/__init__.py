@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .compare import Check, compare
-from .facts import ImageFacts, image_facts
+from .contents import ImageFacts, image_facts
 from .limits import Budget, ImageTooLarge, ImageUnreadable, Limits
 
 HOST_PROBES = ("nvidia_smi", "nvidia_smi_compute_cap")
@@ -51,8 +51,8 @@ def check_image(
 
     ``gpus`` names GPUs by compute capability ('12.0', 'sm_120') to compare with instead of the host's.
     """
+    from ..facts.gpus import driver_cuda, given_gpu, host_gpus
     from ..snapshot import Snapshot
-    from .hostgpus import driver_cuda, given_gpu, host_gpus
 
     named = [given_gpu(g) for g in gpus]  # a bad --gpu is refused before anything is read
     facts = facts or read(image, limits)

@@ -1,6 +1,6 @@
 """Image facts against this host's GPUs and driver: per GPU, will it run, and the four finding codes.
 
-Pure: an ImageFacts, the GPUs (hostgpus.HostGpu) and the driver's CUDA version in, a Check out.
+Pure: an ImageFacts, the GPUs (gpudock.facts.gpus.HostGpu) and the driver's CUDA version in, a Check out.
 Per file with CUDA code (executables and shared libraries), per GPU: SASS it can run, else PTX the driver
 can compile (JIT), else nothing. The GPU's verdict is the worst over the files, and the image's own
 requirements (NVIDIA_REQUIRE_CUDA, the CUDA runtime's major version) can make it need a newer driver.
@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..facts.gpus import HostGpu
 from ..findings import Finding
 from . import cuda
+from .contents import ImageFacts
 from .cuda import DOCS, dotted, sm_name
-from .facts import ImageFacts
-from .hostgpus import HostGpu
 from .require import evaluate, requirements
 from .scan import FileKernels
 

@@ -1,4 +1,9 @@
-"""The GPUs and driver a snapshot shows, as check-image compares them (read from the snapshot only here)."""
+"""The GPUs and the driver a snapshot shows, as `gpudock check-image` compares an image with them.
+
+``nvidia_smi_compute_cap`` gives each GPU's index, name, compute capability and driver version; the host's
+``nvidia_smi`` header gives the newest CUDA the driver supports. An older snapshot without the first
+falls back to ``nvidia_smi_query``'s names, with the compute capability unknown.
+"""
 
 from __future__ import annotations
 
