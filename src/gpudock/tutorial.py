@@ -184,18 +184,13 @@ class Session:
         In replay the image is not read (it lives on the host that has it, not in the snapshot): the cell
         shows the command and the snapshot's GPUs, as check-image would compare them.
         """
-        from .facts.gpus import host_gpus
         from .image import check_image
-        from .image.view import check_text
+        from .image.view import check_text, gpus_text
 
         print(f"$ gpudock check-image {image}")
         if self.replay and not Path(image).exists():
             print("replay: the image is read on the host that stores it; this snapshot's GPUs, as it would compare:")
-            for gpu in host_gpus(self.snap):
-                cc = f"compute capability {gpu.cc[0]}.{gpu.cc[1]}" if gpu.cc else "compute capability not recorded"
-                print(f"GPU {gpu.index} {gpu.name}: {cc}, driver {gpu.driver or '?'}")
-            if not host_gpus(self.snap):
-                print("no NVIDIA GPU in this snapshot")
+            print(gpus_text(self.snap))
             return
         try:
             print(check_text(check_image(image, self.snap)))

@@ -76,5 +76,16 @@ def print_check(check: Check, console: Console | None = None, verbose: bool = Fa
     (console or terminal_console()).print(CheckView(check, verbose), crop=False)
 
 
+def gpus_text(snap) -> str:
+    """The GPUs a snapshot shows, as check-image would compare an image with them (one line each)."""
+    from ..facts.gpus import host_gpus
+
+    lines = []
+    for gpu in host_gpus(snap):
+        cc = f"compute capability {gpu.cc[0]}.{gpu.cc[1]}" if gpu.cc else "compute capability not recorded"
+        lines.append(f"GPU {gpu.index} {printable(gpu.name)}: {cc}, driver {printable(gpu.driver) or '?'}")
+    return "\n".join(lines) or "no NVIDIA GPU in this snapshot"
+
+
 def check_text(check: Check, width: int = 100) -> str:
     return render_plain(CheckView(check), width)
