@@ -9,14 +9,19 @@ another's module.
 - ``gpus``: each GPU's compute capability and the driver's CUDA version, for ``gpudock check-image``;
 - ``evidence``: bounded line readers over the probes' text (installed packages, Docker's runtimes and
   engine version, the toolkit, CDI specs, a container that saw the GPU).
+- ``stack``: versions of the GPU stack (the toolkit, the driver's libraries on disk, the loaded kernel module)
+  and a failing host ``nvidia-smi``;
+- ``engine``: how Docker is installed and who may use it (the snap, rootless mode, the cgroup driver, the
+  docker group against this session's groups).
 
 Pure functions of the snapshot: a user's report and the live host are read the same way.
 """
 
 from .evidence import engine_version, version_tuple
-from .host import NATIVE, UNKNOWN, WSL1, WSL2, HostInfo, driver_version, groups, host_info
+from .host import KIND_LABELS, NATIVE, UNKNOWN, WSL1, WSL2, HostInfo, driver_version, groups, host_info
 
 __all__ = [
+    "KIND_LABELS",
     "NATIVE",
     "UNKNOWN",
     "WSL1",
