@@ -58,7 +58,7 @@ def problem_decks(tmp_path_factory):
     base = tmp_path_factory.mktemp("problem")
     proc = gpudock("run", "--snapshot", str(NO_GPU), "--out", str(base / "run"))
     assert proc.returncode in (0, 1), proc.stderr
-    proc = gpudock("slides", str(base / "run"), "--out", str(base / "slides"))
+    proc = gpudock("slides", str(base / "run"), "--out", str(base / "slides"), "--full")  # every slide, measured
     assert proc.returncode == 0, proc.stderr
     return base / "slides"
 

@@ -87,7 +87,8 @@ def one_page(title: str, blocks: Iterable[Block], level: int = 2, source: str = 
             page.blocks.append(block)
         else:
             left_out.append(note_of(block))
-    page.notes = [n for n in [*notes, *left_out] if n.strip()]
+    where = [f"（ノートブック `{source}` の節．`gpudock lab` で開いて実行して見せられる）"] if source else []
+    page.notes = [n for n in [*notes, *left_out, *where] if n.strip()]
     return page
 
 
@@ -185,6 +186,7 @@ def figure_slides(run: Run) -> tuple[list[Slide], list[str]]:
             missing.append(found.title)
             continue
         notes = [note_of(b) for b in found.blocks if b.kind != "image"] + found.notes
+        notes.append("（図は notebook 06 が測定結果から描く．数値の表は notebook 06 の「測定結果」）")
         slides.append(Slide(found.title, found.level, images[:1], notes=notes, figure=True, source=found.source))
     return slides, missing
 
