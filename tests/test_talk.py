@@ -8,7 +8,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -118,28 +117,13 @@ def _dejavu_only(tmp_path: Path) -> dict:
     return {**os.environ, "FONTCONFIG_FILE": str(conf)}
 
 
-def test_pdf_without_a_cjk_font_is_exit_3_naming_the_package(reference_run, tmp_path):
+def test_pdf_without_a_cjk_font_is_exit_3_naming_the_package(reference_run, tmp_path, monkeypatch):
+    from tests.test_slides import gpudock
+
     if not Path("/usr/share/fonts/truetype/dejavu").is_dir() or not pdffonts.cjk_fonts():
         pytest.skip("needs fontconfig with DejaVu and a CJK font (.ci/run installs both)")
-    env = {**_dejavu_only(tmp_path), "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "gpudock",
-            "slides",
-            str(reference_run),
-            "--out",
-            str(tmp_path / "o"),
-            "--format",
-            "pdf",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
+    monkeypatch.setenv("FONTCONFIG_FILE", _dejavu_only(tmp_path)["FONTCONFIG_FILE"])
+    proc = gpudock("slides", str(reference_run), "--out", str(tmp_path / "o"), "--format", "pdf", timeout=120)
     assert proc.returncode == 3 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "fonts-noto-cjk" in proc.stderr and not (tmp_path / "o" / "deck.pdf").exists()
 
