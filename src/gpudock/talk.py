@@ -119,7 +119,7 @@ def _not_quote(block: Block) -> bool:
 
 def title_slide(run: Run) -> Slide:
     host = run.host
-    gpus = ", ".join(g for g in host.get("gpus") or [] if isinstance(g, str)) or "GPU なし"
+    gpus = ", ".join(g for g in host.get("gpus") or [] if isinstance(g, str)) or ("GPU なし" if host else "")
     where = " · ".join(str(v) for v in (host.get("distro"), host.get("kind"), gpus) if v)
     lines = ["実行できるチュートリアル：2020 年のメモを，今日のホストで実行して確かめる"]
     if where:
