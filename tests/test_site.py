@@ -69,6 +69,7 @@ def test_every_notebook_is_a_page_with_its_outputs(built):
         pages = sorted(p.stem for p in (built / label).glob("*.html"))
         names = sorted(p.stem for p in (GOLDEN / (run or "native-h200-healthy")).glob("*.ipynb"))
         assert pages == names, label
+    assert str(ROOT) not in (built / "native-h200" / "01-docker-check.html").read_text()  # no parameter cells
     doctor = (built / "debian12-no-gpu" / "00-index.html").read_text()
     assert "cell_output" in doctor and "nvidia-driver-missing" in doctor
     bench = (built / "native-h200" / "06-benchmark.html").read_text()

@@ -27,9 +27,11 @@ from .exceptions import GpudockError, MissingTool, RunFolderMissing, UsageError
 # Labels scripts/site gives the replay runs, with the sentence the front page says about each.
 HOSTS = {
     "native-h200": "ネイティブ Ubuntu 24.04 + NVIDIA H200：すべて動くホスト（ベンチマークは H200 で測った値）",
-    "wsl2": "WSL 2（Windows 11）+ Docker Engine：すべて動くホスト",
+    "wsl2": "WSL 2 の Ubuntu 24.04 + Docker Engine 28：すべて動くホスト",
     "debian12-no-gpu": "Debian 12，GPU なし（CI のマシン）：何が足りないかを doctor が示す",
 }
+# papermill's parameter cells: the run's own paths and defaults, not the tutorial (the slides leave them out too)
+PAPERMILL_TAGS = {"parameters", "injected-parameters"}
 CSS = """\
 /* Japanese text in the system's CJK font (Debian/Ubuntu: fonts-noto-cjk); no web font is loaded */
 body, .sidebar-tree, .toc-tree { font-family: "Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Yu Gothic",
@@ -110,10 +112,11 @@ def write_sources(hosts: list[Host], source: Path, project: str) -> None:
         titles = []
         for path in host.notebooks:
             nb = relink_notebook(nbformat.read(path, as_version=4), names)
+            nb.cells = [c for c in nb.cells if not set(c.metadata.get("tags", [])) & PAPERMILL_TAGS]
             nbformat.write(nb, source / host.label / path.name)
             titles.append((path.stem, _title(nb)))
         about = HOSTS.get(host.label, host.label)
-        front += ["", f"## {about}", "", "```{toctree}", ":maxdepth: 1", ""]
+        front += ["", f"## {about}", "", "```{toctree}", ":maxdepth: 1", f":caption: {host.label}", ""]
         front += [f"{t} <{host.label}/{stem}>" if t else f"{host.label}/{stem}" for stem, t in titles]
         front += ["```"]
     (source / "index.md").write_text("\n".join(front) + "\n", encoding="utf-8")
