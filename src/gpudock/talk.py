@@ -87,7 +87,7 @@ def one_page(title: str, blocks: Iterable[Block], level: int = 2, source: str = 
             page.blocks.append(block)
         else:
             left_out.append(note_of(block))
-    where = [f"（ノートブック `{source}` の節．`gpudock lab` で開いて実行して見せられる）"] if source else []
+    where = [f"（ノートブック `{source}` の節．JupyterLab で開けば，その場で実行して見せられる）"] if source else []
     page.notes = [n for n in [*notes, *left_out, *where] if n.strip()]
     return page
 
