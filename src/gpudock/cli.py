@@ -483,9 +483,29 @@ def _fleet_bench(args) -> ExitCode:
     return ExitCode.OK if result.ok else ExitCode.PROBLEM
 
 
+# --- cdi generate, cdi check (gpudock.cdi.command) -----------------------------------------------------
+
+
+def _add_cdi(sub) -> None:
+    from .cdi.command import add_parser
+
+    add_parser(sub, _Parser)
+
+
 # --- the parser and main -------------------------------------------------------------------------------
 
-_COMMANDS = (_add_doctor, _add_plan, _add_install, _add_hello, _add_bench, _add_run, _add_slides, _add_lab, _add_fleet)
+_COMMANDS = (
+    _add_doctor,
+    _add_plan,
+    _add_install,
+    _add_cdi,
+    _add_hello,
+    _add_bench,
+    _add_run,
+    _add_slides,
+    _add_lab,
+    _add_fleet,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
