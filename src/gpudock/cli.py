@@ -280,13 +280,16 @@ def _add_slides(sub) -> None:
     )
     slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
     slides.add_argument("--force", action="store_true", help="write into an --out folder that already holds files")
+    slides.add_argument(
+        "--full", action="store_true", help="every notebook slide (default: the talk, at most 20 slides with notes)"
+    )
     slides.set_defaults(func=_slides)
 
 
 def _slides(args) -> ExitCode:
     from .slides import export
 
-    for path in export(args.run_dir, args.format, args.out, force=args.force, say=_say):
+    for path in export(args.run_dir, args.format, args.out, force=args.force, say=_say, full=args.full):
         print(path)
     return ExitCode.OK
 
