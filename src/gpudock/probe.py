@@ -149,6 +149,10 @@ def probes(
         Probe(
             "nvidia_smi_query", ("nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader")
         ),
+        Probe(
+            "nvidia_smi_compute_cap",
+            ("nvidia-smi", "--query-gpu=index,name,compute_cap,driver_version", "--format=csv,noheader"),
+        ),
         Probe("nvidia_ctk_version", ("nvidia-ctk", "--version")),
         Probe("nvidia_container_cli_version", ("nvidia-container-cli", "--version")),
         Probe("nvidia_container_cli_info", ("nvidia-container-cli", "info")),

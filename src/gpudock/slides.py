@@ -13,16 +13,15 @@ import html
 import json
 import os
 import re
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from . import slideplan
+from . import pdffonts, slideplan
 from .exceptions import CannotWrite, GpudockError, MissingTool, RunFolderMissing, UnreadableNotebook, UsageError
 from .pinned import Pinned
 from .rundir import RUNS
+from .slidepdf import find_chromium, find_marp, inline_figures, marp_pdf
+from .softbreaks import join_soft_breaks
 
 DATA = Path(__file__).parent / "data"
 TEMPLATES = DATA / "templates"
@@ -103,8 +102,29 @@ def _read(path: Path):
         raise UnreadableNotebook(path, f"not a readable notebook ({type(err).__name__})") from None
 
 
-def deck_plan(notebooks: list[Path]) -> list[slideplan.Slide]:
-    return slideplan.plan([(path.stem, _read(path).cells) for path in notebooks])
+def deck_plan(notebooks: list[Path], full: bool = True) -> list[slideplan.Slide]:
+    """Every notebook slide (``full``), or the talk (``gpudock.talk``: at most 20 slides, notes for the rest)."""
+    cells = [(path.stem, _read(path).cells) for path in notebooks]
+    if full:
+        return slideplan.plan(cells)
+    from . import talk
+
+    summary = notebooks[0].parent / "summary.json" if notebooks else None
+    return talk.talk(talk.read_run(cells, _summary(summary)))
+
+
+def _summary(path: Path | None) -> list | None:
+    """A run's summary.json (a list of entries), or None where it is missing, too large or not JSON."""
+    from .files import inside, parse_json, read_json_text
+
+    if path is None:
+        return None
+    try:  # a regular file inside the run folder, within a bound: a FIFO or /dev/zero named summary.json is none
+        inside(path.parent, path.name, UnreadableNotebook)
+        value = parse_json(read_json_text(path, UnreadableNotebook, 1024 * 1024), str(path), UnreadableNotebook)
+    except UnreadableNotebook:
+        return None
+    return value if isinstance(value, list) else None
 
 
 # --- Marp -----------------------------------------------------------------------------------------------------
@@ -165,7 +185,7 @@ def _md_table(block: slideplan.Block) -> str:
 
 def _md_block(block: slideplan.Block, files: str) -> str:
     if block.kind == "markdown":
-        return block.text
+        return join_soft_breaks(block.text)  # Marp renders every newline as <br>
     if block.kind == "code":
         return _fence(block.text, block.lang or "text")
     if block.kind == "text":
@@ -215,7 +235,7 @@ def _html_table(block: slideplan.Block) -> str:
 
 def _html_block(block: slideplan.Block, md, files: str) -> str:
     if block.kind == "markdown":
-        return md.render(block.text).strip()
+        return md.render(join_soft_breaks(block.text)).strip()
     if block.kind in ("code", "text"):
         lang = html.escape(block.lang or "text")
         return f'<pre><code class="language-{lang}">{html.escape(block.text)}</code></pre>'
@@ -254,65 +274,6 @@ def find_reveal() -> Path:
 
 
 REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "plugin/notes/notes.js", "LICENSE")
-
-
-# --- PDF ---------------------------------------------------------------------------------------------------------
-
-
-def find_marp() -> Path:
-    for candidate in (
-        Path("node_modules/.bin/marp"),
-        Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "marp",
-    ):
-        if candidate.is_file() and shutil.which("node"):
-            return candidate
-        if candidate.is_file() and not shutil.which("node"):
-            raise MissingTool("node not found (marp-cli runs on Node.js)", "apt-get install nodejs")
-    found = shutil.which("marp")
-    if found:
-        return Path(found)
-    raise MissingTool("marp-cli not found", "run `npm ci` in the gpudock checkout (package.json lists it)")
-
-
-def find_chromium() -> Path:
-    for name in (os.environ.get("CHROME_PATH", ""), "chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name) if name else None
-        if found:
-            return Path(found)
-    raise MissingTool("no Chromium for the PDF", "apt-get install chromium (or set CHROME_PATH)")
-
-
-def _inline_figures(deck_text: str, slides: list[slideplan.Slide], files: str = "deck_files") -> str:
-    """The Marp deck with each figure as a data: URI, for rendering without any access to local files."""
-    import base64
-
-    for block in (b for s in slides for b in s.blocks if b.kind == "image"):
-        uri = f"data:{block.mime};base64,{base64.b64encode(block.data).decode('ascii')}"
-        deck_text = deck_text.replace(f"]({files}/{block.image_name})", f"]({uri})")
-    return deck_text
-
-
-def marp_pdf(deck_text: str) -> bytes:
-    """The PDF of a Marp deck's text, rendered by marp-cli with Debian's chromium in a private folder.
-
-    Without ``--allow-local-files``: the deck is rendered from text whose figures are data: URIs, so
-    nothing in a run (a tampered snapshot's text included) can make the renderer read a local file."""
-    marp, chromium = find_marp(), find_chromium()
-    with tempfile.TemporaryDirectory(prefix="gpudock-pdf-") as private:
-        (Path(private) / "deck.md").write_text(deck_text, encoding="utf-8")
-        proc = subprocess.run(
-            [str(marp.resolve()), "--no-stdin", "--pdf", "deck.md", "-o", "deck.pdf"],
-            cwd=private,
-            env={**os.environ, "CHROME_PATH": str(chromium)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        target = Path(private) / "deck.pdf"
-        if proc.returncode != 0 or not target.is_file():
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise MissingTool(f"marp-cli could not render the PDF ({last})", "check that chromium starts headless here")
-        return target.read_bytes()
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
@@ -356,16 +317,18 @@ def export(
     out: str | Path | None = None,
     force: bool = False,
     say: Callable[[str], None] = lambda line: None,
+    full: bool = False,
 ) -> list[Path]:
-    """Turn a run (default: the latest complete one) into decks; returns the files written."""
+    """Turn a run (default: the latest complete one) into decks (the talk, or ``full``: every notebook slide);
+    returns the files written."""
     if fmt not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if fmt == "pdf":  # before anything is written
-        find_marp(), find_chromium()
+    if fmt == "pdf":  # before anything is written: the tools, and a font for the Japanese text
+        find_marp(), find_chromium(), pdffonts.require_cjk_font()
     if out is not None:  # an --out that would be overwritten is refused before anything else is said or read
         _prepare_out(Path(out), force, explicit=True)
     folder, notebooks = executed_notebooks(run_dir, say)
-    slides = deck_plan(notebooks)
+    slides = deck_plan(notebooks, full)
     with _target(out, folder) as target:
         _write_figures(slides, target)
         written = []
@@ -376,5 +339,7 @@ def export(
             _write_reveal(target)
             written.append(target.write_text("reveal.html", reveal_html(slides)))
         if fmt == "pdf":
-            written.append(target.write_bytes("deck.pdf", marp_pdf(_inline_figures(deck, slides))))
+            pdf = marp_pdf(inline_figures(deck, slides))
+            pdffonts.check_pdf(pdf)  # a deck of boxes (no CJK glyphs) is not kept
+            written.append(target.write_bytes("deck.pdf", pdf))
     return written
