@@ -148,7 +148,7 @@ def _fence(text: str, lang: str) -> str:
     return f"{ticks}{lang}\n{text}\n{ticks}"
 
 
-_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#!"})
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})  # "[" escaped: no "![" image can form
 
 
 def _md_escape(text: str) -> str:
@@ -161,14 +161,22 @@ def _md_title(title: str) -> str:
     return " ".join(title.split()).replace("&", "&amp;").replace("<", "&lt;")
 
 
+# a line YAML could read as a mapping key (``style:``, ``"_class":``), a flow mapping, an explicit key or a
+# document marker: what could make Marpit read a comment as directives (its loose YAML quotes the values)
+_YAML_KEYISH = re.compile(r"""^\s*(?:["']?[^\s"':#|$`>-][^:"']*["']?\s*:(?:\s|$)|[{?]|---|\.\.\.)""", re.M)
+
+
 def _md_note(note: str) -> str:
     """A speaker note as a Marp comment that is never read as directives.
 
     Marpit parses every HTML comment as YAML and applies the directives it finds (``backgroundImage``,
-    ``style``: remote fetches, CSS). A first line that is a plain YAML scalar makes the whole comment a
-    scalar or a YAML error, never a mapping, so it stays a note; ``-->`` cannot end it early."""
-    body = note.replace("--", "- -").strip()
-    return "<!--\nnote\n" + body + "\n-->"
+    ``style``: remote fetches, CSS). A note that could read as a mapping gets a first line that is a plain
+    YAML scalar: the comment is then a scalar or a YAML error, never a mapping, so it stays a note. Other
+    notes (prose, commands, tables, code fences) are kept as written; ``-->`` never ends a comment early."""
+    body = note.replace("-->", "-- >").strip()
+    # a note that starts with a reserved YAML indicator (a ``` fence, @) is a YAML error already
+    guard = "note\n" if _YAML_KEYISH.search(body) and body[:1] not in "`@" else ""
+    return "<!--\n" + guard + body + "\n-->"
 
 
 def _md_table(block: slideplan.Block) -> str:

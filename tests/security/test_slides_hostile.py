@@ -59,7 +59,7 @@ def test_probe_text_never_leaves_its_code_fence(tmp_path):
 
 def test_a_breakout_in_a_real_deck_stays_text(tmp_path):
     out = tmp_path / "out"
-    slides.export(_run(tmp_path, _output_cell(BREAKOUT)), "marp", out)
+    slides.export(_run(tmp_path, _output_cell(BREAKOUT)), "marp", out, full=True)
     deck = (out / "deck.md").read_text()
     tokens = MarkdownIt("commonmark").parse(deck)
     assert not [t for t in tokens if t.type == "heading_open" and "INJECTED" in tokens[tokens.index(t) + 1].content]
@@ -79,7 +79,7 @@ def test_a_breakout_in_a_real_deck_stays_text(tmp_path):
 def test_markdown_that_would_act_in_a_deck_is_shown_as_source(tmp_path, markdown):
     run = _run(tmp_path, nbformat.v4.new_markdown_cell(markdown))
     out = tmp_path / "out"
-    slides.export(run, "both", out)
+    slides.export(run, "both", out, full=True)
     deck = (out / "deck.md").read_text()
     assert any(markdown in t.content for t in _fences(deck)), deck[-800:]
     page = (out / "reveal.html").read_text()
@@ -99,7 +99,7 @@ def test_notes_are_never_marp_directives():
 
 def test_reveal_deck_has_a_content_security_policy(tmp_path):
     out = tmp_path / "out"
-    slides.export(_run(tmp_path, _output_cell("x")), "reveal", out)
+    slides.export(_run(tmp_path, _output_cell("x")), "reveal", out, full=True)
     head = (out / "reveal.html").read_text().split("</head>")[0]
     assert 'http-equiv="Content-Security-Policy"' in head
     policy = head.split('http-equiv="Content-Security-Policy" content="')[1].split('"')[0]
@@ -116,14 +116,14 @@ def test_a_slides_link_in_the_run_folder_is_refused_and_nothing_is_deleted(tmp_p
     (victim / "deck.md").write_text("mine")
     (run / "slides").symlink_to(victim)
     with pytest.raises(GpudockError, match="symlink"):
-        slides.export(run, "both")
+        slides.export(run, "both", full=True)
     assert (victim / "reveal.js" / "dist" / "x.js").read_text() == "mine" and (victim / "deck.md").read_text() == "mine"
     (run / "slides").unlink()
     (run / "slides" / "deck_files").mkdir(parents=True)
     os.rmdir(run / "slides" / "deck_files")
     (run / "slides" / "deck_files").symlink_to(victim / "deck_files")  # a link inside: removed, not followed
     (victim / "deck_files" / "keep.png").write_text("mine")
-    slides.export(run, "marp")
+    slides.export(run, "marp", full=True)
     assert (victim / "deck_files" / "keep.png").exists() and not (run / "slides" / "deck_files").is_symlink()
 
 
@@ -144,7 +144,7 @@ def test_special_notebooks_are_refused_at_once(tmp_path, kind, monkeypatch):
         bad.write_text("x" * 2000)
     started = time.monotonic()
     with pytest.raises(GpudockError) as err:
-        slides.export(run, "marp", tmp_path / "out")
+        slides.export(run, "marp", tmp_path / "out", full=True)
     assert time.monotonic() - started < 5 and "02-bad.ipynb" in str(err.value)
 
 
@@ -153,7 +153,7 @@ def test_bad_image_data_is_one_line(tmp_path):
     cell = nbformat.v4.new_code_cell("plot()")
     cell.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "not base64 at all!"})]
     with pytest.raises(GpudockError, match="not valid base64"):
-        slides.export(_run(tmp_path, cell), "marp", tmp_path / "out")
+        slides.export(_run(tmp_path, cell), "marp", tmp_path / "out", full=True)
 
 
 def test_condensing_is_linear():
@@ -207,7 +207,7 @@ def test_the_pdf_of_a_tampered_run_reads_no_local_file_and_fetches_nothing(tmp_p
         nbformat.v4.new_markdown_cell(f"<!-- backgroundImage: url({url}/directive.png) -->\n\n![bg]({url}/bg.png)"),
     )
     try:
-        slides.export(run, "pdf", tmp_path / "out")
+        slides.export(run, "pdf", tmp_path / "out", full=True)
     finally:
         server.shutdown()
     assert (tmp_path / "out" / "deck.pdf").read_bytes()[:5] == b"%PDF-"
