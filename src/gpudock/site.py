@@ -100,6 +100,7 @@ def write_sources(hosts: list[Host], source: Path, project: str) -> None:
     import nbformat
 
     from .links import relink_notebook
+    from .slides import read_notebook
 
     (source / "_static").mkdir(parents=True)
     (source / "_static" / "gpudock.css").write_text(CSS, encoding="utf-8")
@@ -111,7 +112,7 @@ def write_sources(hosts: list[Host], source: Path, project: str) -> None:
         (source / host.label).mkdir()
         titles = []
         for path in host.notebooks:
-            nb = relink_notebook(nbformat.read(path, as_version=4), names)
+            nb = relink_notebook(read_notebook(path), names)  # bounded, inside the run (#28)
             nb.cells = [c for c in nb.cells if not set(c.metadata.get("tags", [])) & PAPERMILL_TAGS]
             nbformat.write(nb, source / host.label / path.name)
             titles.append((path.stem, _title(nb)))

@@ -88,7 +88,7 @@ def executed_notebooks(
 MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # an executed notebook with its figures; more is not one gpudock wrote
 
 
-def _read(path: Path):
+def read_notebook(path: Path):
     """An executed notebook of the run folder: a regular file inside it, within the size bound, then nbformat."""
     import nbformat
 
@@ -104,7 +104,7 @@ def _read(path: Path):
 
 def deck_plan(notebooks: list[Path], full: bool = True) -> list[slideplan.Slide]:
     """Every notebook slide (``full``), or the talk (``gpudock.talk``: at most 20 slides, notes for the rest)."""
-    cells = [(path.stem, _read(path).cells) for path in notebooks]
+    cells = [(path.stem, read_notebook(path).cells) for path in notebooks]
     if full:
         return slideplan.plan(cells)
     from . import talk
