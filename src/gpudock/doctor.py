@@ -54,17 +54,25 @@ def verdict_of(findings: Iterable[Finding]) -> str:
     return next((s for s in _WORST_FIRST if s in severities), "ok")
 
 
-def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print) -> Snapshot:
-    """The snapshot to work from: given, read from a file, or probed live (``say`` hears of image pulls)."""
+def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print, **probing) -> Snapshot:
+    """The snapshot to work from: given, read from a file, or probed live (``say`` hears of image pulls).
+
+    ``probing``: ``probe.collect``'s ``containers``, ``pull`` and ``budget_s``; the live probe shows
+    progress while it waits (``gpudock.progress``)."""
     if isinstance(snapshot, Snapshot):
         return snapshot
     if snapshot:
         return Snapshot.load(snapshot)
-    return probe.collect(deep=deep, say=say)
+    from .progress import waiting
+
+    with waiting("probing this host", quiet=probing.get("budget_s") is not None):
+        return probe.collect(deep=deep, say=say, **probing)
 
 
-def check(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print) -> Report:
-    """Diagnose a snapshot (a file, a loaded Snapshot) or, for None, this host probed now."""
-    snap = load_or_probe(snapshot, deep=deep, say=say)
+def check(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print, **probing) -> Report:
+    """Diagnose a snapshot (a file, a loaded Snapshot) or, for None, this host probed now.
+
+    ``probing``: how to probe live (``budget_s``: at most these seconds; ``pull=False``: no image pull)."""
+    snap = load_or_probe(snapshot, deep=deep, say=say, **probing)
     host = host_info(snap)
     return Report(diagnose(snap, host), host, snap)

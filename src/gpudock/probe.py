@@ -19,6 +19,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -265,14 +266,30 @@ def _read_file(path: str) -> str | None | bool:
         return False
 
 
-def _local_images(env: Mapping[str, str] | None, user) -> set[str]:
+def _local_images(env: Mapping[str, str] | None, user, timeout: float = 10) -> set[str] | None:
+    """The images on this host, or None when Docker did not answer (then nothing is known about them)."""
     listing = run_command(
-        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], timeout=10, env=env, user=user
+        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], timeout=timeout, env=env, user=user
     )
     if listing.get("rc") != 0:
-        return set()
+        return None
     names = set(listing["stdout"].split())
     return names | {n.rsplit(":", 1)[0] for n in names if n.endswith(":latest")}
+
+
+def _time_left(timeout: float, deadline: float | None) -> float:
+    """A probe's own time-out, cut to what is left of the budget (0 when it is spent)."""
+    if deadline is None:
+        return timeout
+    return max(min(timeout, deadline - time.monotonic()), 0.0)
+
+
+def _run_probe(p: Probe, env, user, deadline: float | None) -> dict:
+    timeout = _time_left(p.timeout, deadline)
+    if timeout <= 0:
+        return {"rc": None, "stdout": "", "stderr": f"{p.argv[0]}: not run (the time budget was spent)",
+                "timed_out": True, "argv": list(p.argv)}  # fmt: skip
+    return {**run_command(p.argv, timeout, env, user), "argv": list(p.argv)}
 
 
 def choose_images(local: set[str]) -> tuple[str, str | None]:
@@ -300,22 +317,35 @@ def collect(
     user: str | int | None = None,
     max_workers: int = 8,
     say: Callable[[str], None] = lambda line: None,
+    *,
+    containers: bool = True,
+    pull: bool = True,
+    budget_s: float | None = None,
 ) -> Snapshot:
     """Probe the live host. ``names`` limits the command probes; ``deep`` adds the slow ones.
 
     ``say`` hears about anything that may leave the machine (an image pull) before it happens.
+    ``containers=False`` starts no container (planning needs none); ``pull=False`` runs a container
+    probe only with an image already here; ``budget_s`` bounds the whole probe: each command gets at
+    most the time left, and one not started in time is recorded as not run (``doctor --check``).
     """
+    deadline = None if budget_s is None else time.monotonic() + budget_s
     as_root = os.geteuid() == 0 and user is None
     wanted = set(names) if names is not None else None
-    local = _local_images(env, user)
-    hello, gpu = choose_images(local)
+    local = _local_images(env, user, _time_left(10, deadline))
+    hello, gpu = choose_images(local or set())
     chosen = [
         p
         for p in probes(hello, gpu, as_root)
         if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)
     ]
-    for image in sorted({p.image for p in chosen if p.image} - local):
-        say(f"probing: {image} is not on this host; `docker run` will pull it from its registry (network)")
+    if not containers:
+        chosen = [p for p in chosen if not p.image]
+    elif not pull:
+        chosen = [p for p in chosen if not p.image or (local is not None and p.image in local)]
+    elif local is not None:  # Docker answered: these images are really missing, and `docker run` will pull them
+        for image in sorted({p.image for p in chosen if p.image} - local):
+            say(f"probing: {image} is not here; `docker run` pulls it (network)")
     private = None
     if any(APT_CONFIG in p.argv for p in chosen):
         private = Path(tempfile.mkdtemp(prefix="gpudock-apt-"))
@@ -327,9 +357,7 @@ def collect(
     _STOPPING.clear()
     pool = ThreadPoolExecutor(max_workers=max_workers)
     try:
-        futures = [
-            pool.submit(lambda p=p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}) for p in chosen
-        ]
+        futures = [pool.submit(_run_probe, p, env, user, deadline) for p in chosen]
         results = {p.name: future.result() for p, future in zip(chosen, futures, strict=True)}
     except BaseException:  # Ctrl-C: stop at once, kill what runs, start nothing more
         pool.shutdown(wait=False, cancel_futures=True)

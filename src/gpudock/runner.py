@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from .exceptions import (
     UsageError,
 )
 from .files import write_text_atomic
+from .progress import waiting
 from .rundir import new_run_dir, release_run_dir
 
 KERNEL = "python3"  # ipykernel's native kernel: the Python environment gpudock runs in
@@ -188,6 +190,10 @@ def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) ->
 
     started = time.monotonic()
     nb = jupytext.read(path)
+    # the kernel shows no progress displays of its own: the runner's line ticks instead, and an executed
+    # notebook stays the same from run to run (the kernel inherits this process's environment)
+    previous = os.environ.get("GPUDOCK_PROGRESS")
+    os.environ["GPUDOCK_PROGRESS"] = "0"
     try:
         papermill.execute_notebook(
             nb,
@@ -206,6 +212,11 @@ def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) ->
         status, error = "failed", _failure(err, nb)
     except Exception as err:  # kernel died, no such kernel, unreadable notebook
         status, error = "failed", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    finally:
+        if previous is None:
+            os.environ.pop("GPUDOCK_PROGRESS", None)
+        else:
+            os.environ["GPUDOCK_PROGRESS"] = previous
     return NotebookRun(path.stem, status, round(time.monotonic() - started, 2), error)
 
 
@@ -235,7 +246,8 @@ def run_notebooks(
         for index, path in enumerate(paths, 1):
             say(f"[{index}/{len(paths)}] {path.stem} …")
             # the kernel runs where gpudock was started, so relative paths in parameters mean what the user meant
-            result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path])
+            with waiting(f"[{index}/{len(paths)}] {path.stem}: running its cells"):
+                result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path])
             result.verdict = notebook_verdict(report, path)
             result.parameters, result.gpudock, result.host = per_notebook[path], __version__, facts
             runs.append(result)

@@ -165,6 +165,8 @@ class Comparison:
     spread_b: float = 0.0
     where_a: str = ""
     where_b: str = ""
+    device_a: str = ""
+    device_b: str = ""
 
     @property
     def ratio(self) -> float:
@@ -196,31 +198,8 @@ class Comparison:
         return f"{self.faster} faster by {pct:.1f} % (beyond ±{100 * self.noise:.1f} %)"
 
 
-def _pairable(where_a: str, where_b: str) -> bool:
-    """NVIDIA's rows pair only with NVIDIA's; gpudock's host and container rows pair with each other."""
-    return (where_a == "reference") == (where_b == "reference")
-
-
 def compare(a: Results, b: Results) -> list[Comparison]:
-    """Points measured in both files (same name, device, precision, size), B relative to A.
+    """Points measured in both files, B relative to A; the pairing is `bench compare`'s (bench/compare.py)."""
+    from .compare import compare as pair_and_compare
 
-    Rows of the same ``where`` pair first (a merged file may hold host, container and reference rows);
-    otherwise a host row pairs with a container row, which is what comparing a host run with a container
-    run means. ``"where": "reference"`` rows pair only with reference rows.
-    """
-    index: dict[tuple, list[Result]] = {}
-    for r in a.results:
-        index.setdefault(r.key, []).append(r)
-    rows = []
-    for r in b.results:
-        candidates = [x for x in index.get(r.key, []) if x.metric == r.metric and _pairable(x.where, r.where)]
-        if not candidates:
-            continue
-        same = [x for x in candidates if x.where == r.where]
-        x = (same or candidates)[0]
-        if not same and any(y.key == r.key and y.where == x.where for y in b.results if y is not r):
-            continue  # B has its own row of x's kind for this key: that one pairs with x
-        rows.append(
-            Comparison(r.key, r.metric, x.value, r.value, max(r.spread, x.spread), x.spread, r.spread, x.where, r.where)
-        )
-    return rows
+    return pair_and_compare(a, b)

@@ -16,7 +16,9 @@ from ..doctor import check
 from ..exceptions import SnapshotError
 from ..findings import Finding, has_errors
 from ..hostinfo import HostInfo
+from ..progress import waiting
 from ..snapshot import Snapshot
+from ..textsafety import printable
 from . import engine, remote
 from .columns import columns
 
@@ -167,9 +169,20 @@ def fleet_doctor(
 
     ``hosts``: the inventory's hosts when the caller has already read them (the inventory is read once)."""
     hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
-    outcomes = engine.run_playbook(
-        probe_plays(deep), inventory, run_dir / "ansible", limit=limit, forks=forks, name="fleet-doctor"
-    )
+    finished: list[str] = []
+
+    def heard(host: str, outcome: engine.TaskOutcome) -> None:
+        if outcome.status != "skipped":
+            finished.append(f"{printable(host)[:40]} {outcome.status}")
+
+    def detail() -> str:
+        return f"{len(finished)} of {len(hosts)} answered" + (f"; last: {finished[-1]}" if finished else "")
+
+    with waiting(f"probing {len(hosts)} host(s) through Ansible", detail):
+        outcomes = engine.run_playbook(
+            probe_plays(deep), inventory, run_dir / "ansible", limit=limit, forks=forks, name="fleet-doctor",
+            on_task=heard,
+        )  # fmt: skip
     rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in hosts]
     save_snapshots(rows, run_dir)
     report = FleetReport(rows, run_dir)
