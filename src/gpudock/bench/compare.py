@@ -8,7 +8,8 @@ then takes the A row most like it: the same device and place, else the same kind
 CPU) and place, else the same kind, else any. NVIDIA's reference rows (``where: reference``) pair only
 with reference rows.
 
-The table fits 80 columns: one line per pair, grouped by unit, the notes numbered below it.
+The table fits 80 columns: one line per pair, grouped by unit and by where B measured it (host,
+container, NVIDIA's program), the notes numbered below it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..textsafety import printable
 from .results import Comparison, Result, Results
 
 WIDTH = 80
+_PLACES = {"host": "host", "container": "container", "reference": "NVIDIA's program"}
 HEADERS = ("benchmark", "prec", "size", "A", "B", "B/A", "verdict")
 _THREADS = re.compile(r"\s*\((\d+) threads?\)\s*$")
 
@@ -150,14 +152,17 @@ def comparison_view(rows: list[Comparison], name_a: str, name_b: str, a: Results
             numbers.append(notes.index(note) + 1)
         name, _device, precision, _size_ = row.key
         cells = [printable(name), printable(precision), _size(row), _value(row.a), _value(row.b), _ratio(row.ratio)]
-        blocks.setdefault(printable(row.metric), []).append(_Line(cells + [short_verdict(row)], numbers))
+        block = f"{printable(row.metric)}, {_PLACES.get(row.where_b, printable(row.where_b))}"
+        blocks.setdefault(block, []).append(_Line(cells + [short_verdict(row)], numbers))
     every = [line for lines in blocks.values() for line in lines]
     widths = [max([len(h)] + [len(line.cells[i]) for line in every]) for i, h in enumerate(HEADERS)]
     marks = max((len(",".join(map(str, line.notes))) for line in every), default=0)
+    marks = max(marks, len("notes")) if marks else 0
     spare = WIDTH - (sum(widths) + len(widths) - 1 + (marks + 1 if marks else 0))
     if spare < 0:  # the benchmark name gives way; numbers and verdicts never do
         widths[0] = max(widths[0] + spare, 8)
-    body = [Text(""), Text(_row(HEADERS, widths).rstrip(), style="bold", no_wrap=True)]
+    header = _row(HEADERS, widths) + (" notes" if marks else "")
+    body = [Text(""), Text(header.rstrip(), style="bold", no_wrap=True)]
     for unit, lines in blocks.items():
         body.append(Text(f"{unit}:", style="dim"))
         for line in lines:

@@ -37,8 +37,9 @@ EPILOG = examples(
     "gpudock run                    # the tutorial, headless",
     "gpudock <command> --help       # each command's options and examples",
 ) + (
-    "\nExit codes: 0 ok, 1 a problem on the host or in a run, 2 bad usage, 3 a tool or daemon\n"
-    "gpudock needs is missing, 130 interrupted. More: README.md and docs/ in the checkout.\n"
+    "\nExit codes: 0 ok, 1 a problem on the host or in a run, 2 bad usage,\n"
+    "3 a tool or daemon gpudock needs is missing, 130 interrupted.\n"
+    "More: README.md and docs/ in the checkout.\n"
 )
 
 
