@@ -46,6 +46,10 @@ DOCS = {
     "nvidia_docker2_conffile": "https://github.com/NVIDIA/nvidia-docker/issues/1575",
 }
 
+# A fix step that starts with this is an alternative to the step before it (do one of them), not the next
+# step: the views show it under that step as "or …", unnumbered.
+ALTERNATIVE = "or, "
+
 # A dockerd that gpudock starts itself (no systemd, init script failed) records its pid here, so a
 # later restart stops that daemon and no other.
 GPUDOCK_DOCKERD_PIDFILE = "/run/gpudock-dockerd.pid"
@@ -103,11 +107,11 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
     if service_manager(host) != "systemd":
         if action == "restart":
             steps.append(
-                f"a dockerd that gpudock started itself, stopped through its pidfile (then started again): "
-                f"sudo {shlex.join(stop_own_dockerd())}"
+                f"{ALTERNATIVE}for a dockerd that gpudock started itself, stop it through its pidfile "
+                f"(then start it again): sudo {shlex.join(stop_own_dockerd())}"
             )
         steps.append(
-            f"where the init script fails (no script, `ulimit` refused): sudo sh -c "
+            f"{ALTERNATIVE}where the init script fails (no script, `ulimit` refused): sudo sh -c "
             f"'{shlex.join(DIRECT_DOCKERD)} > {GPUDOCK_DOCKERD_LOG} 2>&1 &'"
         )
     if host.kind == WSL2 and host.systemd is False:

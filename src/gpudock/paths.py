@@ -38,6 +38,12 @@ def log_home() -> Path:
     return Path("/var/log/gpudock") if _is_root() else _xdg_state() / "log"
 
 
+def source_checkout() -> Path | None:
+    """The source checkout gpudock runs from (an editable install: ``pip install -e .``), or None."""
+    root = Path(__file__).resolve().parents[2]  # src/gpudock/paths.py -> the repository
+    return root if (root / "pyproject.toml").is_file() and (root / "src" / "gpudock").is_dir() else None
+
+
 def log_home_text() -> str:
     """The log folder as help text shows it (this user's, spelled out)."""
     return str(log_home())

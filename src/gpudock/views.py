@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from .findings import Finding
+from .fixes import ALTERNATIVE
 from .hostinfo import HostInfo
 from .layout import (
     DIM,
@@ -59,6 +60,19 @@ def _marks(console: Console) -> dict[str, str]:
     return MARKS if unicode_ok(console) else ASCII_MARKS
 
 
+def fix_steps(fix: list[str]) -> list[Wrapped]:
+    """Numbered fix steps; a step that starts "or, " is an alternative to the one before: "or" and no number."""
+    out: list[Wrapped] = []
+    number = 0
+    for step in fix:
+        if step.startswith(ALTERNATIVE) and number:
+            out += step_view(number, step[len(ALTERNATIVE) :], INDENT, label="or ".ljust(len(f"{number}. ")))
+            continue
+        number += 1
+        out += step_view(number, step, INDENT)
+    return out
+
+
 class OneLine:
     """The first of ``texts`` that fits, else the last cut with an ellipsis (the host summary); never wrapped."""
 
@@ -92,8 +106,7 @@ class FindingView:
                 out.append(Wrapped(words(line, DIM, keep_spaces=True), INDENT))
         if collapsed:
             return out
-        for number, step in enumerate(f.fix, 1):
-            out += step_view(number, step, INDENT)
+        out += fix_steps(f.fix)
         out += [Wrapped([url_token(url)], INDENT) for url in f.docs]
         return out
 

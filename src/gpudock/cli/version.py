@@ -13,9 +13,11 @@ from pathlib import Path
 
 
 def checkout_root() -> Path | None:
-    """The source checkout this gpudock was imported from (an editable install), or None."""
-    root = Path(__file__).resolve().parents[3]  # src/gpudock/cli/version.py -> the repository
-    return root if (root / "pyproject.toml").is_file() and (root / ".git").exists() else None
+    """The git checkout this gpudock was imported from (an editable install), or None."""
+    from ..paths import source_checkout
+
+    root = source_checkout()
+    return root if root is not None and (root / ".git").exists() else None
 
 
 def _git_dir(root: Path) -> Path | None:

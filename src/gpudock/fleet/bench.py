@@ -240,6 +240,7 @@ def fleet_bench(
     hosts: list[str] | None = None,
 ) -> FleetBench:
     hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
+    run_dir = Path(run_dir).resolve()  # Ansible resolves a relative `src` in its own folder, not here
     say("fleet bench: building gpudock's wheel here")
     wheels = build_wheels(run_dir / "wheels")
     outcomes = engine.run_playbook(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from ..exceptions import BadInventory, MissingTool
 from .remote import MODULES
+from .tools import ansible_path, ansible_program
 
 # Ansible's settings for a fleet run (environment variables of ansible-playbook, per its config docs).
 ANSIBLE_ENV = {
@@ -92,9 +94,9 @@ def ansible_runner():
     try:
         import ansible_runner
     except ImportError:
-        raise MissingTool(
-            "ansible-runner is not installed", "install the fleet extra: pip install 'gpudock[fleet]'"
-        ) from None
+        from .tools import install_hint
+
+        raise MissingTool(f"ansible-runner is not installed for {sys.executable}", install_hint()) from None
     return ansible_runner
 
 
@@ -118,7 +120,7 @@ def list_hosts(inventory: str | Path, limit: str | None = None) -> list[str]:
 def _inventory_list(runner, path: Path, limit: str | None, tmp: str) -> list[str]:
     args = ["--list", "-i", str(path)] + (["--limit", limit] if limit else [])
     out, err, rc = runner.run_command(
-        executable_cmd="ansible-inventory",
+        executable_cmd=ansible_program("ansible-inventory"),  # beside this Python first, then PATH
         cmdline_args=args,
         private_data_dir=tmp,
         quiet=True,
@@ -202,7 +204,7 @@ def run_playbook(
             inventory=str(inventory),
             limit=limit,
             forks=forks,
-            envvars=ANSIBLE_ENV,
+            envvars={**ANSIBLE_ENV, **ansible_path()},
             quiet=True,
             event_handler=handle,
             rotate_artifacts=0,
