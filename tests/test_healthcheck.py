@@ -196,3 +196,33 @@ def test_slurm_wrapper_resumes_only_its_own_drain(tmp_path):
 def test_slurm_wrapper_leaves_the_node_when_the_check_cannot_run(tmp_path):
     status, calls = _slurm(tmp_path, 2, "gpudock: error: unrecognized arguments")
     assert status == 2 and calls == []
+
+
+# --- docs/fleet.md's set-up stays true to the code ---------------------------------------------------------
+
+
+def _blocks(language: str) -> list[str]:
+    import re
+
+    text = (ROOT / "docs" / "fleet.md").read_text(encoding="utf-8")
+    return re.findall(rf"```{language}\n(.*?)```", text, re.S)
+
+
+def test_the_documented_npd_plugin_runs_the_check_within_its_timeout():
+    (config,) = [json.loads(block) for block in _blocks("json")]
+    (rule,) = config["rules"]
+    assert rule["args"][:2] == ["doctor", "--check"] and rule["path"].endswith("gpudock")
+    budget = float(rule["args"][rule["args"].index("--timeout") + 1])
+    assert budget < float(rule["timeout"].rstrip("s")) and config["pluginConfig"]["max_output_length"] >= 80
+
+
+def test_the_documented_alerts_use_metrics_the_doctor_writes(gpudock, tmp_path):
+    import yaml
+
+    out = tmp_path / "g.prom"
+    gpudock("doctor", "--snapshot", str(HEALTHY), "--prometheus", str(out))
+    written = set(metrics(out.read_text()))
+    (rules,) = [yaml.safe_load(block) for block in _blocks("yaml")]
+    for rule in rules["groups"][0]["rules"]:
+        names = {word for word in rule["expr"].replace("(", " ").split() if word.startswith("gpudock_")}
+        assert names and names <= written, (rule["alert"], names - written)
