@@ -65,3 +65,31 @@ def test_a_spent_budget_runs_nothing_more(monkeypatch, tmp_path):
     monkeypatch.setattr(probe, "probes", lambda *args, **kwargs: table)
     snap = probe.collect(env=fake_docker(tmp_path), budget_s=1.0, max_workers=1)  # second waits for first
     assert "time budget" in snap.data["commands"]["second"]["stderr"]
+
+
+def test_a_live_plan_says_what_it_did_not_look_at(tmp_path, monkeypatch):
+    from gpudock.install import NOT_SEEN, plan_for
+    from tests.helpers import SNAPSHOTS
+
+    for key, value in fake_docker(tmp_path, ["hello-world:latest"]).items():
+        monkeypatch.setenv(key, value)
+    live = plan_for("docker", say=lambda line: None)
+    assert NOT_SEEN in live.notes and not [c for c in _calls(tmp_path) if c.startswith("run ")]
+    assert NOT_SEEN not in plan_for("docker", SNAPSHOTS / "debian12-ci-no-gpu.json").notes
+
+
+def test_logs_go_to_one_folder_whatever_the_working_folder(tmp_path, monkeypatch):
+    from gpudock import paths
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GPUDOCK_LOG_DIR", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(paths.os, "geteuid", lambda: 1000)
+    first = paths.new_log_dir(None, "install-docker")
+    assert first.parent == tmp_path / "state" / "gpudock" / "log" and first.name.endswith("-install-docker")
+    assert paths.new_log_dir(None, "install-docker") != first  # never an earlier run's folder
+    monkeypatch.setattr(paths.os, "geteuid", lambda: 0)
+    assert paths.log_home() == paths.Path("/var/log/gpudock")
+    monkeypatch.setenv("GPUDOCK_LOG_DIR", str(tmp_path / "mine"))
+    assert paths.new_log_dir(None, "install-all").parent == tmp_path / "mine"
+    assert not (tmp_path / "runs").exists()
