@@ -196,10 +196,3 @@ class Comparison:
             return f"within spread (±{100 * self.noise:.1f} %)"
         pct = 100 * (self.ratio - 1) if self.ratio > 1 else 100 * (1 / self.ratio - 1)
         return f"{self.faster} faster by {pct:.1f} % (beyond ±{100 * self.noise:.1f} %)"
-
-
-def compare(a: Results, b: Results) -> list[Comparison]:
-    """Points measured in both files, B relative to A; the pairing is `bench compare`'s (bench/compare.py)."""
-    from .compare import compare as pair_and_compare
-
-    return pair_and_compare(a, b)

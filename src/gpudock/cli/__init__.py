@@ -50,7 +50,7 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=default, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        from .. import __version__
+        from .._version import __version__
         from .version import version_text
 
         print(version_text(__version__))
@@ -63,6 +63,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands", parser_class=Parser)
     for add in COMMANDS:
         add(sub)
+    parser.set_defaults(root_parser=parser)  # `gpudock completion` describes the whole parser
     return parser
 
 

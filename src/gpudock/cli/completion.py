@@ -34,12 +34,10 @@ def add_completion(sub) -> None:
     completion.set_defaults(func=completion_command)
 
 
-def script(shell: str) -> str:
+def script(parser, shell: str) -> str:
+    """The completion script of ``parser`` (gpudock's whole parser) for ``shell``."""
     import shtab
 
-    from . import build_parser
-
-    parser = build_parser()
     for action in _actions(parser):
         if action.metavar in _FILES:
             action.complete = shtab.FILE
@@ -56,5 +54,5 @@ def _actions(parser):
 
 
 def completion_command(args) -> ExitCode:
-    print(script(args.shell), end="")
+    print(script(args.root_parser, args.shell), end="")
     return ExitCode.OK

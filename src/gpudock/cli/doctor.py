@@ -38,7 +38,7 @@ def add_doctor(sub) -> None:
     )
     doctor.add_argument("--snapshot", metavar="FILE", help="diagnose a saved snapshot instead of this host")
     shape = doctor.add_mutually_exclusive_group()
-    shape.add_argument("--json", action="store_true", help="print {findings, host} as JSON")
+    shape.add_argument("--json", action="store_true", help="print {findings, host, generations} as JSON")
     shape.add_argument(
         "--check",
         action="store_true",
@@ -63,7 +63,12 @@ def add_doctor(sub) -> None:
     doctor.add_argument(
         "--deep", action="store_true", help="also run slow probes (apt repositories, nbody, sudo docker)"
     )
-    doctor.add_argument("-v", "--verbose", action="store_true", help="also show the evidence of what is fine")
+    doctor.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show the evidence of what is fine and the NVIDIA Docker generations",
+    )
     doctor.set_defaults(func=doctor_command)
 
 
@@ -95,11 +100,12 @@ def doctor_command(args) -> ExitCode:
     elif args.json:
         from ..views import doctor_json
 
-        print(doctor_json(report.findings, report.host))
-    else:
+        print(doctor_json(report.findings, report.host, report.generations))
+    else:  # --verbose also shows which generations of "NVIDIA Docker" the host has (deck 1.3)
         from ..views import print_findings
 
-        print_findings(report.findings, report.host, verbose=args.verbose)
+        shown = report.generations if args.verbose else None
+        print_findings(report.findings, report.host, verbose=args.verbose, generations=shown)
     return ExitCode.OK if report.ok else ExitCode.PROBLEM
 
 

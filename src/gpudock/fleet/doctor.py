@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..doctor import check
 from ..exceptions import SnapshotError
+from ..facts.host import HostInfo
 from ..findings import Finding, has_errors
-from ..hostinfo import HostInfo
 from ..progress import waiting
 from ..snapshot import Snapshot
 from ..textsafety import printable
