@@ -57,6 +57,29 @@ GPUDOCK_DOCKERD_LOG = "/var/log/gpudock-dockerd.log"
 DIRECT_DOCKERD = ("dockerd", "--pidfile", GPUDOCK_DOCKERD_PIDFILE)
 
 
+def docker_install_page(host: HostInfo) -> str:
+    """Docker's install page for this distribution (Debian's and Ubuntu's differ: repository, codenames)."""
+    if host.distro_id in ("debian", "ubuntu"):
+        return DOCS[f"docker_install_{host.distro_id}"]
+    return "https://docs.docker.com/engine/install/"
+
+
+def on_wsl(url: str):
+    """A docs entry shown on WSL only (Docker Desktop's pages mean nothing on a Linux server)."""
+    return lambda host: url if host.is_wsl else None
+
+
+def daemon_log_step(host: HostInfo) -> str:
+    """Where this host's dockerd logs: systemd's journal, the init script's file, or gpudock's own dockerd's."""
+    manager = service_manager(host)
+    if manager == "systemd":
+        return "read the daemon's log: `journalctl -u docker`"
+    places = [f"{GPUDOCK_DOCKERD_LOG} (a dockerd gpudock started)", "/var/log/docker.log (the init script's)"]
+    if manager == "unknown":
+        places.insert(0, "`journalctl -u docker` (systemd)")
+    return "read the daemon's log: " + ", ".join(places)
+
+
 def service_manager(host: HostInfo) -> str:
     """How dockerd is managed here: 'desktop', 'systemd', 'sysv' (known: no systemd) or 'unknown'."""
     if host.docker_desktop:

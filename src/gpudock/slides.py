@@ -246,16 +246,19 @@ def find_chromium() -> Path:
 
 def marp_pdf(deck: Path) -> Path:
     """deck.pdf beside deck.md, rendered by marp-cli with Debian's chromium."""
+    from .progress import waiting
+
     marp, chromium = find_marp(), find_chromium()
     target = deck.with_suffix(".pdf")
-    proc = subprocess.run(
-        [str(marp.resolve()), "--no-stdin", "--pdf", "--allow-local-files", deck.name, "-o", target.name],
-        cwd=deck.parent,
-        env={**os.environ, "CHROME_PATH": str(chromium)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    with waiting(f"marp-cli rendering {target.name} with chromium"):
+        proc = subprocess.run(
+            [str(marp.resolve()), "--no-stdin", "--pdf", "--allow-local-files", deck.name, "-o", target.name],
+            cwd=deck.parent,
+            env={**os.environ, "CHROME_PATH": str(chromium)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     if proc.returncode != 0 or not target.is_file():
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise MissingTool(f"marp-cli could not render the PDF ({last})", "check that chromium starts headless here")

@@ -186,9 +186,11 @@ class Session:
             self.show_command("docker_nbody")
             return
         from .bench.container import nbody_sample
+        from .progress import waiting
 
         try:
-            result = nbody_sample(pull=pull)
+            with waiting("NVIDIA's nbody sample in a container"):
+                result = nbody_sample(pull=pull)
             print(
                 f"{result.device}: {result.value:,.1f} GFLOP/s at N={result.size} ({result.precision}), in a container"
             )

@@ -241,8 +241,11 @@ def fleet_bench(
 ) -> FleetBench:
     hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
     run_dir = Path(run_dir).resolve()  # Ansible resolves a relative `src` in its own folder, not here
+    from ..progress import waiting
+
     say("fleet bench: building gpudock's wheel here")
-    wheels = build_wheels(run_dir / "wheels")
+    with waiting("building gpudock's wheel and the benchmark's pure-Python wheels"):
+        wheels = build_wheels(run_dir / "wheels")
     outcomes = engine.run_playbook(
         bench_plays(wheels, quick),
         inventory,

@@ -308,7 +308,7 @@ def plan_driver(
     ]
     notes += [
         f"Driver: {choice.reason}.",
-        "Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.",
+        f"Do not mix NVIDIA's packages with {distro_driver_packages(host)} on one machine.",
     ]
     if not host.gpu_chips:
         lspci = snap.command("lspci")
@@ -321,3 +321,12 @@ def plan_driver(
     if snap.command("nvidia_smi") and snap.command("nvidia_smi").ok:
         notes.insert(0, "A driver already answers here (nvidia-smi works): this plan would change it.")
     return Plan("driver", distro.describe(host), steps, verify=[NVIDIA_SMI], notes=notes)
+
+
+def distro_driver_packages(host: HostInfo) -> str:
+    """The distribution's own driver packages, by their names there (NVIDIA's must not be mixed with them)."""
+    if host.distro_id == "ubuntu":
+        return "Ubuntu's nvidia-driver-XXX packages"
+    if host.distro_id == "debian":
+        return "Debian's own nvidia-driver packages (non-free)"
+    return f"{host.pretty_name or host.distro_id or 'the distribution'}'s own NVIDIA driver packages"
