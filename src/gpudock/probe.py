@@ -310,6 +310,21 @@ def choose_images(local: set[str]) -> tuple[str, str | None]:
     return hello, None
 
 
+def _select(table, wanted, deep, containers, pull, local: set[str] | None, say) -> list[Probe]:
+    """The probes to run: asked for (or the quick ones, all with ``deep``), less the container runs not wanted."""
+    chosen = [
+        p for p in table if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)
+    ]
+    if not containers:
+        return [p for p in chosen if not p.image]
+    if not pull:
+        return [p for p in chosen if not p.image or (local is not None and p.image in local)]
+    if local is not None:  # Docker answered: these images are really missing, and `docker run` will pull them
+        for image in sorted({p.image for p in chosen if p.image} - local):
+            say(f"probing: {image} is not here; `docker run` pulls it (network)")
+    return chosen
+
+
 def collect(
     names: Iterable[str] | None = None,
     deep: bool = False,
@@ -322,30 +337,15 @@ def collect(
     pull: bool = True,
     budget_s: float | None = None,
 ) -> Snapshot:
-    """Probe the live host. ``names`` limits the command probes; ``deep`` adds the slow ones.
-
-    ``say`` hears about anything that may leave the machine (an image pull) before it happens.
-    ``containers=False`` starts no container (planning needs none); ``pull=False`` runs a container
-    probe only with an image already here; ``budget_s`` bounds the whole probe: each command gets at
-    most the time left, and one not started in time is recorded as not run (``doctor --check``).
-    """
+    """Probe the live host. ``names`` limits the command probes; ``deep`` adds the slow ones; ``say`` hears of
+    an image pull before it happens. ``containers=False``: no container (a plan needs none); ``pull=False``: only
+    images already here; ``budget_s``: each command gets at most the time left (``doctor --check``)."""
     deadline = None if budget_s is None else time.monotonic() + budget_s
     as_root = os.geteuid() == 0 and user is None
     wanted = set(names) if names is not None else None
     local = _local_images(env, user, _time_left(10, deadline))
     hello, gpu = choose_images(local or set())
-    chosen = [
-        p
-        for p in probes(hello, gpu, as_root)
-        if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)
-    ]
-    if not containers:
-        chosen = [p for p in chosen if not p.image]
-    elif not pull:
-        chosen = [p for p in chosen if not p.image or (local is not None and p.image in local)]
-    elif local is not None:  # Docker answered: these images are really missing, and `docker run` will pull them
-        for image in sorted({p.image for p in chosen if p.image} - local):
-            say(f"probing: {image} is not here; `docker run` pulls it (network)")
+    chosen = _select(probes(hello, gpu, as_root), wanted, deep, containers, pull, local, say)
     private = None
     if any(APT_CONFIG in p.argv for p in chosen):
         private = Path(tempfile.mkdtemp(prefix="gpudock-apt-"))
