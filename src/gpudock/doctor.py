@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import probe
 from .diagnose import codes, diagnose
 from .facts import HostInfo, host_info
 from .findings import Finding, has_errors
@@ -66,6 +65,7 @@ def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = Fa
         return snapshot
     if snapshot:
         return Snapshot.load(snapshot)
+    from . import probe  # only a live look needs the prober (a replay starts faster without it)
     from .progress import waiting
 
     with waiting("probing this host", quiet=probing.get("budget_s") is not None):
