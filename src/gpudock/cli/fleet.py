@@ -67,13 +67,13 @@ def add_fleet_doctor(sub) -> None:
     doctor.set_defaults(func=fleet_doctor_command)
 
 
-def _hosts_and_run_dir(args, suffix: str):
-    """The inventory's hosts, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
-    from ..fleet.engine import list_hosts
+def _inventory_and_run_dir(args, suffix: str):
+    """The inventory, read once, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
+    from ..fleet.engine import read_inventory
     from ..rundir import new_run_dir
 
-    hosts = list_hosts(args.inventory, args.limit)
-    return hosts, new_run_dir(args.out, suffix=suffix).resolve()  # absolute: Ansible resolves from elsewhere
+    inventory = read_inventory(args.inventory, args.limit)
+    return inventory, new_run_dir(args.out, suffix=suffix).resolve()  # absolute: Ansible resolves from elsewhere
 
 
 def fleet_doctor_command(args) -> ExitCode:
@@ -83,15 +83,8 @@ def fleet_doctor_command(args) -> ExitCode:
 
     if args.prometheus:
         check_writable(args.prometheus)
-    hosts, run_dir = _hosts_and_run_dir(args, "-fleet-doctor")
-    report = fleet_doctor(
-        args.inventory,
-        run_dir,
-        limit=args.limit,
-        forks=args.forks,
-        deep=args.deep,
-        hosts=hosts,
-    )
+    inventory, run_dir = _inventory_and_run_dir(args, "-fleet-doctor")
+    report = fleet_doctor(inventory, run_dir, forks=args.forks, deep=args.deep)
     if args.prometheus:
         from ..metrics import fleet_metrics, write_textfile
 
@@ -123,18 +116,16 @@ def add_fleet_install(sub) -> None:
 def fleet_install_command(args) -> ExitCode:
     from ..fleet.install import fleet_install, print_install
 
-    hosts, run_dir = _hosts_and_run_dir(args, f"-fleet-install-{args.step}")
+    inventory, run_dir = _inventory_and_run_dir(args, f"-fleet-install-{args.step}")
     result = fleet_install(
-        args.inventory,
+        inventory,
         run_dir,
         args.step,
         plan_options=plan_options(args),
-        limit=args.limit,
         forks=args.forks,
         apply=args.apply,
         confirm=None if args.yes else confirm,
         say=print,
-        hosts=hosts,
     )
     print_install(result)
     return ExitCode.OK if result.ok else ExitCode.PROBLEM
@@ -166,10 +157,8 @@ def add_fleet_bench(sub) -> None:
 def fleet_bench_command(args) -> ExitCode:
     from ..fleet.bench import fleet_bench, print_fleet_bench
 
-    hosts, run_dir = _hosts_and_run_dir(args, "-fleet-bench")
-    result = fleet_bench(
-        args.inventory, run_dir, limit=args.limit, forks=args.forks, quick=not args.full, say=say, hosts=hosts
-    )
+    inventory, run_dir = _inventory_and_run_dir(args, "-fleet-bench")
+    result = fleet_bench(inventory, run_dir, forks=args.forks, quick=not args.full, say=say)
     if args.json:
         print(result.to_json())
     else:

@@ -156,19 +156,9 @@ def probe_plays(deep: bool = False) -> list[dict]:
     ]
 
 
-def fleet_doctor(
-    inventory: str | Path,
-    run_dir: Path,
-    *,
-    limit: str | None = None,
-    forks: int = 5,
-    deep: bool = False,
-    hosts: list[str] | None = None,
-) -> FleetReport:
-    """Probe every host of ``inventory`` (after ``limit``), diagnose each, save snapshots and the fleet document.
-
-    ``hosts``: the inventory's hosts when the caller has already read them (the inventory is read once)."""
-    hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
+def fleet_doctor(inventory: engine.Inventory, run_dir: Path, *, forks: int = 5, deep: bool = False) -> FleetReport:
+    """Probe every host of ``inventory`` (``engine.read_inventory``), diagnose each, save snapshots and the fleet
+    document; a terminal sees how many hosts have answered while it waits."""
     finished: list[str] = []
 
     def heard(host: str, outcome: engine.TaskOutcome) -> None:
@@ -176,14 +166,13 @@ def fleet_doctor(
             finished.append(f"{printable(host)[:40]} {outcome.status}")
 
     def detail() -> str:
-        return f"{len(finished)} of {len(hosts)} answered" + (f"; last: {finished[-1]}" if finished else "")
+        return f"{len(finished)} of {len(inventory.hosts)} answered" + (f"; last: {finished[-1]}" if finished else "")
 
-    with waiting(f"probing {len(hosts)} host(s) through Ansible", detail):
+    with waiting(f"probing {len(inventory.hosts)} host(s) through Ansible", detail):
         outcomes = engine.run_playbook(
-            probe_plays(deep), inventory, run_dir / "ansible", limit=limit, forks=forks, name="fleet-doctor",
-            on_task=heard,
-        )  # fmt: skip
-    rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in hosts]
+            probe_plays(deep), inventory, run_dir / "ansible", forks=forks, name="fleet-doctor", on_task=heard
+        )
+    rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in inventory.hosts]
     save_snapshots(rows, run_dir)
     report = FleetReport(rows, run_dir)
     report.save(run_dir / "fleet.json")
