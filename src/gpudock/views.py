@@ -8,8 +8,6 @@ plain text for notebooks (``findings_text``).
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -17,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 
 from .facts.host import KIND_LABELS, NATIVE
-from .findings import Finding
+from .findings import Finding, doctor_json
 from .fixes import ALTERNATIVE
 from .layout import (
     DIM,
@@ -41,14 +39,6 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green
 MARKS = {"error": "✗", "warning": "!", "info": "i", "ok": "✓"}
 ASCII_MARKS = {"error": "x", "warning": "!", "info": "i", "ok": "+"}
 INDENT = 4
-
-
-def doctor_json(findings: list[Finding], host: HostInfo, generations: list[Generation] | None = None) -> str:
-    """The contract's ``{"findings", "host"}``, plus ``generations`` where given (an additive key)."""
-    data = {"findings": [f.as_dict() for f in findings], "host": host.as_dict()}
-    if generations is not None:
-        data["generations"] = [asdict(g) for g in generations]
-    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def generations_text(generations: list[Generation]) -> str:

@@ -98,7 +98,7 @@ def doctor_command(args) -> ExitCode:
 
         print(check_line(report))
     elif args.json:
-        from ..views import doctor_json
+        from ..findings import doctor_json
 
         print(doctor_json(report.findings, report.host, report.generations))
     else:  # --verbose also shows which generations of "NVIDIA Docker" the host has (deck 1.3)
