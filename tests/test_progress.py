@@ -96,3 +96,29 @@ def test_the_runner_turns_kernel_progress_off_and_restores_the_setting(tmp_path,
     printed = nbformat.read(tmp_path / "nb.ipynb", as_version=4).cells[0].outputs[0]["text"]
     assert printed == "0\n"
     assert os.environ.get("GPUDOCK_PROGRESS") == "1"
+
+
+def test_the_live_probe_says_which_commands_it_waits_for(tmp_path):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    # listing the images takes 2.6 s (the live probe asks that first); every other docker call answers at once
+    (folder / "docker").write_text('#!/bin/sh\n[ "$1" = image ] && exec sleep 2.6\nexit 1\n')
+    (folder / "docker").chmod(0o755)
+    script = "from gpudock.doctor import check; check(say=lambda line: None, pull=False)"
+    master, slave = pty.openpty()
+    env = {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}", "TERM": "xterm", "COLUMNS": "200"}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=slave, env=env)
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    proc.communicate(timeout=30)
+    os.close(master)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))
+    assert "probing this host (waiting for: docker image ls" in text, text[-500:]

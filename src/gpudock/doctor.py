@@ -66,9 +66,10 @@ def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = Fa
     if snapshot:
         return Snapshot.load(snapshot)
     from . import probe  # only a live look needs the prober (a replay starts faster without it)
+    from .probe_run import running_commands
     from .progress import waiting
 
-    with waiting("probing this host", quiet=probing.get("budget_s") is not None):
+    with waiting("probing this host", running_commands, quiet=probing.get("budget_s") is not None):
         return probe.collect(deep=deep, say=say, **probing)
 
 

@@ -137,3 +137,11 @@ def read_file(path: str) -> str | None | bool:
 def allow_runs() -> None:
     """A new probe round may start commands again (after an earlier one was interrupted)."""
     _STOPPING.clear()
+
+
+def running_commands(most: int = 2) -> str:
+    """The commands still running, shortest first, for a progress line ("waiting for: docker run …")."""
+    with _RUNNING_LOCK:
+        argvs = [list(proc.args)[:4] for proc in _RUNNING]
+    shown = sorted((" ".join(map(str, argv)) for argv in argvs), key=len)[:most]
+    return ("waiting for: " + ", ".join(shown) + (" …" if len(argvs) > most else "")) if shown else ""
