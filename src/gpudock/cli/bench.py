@@ -27,6 +27,12 @@ def add_bench(sub) -> None:
     bench.add_argument(
         "--nvidia-nbody", metavar="PATH", help="also run NVIDIA's nbody sample binary at the same N (reference rows)"
     )
+    bench.add_argument(
+        "--only",
+        metavar="KINDS",
+        type=bench_kinds,
+        help="only these kinds: nbody,gemm,copy,transfer,cpu",
+    )
     bench.add_argument("-v", "--verbose", action="store_true", help="also show repeats and each benchmark's note")
     bench.set_defaults(func=bench_command)
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="{compare}", parser_class=Parser)
@@ -46,6 +52,18 @@ def add_bench(sub) -> None:
     compare.set_defaults(func=compare_command)
 
 
+def bench_kinds(text: str) -> tuple[str, ...]:
+    import argparse
+
+    from ..bench.run import KINDS
+
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f"unknown kind {', '.join(unknown) or '(none)'}: use {','.join(KINDS)}")
+    return kinds
+
+
 def bench_command(args) -> ExitCode:
     from ..bench.run import run_benchmarks
     from ..bench.tables import print_results
@@ -61,6 +79,7 @@ def bench_command(args) -> ExitCode:
         progress=not args.json,
         say=say,
         nvidia_nbody=args.nvidia_nbody,
+        only=args.only,
     )
     if args.out:
         results.save(args.out)
