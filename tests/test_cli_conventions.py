@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from gpudock.cli import build_parser, main
+from gpudock.cli.plan import STEPS
 from gpudock.cli.version import head, version_text
 from tests.helpers import ROOT
 
@@ -85,7 +86,6 @@ def test_bare_command_prints_its_help(capsys):
 
 
 def test_steps_match_the_planners():
-    from gpudock.cli.plan import STEPS
     from gpudock.install import STEPS as PLANNER_STEPS
 
     assert STEPS == PLANNER_STEPS
@@ -133,7 +133,7 @@ def test_bash_completion_is_generated_from_the_parser(tmp_path):
         return subprocess.run(["bash", "-c", probe], capture_output=True, text=True).stdout.split()
 
     assert complete("do") == ["doctor"]
-    assert complete("plan", "") == ["driver", "docker", "toolkit", "all"]
+    assert complete("plan", "") == list(STEPS)
     assert "--format" in complete("plan", "--fo")
     assert "--prometheus" in complete("fleet", "doctor", "--pro")
 

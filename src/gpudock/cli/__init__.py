@@ -15,14 +15,17 @@ from .bench import add_bench
 from .completion import add_completion
 from .doctor import add_doctor, add_hello
 from .fleet import add_fleet
+from .image import add_cdi, add_check_image
 from .parser import Parser, examples, parser_of, say
 from .plan import add_install, add_plan
 from .tutorial import add_lab, add_run, add_slides
 
 COMMANDS = (
     add_doctor,
+    add_check_image,
     add_plan,
     add_install,
+    add_cdi,
     add_hello,
     add_bench,
     add_run,

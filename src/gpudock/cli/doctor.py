@@ -69,6 +69,9 @@ def add_doctor(sub) -> None:
         action="store_true",
         help="also show the evidence of what is fine and the NVIDIA Docker generations",
     )
+    doctor.add_argument(
+        "--image", metavar="IMAGE", help="also check whether this image runs here (as `gpudock check-image`)"
+    )
     doctor.set_defaults(func=doctor_command)
 
 
@@ -84,9 +87,11 @@ def doctor_command(args) -> ExitCode:
         if path:  # before probing: a wrong path costs one line, not a probe
             check_writable(path)
     if args.check:
-        report = check(args.snapshot, say=lambda line: None, budget_s=args.timeout or CHECK_TIMEOUT_S, pull=False)
+        quiet = lambda line: None  # noqa: E731  (one line only: nothing else is said)
+        budget = args.timeout or CHECK_TIMEOUT_S
+        report = check(args.snapshot, say=quiet, image=args.image, budget_s=budget, pull=False)
     else:
-        report = check(args.snapshot, deep=args.deep, say=say)
+        report = check(args.snapshot, deep=args.deep, say=say, image=args.image)
     if args.save_snapshot:
         report.snapshot.save(args.save_snapshot)
     if args.prometheus:

@@ -7,8 +7,8 @@ from .parser import command, say
 
 # gpudock.install.STEPS, written here so that building the parser imports no planner (`--help` stays fast);
 # tests/test_cli_conventions.py checks the two agree
-STEPS = ("driver", "docker", "toolkit", "all")
-STEP_HELP = "driver, docker, toolkit, or all of them in the deck's order"
+STEPS = ("driver", "docker", "toolkit", "cdi", "all")
+STEP_HELP = "driver, docker, toolkit, cdi (a CDI spec), or all of them in the deck's order"
 
 
 def add_step_options(parser) -> None:
