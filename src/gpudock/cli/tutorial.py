@@ -77,13 +77,16 @@ def add_slides(sub) -> None:
     )
     slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
     slides.add_argument("--force", action="store_true", help="write into an --out folder that already holds files")
+    slides.add_argument(
+        "--full", action="store_true", help="every notebook slide (default: the talk, at most 20 slides with notes)"
+    )
     slides.set_defaults(func=slides_command)
 
 
 def slides_command(args) -> ExitCode:
     from ..slides import export
 
-    for path in export(args.run_dir, args.format, args.out, force=args.force, say=say):
+    for path in export(args.run_dir, args.format, args.out, force=args.force, say=say, full=args.full):
         print(path)
     return ExitCode.OK
 
