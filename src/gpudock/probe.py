@@ -266,7 +266,7 @@ def collect(
     extra = [Probe(NODE_PROBE, stat_argv, timeout=10)]
     if cdi_gpu_argv(gpu):
         extra.append(Probe("docker_cdi_gpu", cdi_gpu_argv(gpu), timeout=60, image=gpu))
-    if containers and gpu is None and (wanted is None or "docker_cdi_gpu" in wanted):
+    if containers and pull and gpu is None and (wanted is None or "docker_cdi_gpu" in wanted):
         say("probing: no image is here for the CDI GPU check (docker_cdi_gpu); skipped, nothing is pulled")
     chosen = _select(probes(hello, gpu, as_root) + extra, wanted, deep, containers, pull, local, say)
     private = None
