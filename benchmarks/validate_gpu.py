@@ -21,7 +21,7 @@ from pathlib import Path
 import cupy
 
 from gpudock.bench import gemm
-from gpudock.bench.results import compare
+from gpudock.bench.compare import compare
 from gpudock.bench.run import run_benchmarks
 from gpudock.bench.timing import time_gpu
 

@@ -56,7 +56,14 @@ def ansible_present() -> bool:
         import ansible_runner  # noqa: F401  (only whether it imports)
     except ImportError:
         return False
-    return shutil.which("ansible-playbook") is not None and shutil.which("ssh") is not None
+    from gpudock.exceptions import MissingTool
+    from gpudock.fleet.tools import ansible_program
+
+    try:
+        ansible_program("ansible-playbook")  # where gpudock itself looks: beside this Python, then PATH
+    except MissingTool:
+        return False
+    return shutil.which("ssh") is not None
 
 
 def _docker_required() -> bool:

@@ -82,11 +82,17 @@ def test_offline_image_choice():
     assert probe.choose_images({"hello-world"}) == ("hello-world", "hello-world")
 
 
-def test_a_pull_is_announced_before_it_happens(tmp_path):
+def test_a_pull_is_announced_only_when_docker_answered(tmp_path):
+    from tests.test_probe_limits import fake_docker
+
     said = []
-    # an unreachable daemon lists no local images: hello-world would be pulled, so it is announced
+    # Docker answers and hello-world is not among its images: `docker run` will pull it, so it is said first
+    probe.collect(names=["docker_hello"], env=fake_docker(tmp_path), say=said.append)
+    assert said == ["probing: hello-world is not here; `docker run` pulls it (network)"]
+    said.clear()
+    # no daemon answers: what is local is unknown, so nothing is claimed about a pull
     probe.collect(names=["docker_hello"], env={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"}, say=said.append)
-    assert said == ["probing: hello-world is not on this host; `docker run` will pull it from its registry (network)"]
+    assert said == []
 
 
 # --- live, against the real Docker Engine --------------------------------------------------

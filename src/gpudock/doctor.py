@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import probe
 from .diagnose import codes, diagnose
 from .facts import HostInfo, host_info
 from .findings import Finding, has_errors
@@ -57,23 +56,36 @@ def verdict_of(findings: Iterable[Finding]) -> str:
     return next((s for s in _WORST_FIRST if s in severities), "ok")
 
 
-def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print) -> Snapshot:
-    """The snapshot to work from: given, read from a file, or probed live (``say`` hears of image pulls)."""
+def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print, **probing) -> Snapshot:
+    """The snapshot to work from: given, read from a file, or probed live (``say`` hears of image pulls).
+
+    ``probing``: ``probe.collect``'s ``containers``, ``pull`` and ``budget_s``; the live probe shows
+    progress while it waits (``gpudock.progress``)."""
     if isinstance(snapshot, Snapshot):
         return snapshot
     if snapshot:
         return Snapshot.load(snapshot)
-    return probe.collect(deep=deep, say=say)
+    from . import probe  # only a live look needs the prober (a replay starts faster without it)
+    from .probe_run import running_commands
+    from .progress import waiting
+
+    with waiting("probing this host", running_commands, quiet=probing.get("budget_s") is not None):
+        return probe.collect(deep=deep, say=say, **probing)
 
 
 def check(
-    snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print, image: str | None = None
+    snapshot: str | Path | Snapshot | None = None,
+    deep: bool = False,
+    say=print,
+    image: str | None = None,
+    **probing,
 ) -> Report:
     """Diagnose a snapshot (a file, a loaded Snapshot) or, for None, this host probed now.
 
     ``image`` adds `gpudock check-image`'s findings for that image against the same snapshot's GPUs.
+    ``probing``: how to probe live (``budget_s``: at most these seconds; ``pull=False``: no image pull).
     """
-    snap = load_or_probe(snapshot, deep=deep, say=say)
+    snap = load_or_probe(snapshot, deep=deep, say=say, **probing)
     host = host_info(snap)
     findings = diagnose(snap, host)
     if image:

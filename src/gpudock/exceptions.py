@@ -64,7 +64,7 @@ class ResultsFileError(GpudockError):
 
 class NoComparablePoints(UsageError):
     def __init__(self, a: str, b: str):
-        super().__init__(f"{a} and {b} share no measured point (same name, device, precision, size)")
+        super().__init__(f"{a} and {b} share no measured point (the same benchmark, precision and size)")
 
 
 class NeedsYes(UsageError):

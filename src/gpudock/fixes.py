@@ -78,11 +78,38 @@ DOCS = {
     "driver_kernel_modules": "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/kernel-modules.html",
 }
 
+# A fix step that starts with this is an alternative to the step before it (do one of them), not the next
+# step: the views show it under that step as "or …", unnumbered.
+ALTERNATIVE = "or, "
+
 # A dockerd that gpudock starts itself (no systemd, init script failed) records its pid here, so a
 # later restart stops that daemon and no other.
 GPUDOCK_DOCKERD_PIDFILE = "/run/gpudock-dockerd.pid"
 GPUDOCK_DOCKERD_LOG = "/var/log/gpudock-dockerd.log"
 DIRECT_DOCKERD = ("dockerd", "--pidfile", GPUDOCK_DOCKERD_PIDFILE)
+
+
+def docker_install_page(host: HostInfo) -> str:
+    """Docker's install page for this distribution (Debian's and Ubuntu's differ: repository, codenames)."""
+    if host.distro_id in ("debian", "ubuntu"):
+        return DOCS[f"docker_install_{host.distro_id}"]
+    return "https://docs.docker.com/engine/install/"
+
+
+def on_wsl(url: str):
+    """A docs entry shown on WSL only (Docker Desktop's pages mean nothing on a Linux server)."""
+    return lambda host: url if host.is_wsl else None
+
+
+def daemon_log_step(host: HostInfo) -> str:
+    """Where this host's dockerd logs: systemd's journal, the init script's file, or gpudock's own dockerd's."""
+    manager = service_manager(host)
+    if manager == "systemd":
+        return "read the daemon's log: `journalctl -u docker`"
+    places = [f"{GPUDOCK_DOCKERD_LOG} (a dockerd gpudock started)", "/var/log/docker.log (the init script's)"]
+    if manager == "unknown":
+        places.insert(0, "`journalctl -u docker` (systemd)")
+    return "read the daemon's log: " + ", ".join(places)
 
 
 def service_manager(host: HostInfo) -> str:
@@ -135,11 +162,11 @@ def docker_service(host: HostInfo, action: str = "start") -> list[str]:
     if service_manager(host) != "systemd":
         if action == "restart":
             steps.append(
-                f"a dockerd that gpudock started itself, stopped through its pidfile (then started again): "
-                f"sudo {shlex.join(stop_own_dockerd())}"
+                f"{ALTERNATIVE}for a dockerd that gpudock started itself, stop it through its pidfile "
+                f"(then start it again): sudo {shlex.join(stop_own_dockerd())}"
             )
         steps.append(
-            f"where the init script fails (no script, `ulimit` refused): sudo sh -c "
+            f"{ALTERNATIVE}where the init script fails (no script, `ulimit` refused): sudo sh -c "
             f"'{shlex.join(DIRECT_DOCKERD)} > {GPUDOCK_DOCKERD_LOG} 2>&1 &'"
         )
     if host.kind == WSL2 and host.systemd is False:

@@ -2,7 +2,9 @@
 
 JupyterLab runs at the repository root, on 127.0.0.1 only, with a token (``JUPYTER_TOKEN`` when set,
 else a new random one). It gets folders of its own, so the user's other JupyterLab set-ups are not
-touched, under ``$XDG_STATE_HOME/gpudock/lab`` (default ``~/.local/state/gpudock/lab``):
+touched, and each checkout has its own (a second checkout's `gpudock lab`, or the test suite, never
+re-points a running server's next kernel to another Python), under
+``$XDG_STATE_HOME/gpudock/lab/<checkout name>-<hash of its path>`` (default ``~/.local/state/…``):
 
 - ``user-settings``: jupytext's notebook view is the default for Markdown, so a click on
   ``notebooks/01-….md`` or a URL ``/lab/tree/notebooks/01-….md`` shows cells, not the text;
@@ -46,9 +48,15 @@ class LabDirs:
     data: Path  # prepended to JUPYTER_PATH: holds kernels/python3
 
 
-def state_dir() -> Path:
+def state_dir(root: Path | None = None) -> Path:
+    """The lab's own folders for the checkout at ``root`` (default: this one), keyed by its path."""
+    import hashlib
+
+    root = (root or checkout_root()).resolve()
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "gpudock" / "lab"
+    key = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    name = "".join(c if c.isalnum() or c in "._-" else "_" for c in root.name)[:40] or "checkout"
+    return Path(base) / "gpudock" / "lab" / f"{name}-{key}"
 
 
 def checkout_root() -> Path:
@@ -191,6 +199,11 @@ def start(
     if port is not None and not 1 <= port <= 65535:
         raise UsageError(f"--port takes a TCP port from 1 to 65535, not {port}")
     refuse_exposure(extra)
+    if os.geteuid() == 0 and "--allow-root" not in extra:  # JupyterLab's refusal comes after 15 lines of its log
+        raise UsageError(
+            "gpudock lab: JupyterLab does not run as root; run it as your own user, "
+            "or add --allow-root (JupyterLab's option) if you mean to"
+        )
     root = checkout_root()
     dirs = prepare(say=say)
     port = port if port is not None else free_port()

@@ -208,9 +208,9 @@ def split_step(step: str) -> list[tuple[str, str]]:
     return [("prose", step)]
 
 
-def step_view(number: int, step: str, indent: int) -> list[Wrapped]:
-    """One numbered fix step: its prose wraps, its command sits on a line of its own."""
-    label = Text(f"{number}. ")
+def step_view(number: int, step: str, indent: int, label: str | None = None) -> list[Wrapped]:
+    """One numbered fix step (or one labelled ``label``): its prose wraps, its command sits on a line of its own."""
+    label = Text(label if label is not None else f"{number}. ")
     inner = indent + len(label)
     out: list[Wrapped] = []
     after_prose, command_at = False, inner

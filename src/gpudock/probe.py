@@ -1,10 +1,8 @@
 """Look at the live host: run the probes of the contract's table (docs/contracts.md) and return a Snapshot.
 
-This is the one module that touches the host to *look*. Every command has a
-time-out, runs as an argv list, and never raises: a missing command is rc 127,
-a hung one is recorded with ``timed_out``, undecodable bytes are replaced, and each
-stream keeps at most ``MAX_OUTPUT`` characters (head and tail, marked as cut).
-Ctrl-C kills every running probe's process group at once (the doctor ends within 2 s).
+This is the one module that says what to look at on the host; ``gpudock.probe_run`` runs each command
+(a time-out, an argv list, never raising; at most ``MAX_OUTPUT`` characters a stream). Ctrl-C kills
+every running probe's process group at once (the doctor ends within 2 s).
 Looking changes nothing: ``apt_update`` (``--deep``) reads the repositories into a private
 lists folder with apt's update hooks cleared, never into /var/lib/apt.
 """
@@ -16,19 +14,19 @@ import os
 import platform
 import shlex
 import shutil
-import signal
-import subprocess
 import tempfile
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .images import CUDA_IMAGE, HELLO_IMAGE, NBODY_IMAGE, OFFICIAL_HELLO_IMAGE
-from .snapshot import MAX_TEXT, NOT_FOUND, Snapshot, cap_text
+from .probe_run import MAX_OUTPUT, allow_runs, kill_running, read_file, run_command
 
-MAX_OUTPUT = MAX_TEXT  # characters kept per stream, head and tail; nvidia-smi -q on 8 GPUs is ~60k
+__all__ = ["MAX_OUTPUT", "Probe", "collect", "kill_running", "probes", "run_command"]
+from .snapshot import Snapshot
+
 APT_CONFIG = "@gpudock-apt-config@"  # replaced by a private apt.conf when the apt probe runs
 # apt-get update reads the repositories into a private lists folder; no caches, no update hooks
 # (stamps, command-not-found, appstream): the host's apt state is left as it was. The private folder is
@@ -41,9 +39,6 @@ APT::Sandbox::User "root";
 #clear APT::Update::Post-Invoke;
 #clear APT::Update::Post-Invoke-Success;
 """
-_RUNNING: set[subprocess.Popen] = set()
-_RUNNING_LOCK = threading.Lock()
-_STOPPING = threading.Event()
 
 FILES = (
     "/etc/os-release",
@@ -184,127 +179,30 @@ def probes(
     ]
 
 
-def _decode(data: bytes | None) -> str:
-    return cap_text((data or b"").decode("utf-8", errors="replace"), MAX_OUTPUT)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        try:
-            proc.kill()
-        except ProcessLookupError:
-            pass
-
-
-def kill_running() -> None:
-    """Kill every probe still running (and what it started): Ctrl-C must not leave one behind."""
-    _STOPPING.set()
-    with _RUNNING_LOCK:
-        running = list(_RUNNING)
-    for proc in running:
-        _kill_group(proc)
-
-
-def run_command(
-    argv: Sequence[str],
-    timeout: float = 15.0,
-    env: Mapping[str, str] | None = None,
-    user: str | int | None = None,
-) -> dict:
-    """Run ``argv`` and return the snapshot's command entry; never raises.
-
-    The command runs in its own process group so a time-out also kills what it
-    started (``docker run`` leaves a client waiting otherwise). ``user`` runs it
-    as another account (root only), for tests of the docker group.
-    """
-    full_env = dict(os.environ)
-    full_env.update({"LC_ALL": "C", "LANG": "C"})  # rules read English messages
-    full_env.update(env or {})
-    extra = {}
-    if user is not None:
-        extra = {"user": user, "group": _primary_group(user), "extra_groups": []}
-    if _STOPPING.is_set():
-        return {"rc": None, "stdout": "", "stderr": f"{argv[0]}: not run (interrupted)"}
-    try:
-        proc = subprocess.Popen(
-            list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=full_env,
-            start_new_session=True,
-            **extra,
-        )
-    except FileNotFoundError:
-        return {"rc": NOT_FOUND, "stdout": "", "stderr": f"{argv[0]}: command not found"}
-    except PermissionError as err:
-        return {"rc": 126, "stdout": "", "stderr": f"{argv[0]}: {err.strerror}"}
-    except (OSError, ValueError, KeyError) as err:
-        return {"rc": None, "stdout": "", "stderr": f"{argv[0]}: cannot start: {err}"}
-    with _RUNNING_LOCK:
-        _RUNNING.add(proc)
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        try:
-            out, err = proc.communicate(timeout=5)
-        except subprocess.TimeoutExpired:
-            out, err = b"", b""
-        return {
-            "rc": None,
-            "stdout": _decode(out),
-            "stderr": _decode(err) + f"\n[gpudock: no answer within {timeout:g} s; killed]",
-            "timed_out": True,
-        }
-    except BaseException:  # Ctrl-C in the calling thread: the probe's whole group goes too
-        _kill_group(proc)
-        raise
-    finally:
-        with _RUNNING_LOCK:
-            _RUNNING.discard(proc)
-    return {"rc": proc.returncode, "stdout": _decode(out), "stderr": _decode(err)}
-
-
-def _primary_group(user: str | int) -> int:
-    import pwd
-
-    entry = pwd.getpwnam(user) if isinstance(user, str) else pwd.getpwuid(user)
-    return entry.pw_gid
-
-
-def _read_file(path: str) -> str | None | bool:
-    """Text, None when absent, False when present but unreadable or not a regular file (then: not probed)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return False
-    try:
-        import stat
-
-        if not stat.S_ISREG(os.fstat(fd).st_mode) and not path.startswith("/proc/"):
-            os.close(fd)
-            return False
-        with os.fdopen(fd, "rb") as handle:
-            return _decode(handle.read(MAX_OUTPUT * 4))
-    except FileNotFoundError:
-        return None
-    except OSError:
-        return False
-
-
-def _local_images(env: Mapping[str, str] | None, user) -> set[str]:
+def _local_images(env: Mapping[str, str] | None, user, timeout: float = 10) -> set[str] | None:
+    """The images on this host, or None when Docker did not answer (then nothing is known about them)."""
     listing = run_command(
-        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], timeout=10, env=env, user=user
+        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], timeout=timeout, env=env, user=user
     )
     if listing.get("rc") != 0:
-        return set()
+        return None
     names = set(listing["stdout"].split())
     return names | {n.rsplit(":", 1)[0] for n in names if n.endswith(":latest")}
+
+
+def _time_left(timeout: float, deadline: float | None) -> float:
+    """A probe's own time-out, cut to what is left of the budget (0 when it is spent)."""
+    if deadline is None:
+        return timeout
+    return max(min(timeout, deadline - time.monotonic()), 0.0)
+
+
+def _run_probe(p: Probe, env, user, deadline: float | None) -> dict:
+    timeout = _time_left(p.timeout, deadline)
+    if timeout <= 0:
+        return {"rc": None, "stdout": "", "stderr": f"{p.argv[0]}: not run (the time budget was spent)",
+                "timed_out": True, "argv": list(p.argv)}  # fmt: skip
+    return {**run_command(p.argv, timeout, env, user), "argv": list(p.argv)}
 
 
 def choose_images(local: set[str]) -> tuple[str, str | None]:
@@ -325,6 +223,21 @@ def choose_images(local: set[str]) -> tuple[str, str | None]:
     return hello, None
 
 
+def _select(table, wanted, deep, containers, pull, local: set[str] | None, say) -> list[Probe]:
+    """The probes to run: asked for (or the quick ones, all with ``deep``), less the container runs not wanted."""
+    chosen = [
+        p for p in table if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)
+    ]
+    if not containers:
+        return [p for p in chosen if not p.image]
+    if not pull:
+        return [p for p in chosen if not p.image or (local is not None and p.image in local)]
+    if local is not None:  # Docker answered: these images are really missing, and `docker run` will pull them
+        for image in sorted({p.image for p in chosen if p.image} - local):
+            say(f"probing: {image} is not here; `docker run` pulls it (network)")
+    return chosen
+
+
 # Over 60 lines on purpose: one pass from the images chosen to the Snapshot, each stage a few lines.
 def collect(
     names: Iterable[str] | None = None,
@@ -333,15 +246,19 @@ def collect(
     user: str | int | None = None,
     max_workers: int = 8,
     say: Callable[[str], None] = lambda line: None,
+    *,
+    containers: bool = True,
+    pull: bool = True,
+    budget_s: float | None = None,
 ) -> Snapshot:
-    """Probe the live host. ``names`` limits the command probes; ``deep`` adds the slow ones.
-
-    ``say`` hears about anything that may leave the machine (an image pull) before it happens.
-    """
+    """Probe the live host. ``names`` limits the command probes; ``deep`` adds the slow ones; ``say`` hears of
+    an image pull before it happens. ``containers=False``: no container (a plan needs none); ``pull=False``: only
+    images already here; ``budget_s``: each command gets at most the time left (``doctor --check``)."""
+    deadline = None if budget_s is None else time.monotonic() + budget_s
     as_root = os.geteuid() == 0 and user is None
     wanted = set(names) if names is not None else None
-    local = _local_images(env, user)
-    hello, gpu = choose_images(local)
+    local = _local_images(env, user, _time_left(10, deadline))
+    hello, gpu = choose_images(local or set())
     from .cdi.probes import cdi_evidence, cdi_gpu_argv
     from .cdi.snapview import NODE_PROBE
 
@@ -349,15 +266,9 @@ def collect(
     extra = [Probe(NODE_PROBE, stat_argv, timeout=10)]
     if cdi_gpu_argv(gpu):
         extra.append(Probe("docker_cdi_gpu", cdi_gpu_argv(gpu), timeout=60, image=gpu))
-    if gpu is None and (wanted is None or "docker_cdi_gpu" in wanted):
+    if containers and pull and gpu is None and (wanted is None or "docker_cdi_gpu" in wanted):
         say("probing: no image is here for the CDI GPU check (docker_cdi_gpu); skipped, nothing is pulled")
-    chosen = [
-        p
-        for p in probes(hello, gpu, as_root) + extra
-        if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)
-    ]
-    for image in sorted({p.image for p in chosen if p.image} - local):
-        say(f"probing: {image} is not on this host; `docker run` will pull it from its registry (network)")
+    chosen = _select(probes(hello, gpu, as_root) + extra, wanted, deep, containers, pull, local, say)
     private = None
     if any(APT_CONFIG in p.argv for p in chosen):
         private = Path(tempfile.mkdtemp(prefix="gpudock-apt-"))
@@ -366,12 +277,10 @@ def collect(
         chosen = [
             replace(p, argv=tuple(str(private / "apt.conf") if a == APT_CONFIG else a for a in p.argv)) for p in chosen
         ]
-    _STOPPING.clear()
+    allow_runs()
     pool = ThreadPoolExecutor(max_workers=max_workers)
     try:
-        futures = [
-            pool.submit(lambda p=p: {**run_command(p.argv, p.timeout, env, user), "argv": list(p.argv)}) for p in chosen
-        ]
+        futures = [pool.submit(_run_probe, p, env, user, deadline) for p in chosen]
         results = {p.name: future.result() for p, future in zip(chosen, futures, strict=True)}
     except BaseException:  # Ctrl-C: stop at once, kill what runs, start nothing more
         pool.shutdown(wait=False, cancel_futures=True)
@@ -383,7 +292,7 @@ def collect(
             shutil.rmtree(private, ignore_errors=True)
     files = dict(spec_files)
     for path in list(FILES) + sorted(f for pattern in APT_SOURCE_GLOBS for f in glob.glob(pattern)):
-        text = _read_file(path)
+        text = read_file(path)
         if text is not False:
             files[path] = text
     uname = platform.uname()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -26,6 +27,7 @@ from .exceptions import (
     UsageError,
 )
 from .pinned import Pinned
+from .progress import waiting
 from .rundir import new_run_dir, release_run_dir
 
 KERNEL = "python3"  # ipykernel's native kernel: the Python environment gpudock runs in
@@ -210,6 +212,10 @@ def execute(
 
     started = time.monotonic()
     nb = relink_notebook(jupytext.read(path), set(siblings))
+    # the kernel shows no progress displays of its own: the runner's line ticks instead, and an executed
+    # notebook stays the same from run to run (the kernel inherits this process's environment)
+    previous = os.environ.get("GPUDOCK_PROGRESS")
+    os.environ["GPUDOCK_PROGRESS"] = "0"
     try:
         papermill.execute_notebook(
             nb,
@@ -228,6 +234,11 @@ def execute(
         status, error = "failed", _failure(err, nb)
     except Exception as err:  # kernel died, no such kernel, unreadable notebook
         status, error = "failed", f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+    finally:
+        if previous is None:
+            os.environ.pop("GPUDOCK_PROGRESS", None)
+        else:
+            os.environ["GPUDOCK_PROGRESS"] = previous
     return NotebookRun(path.stem, status, round(time.monotonic() - started, 2), error)
 
 
@@ -264,7 +275,8 @@ def run_notebooks(
             # the kernel runs where gpudock was started, so relative paths in parameters mean what the user meant
             executed = private / f"{path.stem}.ipynb"
             try:
-                result = execute(path, executed, per_notebook[path], siblings=names)
+                with waiting(f"[{index}/{len(paths)}] {path.stem}: running its cells"):
+                    result = execute(path, executed, per_notebook[path], siblings=names)
             finally:
                 if executed.is_file():
                     record.copy_file(executed, executed.name)

@@ -134,10 +134,10 @@ class Session:
             print("\nreplay: nothing is applied to a saved snapshot")
             return
         from .install import apply as apply_plan
-        from .rundir import new_run_dir
+        from .paths import new_log_dir
 
         try:
-            result = apply_plan(plan, new_run_dir(suffix=f"-install-{step}"), yes=True)
+            result = apply_plan(plan, new_log_dir(None, f"install-{step}"), yes=True)
             print(f"log: {result.log}")
         except GpudockError as err:
             print(f"apply stopped: {err}")
@@ -172,8 +172,11 @@ class Session:
             return None
         else:
             from .bench.run import run_benchmarks
+            from .progress import waiting
 
-            loaded = run_benchmarks(quick=quick, cpu=cpu, progress=False, nvidia_nbody=nvidia_nbody or None)
+            what = "the GPUs and the CPU" if cpu else "the GPUs"
+            with waiting(f"measuring {what}" + (" (quick sizes)" if quick else "")):
+                loaded = run_benchmarks(quick=quick, cpu=cpu, progress=False, nvidia_nbody=nvidia_nbody or None)
         for view in result_views(loaded):
             print(plain(view))
         return loaded
@@ -203,9 +206,11 @@ class Session:
             self.show_command("docker_nbody")
             return
         from .bench.container import nbody_sample
+        from .progress import waiting
 
         try:
-            result = nbody_sample(pull=pull)
+            with waiting("NVIDIA's nbody sample in a container"):
+                result = nbody_sample(pull=pull)
             print(
                 f"{result.device}: {result.value:,.1f} GFLOP/s at N={result.size} ({result.precision}), in a container"
             )

@@ -8,8 +8,6 @@ plain text for notebooks (``findings_text``).
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -17,7 +15,8 @@ from rich.style import Style
 from rich.text import Text
 
 from .facts.host import KIND_LABELS, NATIVE
-from .findings import Finding
+from .findings import Finding, doctor_json
+from .fixes import ALTERNATIVE
 from .layout import (
     DIM,
     NotebookDisplay,
@@ -40,14 +39,6 @@ _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green
 MARKS = {"error": "✗", "warning": "!", "info": "i", "ok": "✓"}
 ASCII_MARKS = {"error": "x", "warning": "!", "info": "i", "ok": "+"}
 INDENT = 4
-
-
-def doctor_json(findings: list[Finding], host: HostInfo, generations: list[Generation] | None = None) -> str:
-    """The contract's ``{"findings", "host"}``, plus ``generations`` where given (an additive key)."""
-    data = {"findings": [f.as_dict() for f in findings], "host": host.as_dict()}
-    if generations is not None:
-        data["generations"] = [asdict(g) for g in generations]
-    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def generations_text(generations: list[Generation]) -> str:
@@ -92,6 +83,19 @@ def _marks(console: Console) -> dict[str, str]:
     return MARKS if unicode_ok(console) else ASCII_MARKS
 
 
+def fix_steps(fix: list[str]) -> list[Wrapped]:
+    """Numbered fix steps; a step that starts "or, " is an alternative to the one before: "or" and no number."""
+    out: list[Wrapped] = []
+    number = 0
+    for step in fix:
+        if step.startswith(ALTERNATIVE) and number:
+            out += step_view(number, step[len(ALTERNATIVE) :], INDENT, label="or ".ljust(len(f"{number}. ")))
+            continue
+        number += 1
+        out += step_view(number, step, INDENT)
+    return out
+
+
 class OneLine:
     """The first of ``texts`` that fits, else the last cut with an ellipsis (the host summary); never wrapped."""
 
@@ -125,8 +129,7 @@ class FindingView:
                 out.append(Wrapped(words(line, DIM, keep_spaces=True), INDENT))
         if collapsed:
             return out
-        for number, step in enumerate(f.fix, 1):
-            out += step_view(number, step, INDENT)
+        out += fix_steps(f.fix)
         out += [Wrapped([url_token(url)], INDENT) for url in f.docs]
         return out
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from gpudock.bench import nbody
+from gpudock.bench.compare import compare
 from gpudock.bench.container import parse_nbody
-from gpudock.bench.results import RESULT_KEYS, Result, Results, compare
+from gpudock.bench.results import RESULT_KEYS, Result, Results
 from gpudock.exceptions import GpudockError
 
 

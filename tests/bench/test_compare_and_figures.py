@@ -13,7 +13,8 @@ import pytest
 
 from gpudock.bench import plot
 from gpudock.bench.ceilings import ceiling_key, ceilings_for, ceilings_from, nbody_issue_limit
-from gpudock.bench.results import ADDITIVE_KEYS, RESULT_KEYS, Result, Results, compare
+from gpudock.bench.compare import compare
+from gpudock.bench.results import ADDITIVE_KEYS, RESULT_KEYS, Result, Results
 
 GPU, CPU = "cuda:0 NVIDIA H200", "cpu Intel(R) Xeon(R) Processor (16 threads)"
 

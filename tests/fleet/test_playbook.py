@@ -142,12 +142,14 @@ def test_negated_check_and_line_regex():
 @pytest.mark.requires_ansible
 @pytest.mark.parametrize("step", ["driver", "docker", "toolkit", "all"])
 def test_playbooks_pass_ansible_syntax_check(step, tmp_path):
+    from gpudock.fleet.tools import ansible_program  # where gpudock finds it: beside this Python, then PATH
+
     path = tmp_path / "plan.yml"
     path.write_text(to_playbook(_plan(step, "native-h200-healthy.json")))
     inventory = tmp_path / "inventory.ini"
     inventory.write_text("localhost ansible_connection=local\n")
     proc = subprocess.run(
-        ["ansible-playbook", "--syntax-check", "-i", str(inventory), str(path)],
+        [ansible_program("ansible-playbook"), "--syntax-check", "-i", str(inventory), str(path)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

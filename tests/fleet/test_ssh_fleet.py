@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -14,20 +15,30 @@ from gpudock.snapshot import Snapshot
 pytestmark = [pytest.mark.requires_docker, pytest.mark.requires_ansible]
 
 
-def gpudock(*args: str, columns: int | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+def path_without_ansible() -> str:
+    """PATH without the folders that hold Ansible: `.venv/bin/gpudock` run without activating the venv."""
+    folders = [f for f in os.environ["PATH"].split(os.pathsep) if f and not shutil.which("ansible-playbook", path=f)]
+    return os.pathsep.join(folders)
+
+
+def gpudock(*args: str, columns: int | None = None, timeout: float = 600, cwd=None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop("FORCE_COLOR", None)
+    env["PATH"] = path_without_ansible()  # gpudock finds Ansible beside its own Python
     if columns:
         env["COLUMNS"] = str(columns)
     return subprocess.run(
-        [sys.executable, "-m", "gpudock", *args], capture_output=True, text=True, env=env, timeout=timeout
+        [sys.executable, "-m", "gpudock", *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=cwd
     )
 
 
 @pytest.fixture(scope="module")
 def doctor_run(lab, tmp_path_factory):
     out = tmp_path_factory.mktemp("fleet-doctor") / "run"
-    proc = gpudock("fleet", "doctor", "-i", str(lab.inventory()), "--json", "--out", str(out))
+    prom = out.parent / "textfile" / "fleet.prom"
+    proc = gpudock(
+        "fleet", "doctor", "-i", str(lab.inventory()), "--json", "--out", str(out), "--prometheus", str(prom)
+    )
     return proc, out
 
 
@@ -76,6 +87,19 @@ def test_snapshots_are_saved_and_replay_with_gpudock_doctor(doctor_run):
     assert json.loads((out / "fleet.json").read_text()) == doc
 
 
+def test_prometheus_textfile_has_every_host(doctor_run):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    _proc, out = doctor_run
+    text = (out.parent / "textfile" / "fleet.prom").read_text()
+    found = {family.name: family.samples for family in text_string_to_metric_families(text)}
+    reachable = {s.labels["host"]: s.value for s in found["gpudock_fleet_host_reachable"]}
+    assert reachable == {"h200": 1, "nodocker": 1, "down": 0}
+    codes = {(s.labels["host"], s.labels["code"]) for s in found["gpudock_doctor_finding"]}
+    assert ("h200", "nvidia-toolkit-missing") in codes and ("nodocker", "docker-cli-missing") in codes
+    assert {s.labels["host"]: s.value for s in found["gpudock_doctor_ok"]} == {"h200": 0, "nodocker": 0}
+
+
 def test_the_table_at_80_columns(lab, tmp_path):
     proc = gpudock("fleet", "doctor", "-i", str(lab.inventory()), "--out", str(tmp_path / "run"), columns=80)
     assert proc.returncode == 1
@@ -97,10 +121,11 @@ def test_limit_picks_hosts(lab, tmp_path):
 
 
 def test_fleet_bench_on_two_hosts_cpu_only_and_says_so(lab, tmp_path):
-    proc = gpudock(
-        "fleet", "bench", "-i", str(lab.inventory()), "--limit", "h200,nodocker", "--json", "--out", str(tmp_path / "b")
-    )
+    # the default run folder (runs/… relative to where gpudock runs): Ansible must get absolute paths
+    proc = gpudock("fleet", "bench", "-i", str(lab.inventory()), "--limit", "h200,nodocker", "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    (run,) = (tmp_path / "runs").glob("*-fleet-bench")
+    (tmp_path / "b").symlink_to(run)
     doc = json.loads(proc.stdout)
     assert [h["host"] for h in doc["hosts"]] == ["h200", "nodocker"]
     for host in doc["hosts"]:

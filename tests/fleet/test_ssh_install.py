@@ -63,6 +63,8 @@ def _docker_answers(fleet: Fleet, name: str) -> bool:
 
 
 def test_the_rendered_playbook_applies_for_real(engines, tmp_path):
+    from gpudock.fleet.tools import ansible_program
+
     inventory = engines.inventory()
     probe = gpudock(
         "fleet", "doctor", "-i", str(inventory), "--limit", "playbook", "--json", "--out", str(tmp_path / "p")
@@ -73,8 +75,9 @@ def test_the_rendered_playbook_applies_for_real(engines, tmp_path):
     playbook = tmp_path / "docker.yml"
     playbook.write_text(plan.stdout)
     assert not _docker_answers(engines, "playbook")
+    ansible_playbook = ansible_program("ansible-playbook")  # where gpudock finds it: beside this Python, then PATH
     run = subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), "--limit", "playbook", str(playbook)],
+        [ansible_playbook, "-i", str(inventory), "--limit", "playbook", str(playbook)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -84,7 +87,7 @@ def test_the_rendered_playbook_applies_for_real(engines, tmp_path):
     assert run.returncode == 0, run.stdout[-3000:]
     assert _docker_answers(engines, "playbook")
     again = subprocess.run(
-        ["ansible-playbook", "-i", str(inventory), "--limit", "playbook", str(playbook)],
+        [ansible_playbook, "-i", str(inventory), "--limit", "playbook", str(playbook)],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -163,7 +163,7 @@ def test_daemon_is_stopped_through_its_pidfile_never_by_name(tmp_path):
     try:
         start = Step(
             "start",
-            ("sh", "-c", 'echo $$ > "$1"; exec sleep 60', "sh", daemon.pidfile),
+            ("sh", "-c", 'echo $$ > "$1"; echo daemon up; exec sleep 60', "sh", daemon.pidfile),
             root=False,
             background=daemon,
             verify=Check(("test", "-s", daemon.pidfile)),
@@ -172,6 +172,7 @@ def test_daemon_is_stopped_through_its_pidfile_never_by_name(tmp_path):
         stop = Step("stop", stop_daemon(daemon, "/usr/bin/sleep"), root=False)
         apply(Plan("d", "test", [start, stop]), tmp_path / "log", yes=True, console=quiet())
         ours = int(Path(daemon.pidfile).read_text())
+        assert Path(daemon.log).read_text() == "daemon up\n"  # the plan's one log path, not the run folder
         assert not Path(f"/proc/{ours}").exists() or "zombie" in Path(f"/proc/{ours}/status").read_text().lower()
         assert bystander.poll() is None, "a process of the same name that gpudock did not start keeps running"
     finally:

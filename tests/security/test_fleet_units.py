@@ -134,6 +134,6 @@ def test_wheels_are_built_from_a_private_copy_never_in_the_checkout(tmp_path, mo
     with engine.private_folder() as private:
         bench.build_wheels(private / "build")
         source = private / "build" / "source"
-        assert (source / "pyproject.toml").is_file() and (source / "src" / "gpudock" / "cli.py").is_file()
+        assert (source / "pyproject.toml").is_file() and (source / "src" / "gpudock" / "cli" / "__init__.py").is_file()
         assert not list(source.rglob("__pycache__"))
     assert str(source) in calls[0][0] and all(cwd == private / "build" for _, cwd in calls)

@@ -241,6 +241,8 @@ class Comparison:
     spread_b: float = 0.0
     where_a: str = ""
     where_b: str = ""
+    device_a: str = ""
+    device_b: str = ""
 
     @property
     def ratio(self) -> float:
@@ -272,36 +274,3 @@ class Comparison:
             return "not comparable (a value of 0, or not a finite number)"
         pct = 100 * (self.ratio - 1) if self.ratio > 1 else 100 * (1 / self.ratio - 1)
         return f"{self.faster} faster by {pct:.1f} % (beyond ±{100 * self.noise:.1f} %)"
-
-
-def _pairable(where_a: str, where_b: str) -> bool:
-    """NVIDIA's rows pair only with NVIDIA's; gpudock's host and container rows pair with each other."""
-    return (where_a == "reference") == (where_b == "reference")
-
-
-def compare(a: Results, b: Results) -> list[Comparison]:
-    """Points measured in both files (same name, device, precision, size), B relative to A.
-
-    Rows of the same ``where`` pair first (a merged file may hold host, container and reference rows);
-    otherwise a host row pairs with a container row, which is what comparing a host run with a container
-    run means. ``"where": "reference"`` rows pair only with reference rows.
-    """
-    index: dict[tuple, list[Result]] = {}
-    for r in a.results:
-        index.setdefault(r.key, []).append(r)
-    in_b: dict[tuple, int] = {}  # (key, where) -> how many B rows: one look-up per row, not a scan of B
-    for r in b.results:
-        in_b[(r.key, r.where)] = in_b.get((r.key, r.where), 0) + 1
-    rows = []
-    for r in b.results:
-        candidates = [x for x in index.get(r.key, []) if x.metric == r.metric and _pairable(x.where, r.where)]
-        if not candidates:
-            continue
-        same = [x for x in candidates if x.where == r.where]
-        x = (same or candidates)[0]
-        if not same and in_b.get((r.key, x.where), 0):
-            continue  # B has its own row of x's kind for this key: that one pairs with x
-        rows.append(
-            Comparison(r.key, r.metric, x.value, r.value, max(r.spread, x.spread), x.spread, r.spread, x.where, r.where)
-        )
-    return rows

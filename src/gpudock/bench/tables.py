@@ -184,19 +184,7 @@ def print_results(results: Results, console: Console | None = None, verbose: boo
 
 
 def print_comparison(rows: list[Comparison], name_a: str, name_b: str, console: Console | None = None) -> None:
-    table = Table(title=Text(f"B = {printable(name_b)} against A = {printable(name_a)}"))
-    for column in ("benchmark", "device", "precision", "size", "A", "B", "B/A", "verdict"):
-        table.add_column(column, no_wrap=column in ("A", "B", "B/A"))
-    for row in rows:
-        name, device, precision, size = row.key
-        table.add_row(
-            Text(printable(name)),
-            Text(printable(device)),
-            Text(printable(precision)),
-            f"{size / (1 << 20):.0f} MiB" if row.metric == "GB/s" else str(size),
-            f"{row.a:,.1f}",
-            Text(f"{row.b:,.1f} {printable(row.metric)}"),
-            f"{row.ratio:.3f}",
-            Text(printable(row.verdict)),
-        )
-    (console or terminal_console()).print(table)
+    """The comparison table of `bench compare` (bench/compare.py), 80 columns wide."""
+    from .compare import print_comparison as print_pairs
+
+    print_pairs(rows, name_a, name_b, console=console)

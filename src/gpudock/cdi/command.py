@@ -14,17 +14,30 @@ class NoDriver(HostProblem):
     """cdi generate on a host without a loaded NVIDIA driver (exit 1: the host has a problem)."""
 
 
+def _examples(*lines: str) -> str:
+    """An Examples section for a help text (kept line for line by the CLI's help formatter)."""
+    return "Examples:\n" + "".join(f"  {line}\n" for line in lines)
+
+
 def add_parser(sub, parser_class, top: bool = False) -> None:
     """``gpudock cdi generate|check`` (or, with ``top``, ``generate`` and ``check`` directly under ``sub``)."""
     if top:
         cdi_sub = sub
     else:
         cdi = sub.add_parser(
-            "cdi", help="write and check CDI specs: GPU containers with no toolkit (Docker 25+, Podman)"
+            "cdi",
+            help="write and check CDI specs: GPU containers with no toolkit (Docker 25+, Podman)",
+            description="Write a CDI spec for the loaded NVIDIA driver, or check the specs a host has.",
+            epilog=_examples("sudo gpudock cdi generate --output /etc/cdi/nvidia.yaml", "gpudock cdi check"),
         )
         cdi_sub = cdi.add_subparsers(dest="cdi_command", required=True, parser_class=parser_class)
     generate = cdi_sub.add_parser(
-        "generate", help="a CDI spec (nvidia.com/gpu) for the loaded driver, from /proc and /dev"
+        "generate",
+        help="a CDI spec (nvidia.com/gpu) for the loaded driver, from /proc and /dev",
+        epilog=_examples(
+            "gpudock cdi generate                               # print it",
+            "sudo gpudock cdi generate --output /etc/cdi/nvidia.yaml",
+        ),
     )
     generate.add_argument(
         "--root", metavar="DIR", default="/", help="read the host tree under DIR (a fake tree for tests)"
@@ -34,7 +47,12 @@ def add_parser(sub, parser_class, top: bool = False) -> None:
     )
     generate.set_defaults(func=_generate)
     check = cdi_sub.add_parser(
-        "check", help="check CDI specs against this host: paths, nodes, driver version, duplicates"
+        "check",
+        help="check CDI specs against this host: paths, nodes, driver version, duplicates",
+        epilog=_examples(
+            "gpudock cdi check                  # every spec in /etc/cdi and /var/run/cdi",
+            "gpudock cdi check my.yaml --json",
+        ),
     )
     check.add_argument(
         "specs", nargs="*", metavar="SPEC", help="spec files (default: every spec in /etc/cdi and /var/run/cdi)"

@@ -23,7 +23,7 @@ from ..facts.evidence import (
     toolkit_evidence,
 )
 from ..facts.host import NO_SYSTEMD, NO_SYSTEMD_SYSTEMCTL, WSL1, WSL2, groups
-from ..fixes import DOCS, docker_service, windows
+from ..fixes import ALTERNATIVE, DOCS, daemon_log_step, docker_install_page, docker_service, on_wsl, windows
 from .registry import Hit, register
 
 DOCKER_STUB = r"The command 'docker' could not be found in this WSL"
@@ -48,15 +48,16 @@ def docker_cli_missing_hit(snap) -> Line | None:
 
 
 def _cli_missing_fix(snap, host, hit):
-    steps = [
-        "gpudock plan docker --source docker-ce   # Docker Engine from Docker's apt repository "
-        "(or --source distro: your distribution's docker.io)"
-    ]
-    if host.kind == WSL2 or hit.data.get("stub"):
-        steps.insert(
-            0, "or, with Docker Desktop on Windows: Settings → Resources → WSL integration → turn on this distro"
-        )
-    return steps
+    plan = (
+        "gpudock plan docker   # Docker Engine from your distribution (docker.io); "
+        "--source docker-ce: from Docker's apt repository"
+    )
+    if host.kind == WSL2 or hit.data.get("stub"):  # two ways, one of them: Docker Desktop's, or an engine in WSL
+        return [
+            "with Docker Desktop on Windows: Settings → Resources → WSL integration → turn on this distro",
+            ALTERNATIVE + "without Docker Desktop: " + plan,
+        ]
+    return [plan]
 
 
 @register(
@@ -66,7 +67,7 @@ def _cli_missing_fix(snap, host, hit):
     order=10,
     title="The docker command is not available",
     fix=_cli_missing_fix,
-    docs=[DOCS["docker_install_ubuntu"], DOCS["docker_desktop_wsl"]],
+    docs=[docker_install_page, on_wsl(DOCS["docker_desktop_wsl"])],
 )
 def docker_cli_missing(snap, host):
     hit = docker_cli_missing_hit(snap)
@@ -303,9 +304,7 @@ def _hello_fix(snap, host, hit):
     if hit.data.get("timed_out"):
         steps.append("the run hung: restart the daemon")
     if not steps:
-        steps = docker_service(host, "restart") + [
-            "read the daemon's log: `journalctl -u docker` or /var/log/docker.log"
-        ]
+        steps = docker_service(host, "restart") + [daemon_log_step(host)]
     return steps
 
 
@@ -352,7 +351,7 @@ def docker_hello_failed(snap, host):
         "gpudock plan docker   # a current Docker Engine and CLI from one source",
         "until then: docker run --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=all …",
     ],
-    docs=[DOCS["docker_install_ubuntu"], DOCS["toolkit_install"]],
+    docs=[docker_install_page, DOCS["toolkit_install"]],
 )
 def docker_gpus_unsupported(snap, host):
     hit = find(snap, r"unknown flag: --gpus")

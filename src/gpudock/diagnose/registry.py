@@ -66,7 +66,9 @@ class RuleRecord:
     def finding(self, snap: Snapshot, host: HostInfo, hit: Hit) -> Finding:
         steps = self.fix(snap, host, hit) if callable(self.fix) else list(self.fix)
         severity = hit.severity if hit.severity in SEVERITIES else self.severity
-        return Finding(self.code, severity, hit.title or self.title, hit.evidence, list(steps), list(self.docs))
+        # a docs entry may be a function of the host (Debian's page on Debian, Docker Desktop's on WSL only)
+        docs = [doc(host) if callable(doc) else doc for doc in self.docs]
+        return Finding(self.code, severity, hit.title or self.title, hit.evidence, list(steps), [d for d in docs if d])
 
 
 RULES: list[RuleRecord] = []
@@ -80,7 +82,7 @@ def register(
     order: int,
     title: str,
     fix: FixFn | Sequence[str] = (),
-    docs: Sequence[str] = (),
+    docs: Sequence[str | Callable[[HostInfo], str | None]] = (),
     follow_up: bool = False,
 ):
     """Decorator: add the decorated function to the table as the rule of a new record.

@@ -27,6 +27,7 @@ from ..files import MAX_FILE_BYTES, parse_json, write_bytes_atomic
 from ..install.ansible import plan_play
 from ..install.plan import Check, Plan, Step, apt_get
 from ..pinned import Pinned
+from ..progress import waiting
 from ..textsafety import printable
 from . import engine, hostkeys
 
@@ -256,7 +257,8 @@ def fleet_bench(
     fails to draw loses nothing). The wheels are built and read in a private folder, then kept for the record."""
     with engine.private_folder() as private, Pinned(run_dir) as record:
         say("fleet bench: building gpudock's wheel here")
-        wheels = build_wheels(private / "build")
+        with waiting("building gpudock's wheel and the benchmark's pure-Python wheels"):
+            wheels = build_wheels(private / "build")
         outcomes = engine.run_playbook(
             bench_plays(wheels, quick),
             inventory,

@@ -18,7 +18,9 @@ from ..exceptions import SnapshotError
 from ..facts.host import HostInfo
 from ..findings import Finding, has_errors
 from ..pinned import Pinned
+from ..progress import waiting
 from ..snapshot import Snapshot
+from ..textsafety import printable
 from . import engine, hostkeys, remote
 from .columns import columns
 
@@ -180,11 +182,23 @@ def fleet_doctor(
     warn: Callable[[str], None] | None = None,
 ) -> FleetReport:
     """Probe every host of ``inventory`` (``engine.read_inventory``), diagnose each, save snapshots and the fleet
-    document. Everything is written through the run folder's descriptor (``pinned``), never read back from it."""
+    document (written through the run folder's descriptor, ``pinned``, never read back from it); a terminal
+    sees how many hosts have answered while it waits."""
+    finished: list[str] = []
+
+    def heard(host: str, outcome: engine.TaskOutcome) -> None:
+        if outcome.status != "skipped":
+            finished.append(f"{printable(host)[:40]} {outcome.status}")
+
+    def detail() -> str:
+        return f"{len(finished)} of {len(inventory.hosts)} answered" + (f"; last: {finished[-1]}" if finished else "")
+
     with Pinned(run_dir) as record:
-        outcomes = engine.run_playbook(
-            probe_plays(deep), inventory, record, forks=forks, name="fleet-doctor", host_keys=host_keys, warn=warn
-        )
+        with waiting(f"probing {len(inventory.hosts)} host(s) through Ansible", detail):
+            outcomes = engine.run_playbook(
+                probe_plays(deep), inventory, record, forks=forks, name="fleet-doctor", host_keys=host_keys,
+                warn=warn, on_task=heard,
+            )  # fmt: skip
         rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in inventory.hosts]
         save_snapshots(rows, record)
         report = FleetReport(rows, run_dir)

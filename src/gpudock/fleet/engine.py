@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -21,6 +22,7 @@ from pathlib import Path
 from ..exceptions import BadInventory, MissingTool
 from .hostkeys import HOST_KEY_FAILED, STRICT, HostKeys, host_key_reason
 from .remote import MODULES
+from .tools import ansible_path, ansible_program
 
 # Ansible's settings for a fleet run (environment variables of ansible-playbook, per its config docs).
 ANSIBLE_ENV = {
@@ -108,9 +110,9 @@ def ansible_runner():
     try:
         import ansible_runner
     except ImportError:
-        raise MissingTool(
-            "ansible-runner is not installed", "install the fleet extra: pip install 'gpudock[fleet]'"
-        ) from None
+        from .tools import install_hint
+
+        raise MissingTool(f"ansible-runner is not installed for {sys.executable}", install_hint()) from None
     return ansible_runner
 
 
@@ -151,7 +153,7 @@ def read_inventory(
 def _inventory_list(runner, path: Path, limit: str | None, tmp: str, warn) -> list[str]:
     args = ["--list", "-i", str(path)] + (["--limit", limit] if limit else [])
     out, err, rc = runner.run_command(
-        executable_cmd="ansible-inventory",
+        executable_cmd=ansible_program("ansible-inventory"),  # beside this Python first, then PATH
         cmdline_args=args,
         private_data_dir=tmp,
         quiet=True,
@@ -252,7 +254,7 @@ def run_playbook(
             inventory=str(inventory.path),
             limit=limit or inventory.limit,
             forks=forks,
-            envvars={**ANSIBLE_ENV, **(host_keys or STRICT).env()},
+            envvars={**ANSIBLE_ENV, **(host_keys or STRICT).env(), **ansible_path()},  # Ansible beside this Python
             quiet=True,
             event_handler=events.handle,
             rotate_artifacts=0,

@@ -72,9 +72,9 @@ def _wide(report: FleetReport, console: Console) -> None:
     console.print(table)
 
 
-def _details(report: FleetReport, console: Console) -> None:
+def _details(report: FleetReport, console: Console, verbose: bool = False) -> None:
     for row in report.rows:
-        if row.verdict == OK:
+        if row.verdict == OK and not verbose:
             continue
         console.print(Text(f"{_one_line(row.host)}: {row.verdict}", style=_STYLE[row.verdict]))
         if row.snapshot is not None:
@@ -85,17 +85,21 @@ def _details(report: FleetReport, console: Console) -> None:
         fix = first_fix(row)
         if fix:
             console.print(Text("  first fix: " + fix), soft_wrap=True)  # a command is never wrapped
+        for finding in row.findings if verbose else ():
+            if finding.severity != "ok":
+                console.print(Text(f"  {finding.severity}: {finding.code}: {_one_line(finding.title)}"), soft_wrap=True)
 
 
-def print_fleet(report: FleetReport, console: Console | None = None) -> None:
+def print_fleet(report: FleetReport, console: Console | None = None, verbose: bool = False) -> None:
+    """The table, then the details of every host that is not ok (``verbose``: of every host, every finding)."""
     console = console or Console(highlight=False)
     if console.width >= WIDE:
         _wide(report, console)
     else:
         _compact(report, console)
-    if not report.ok:
+    if not report.ok or verbose:
         console.print()
-        _details(report, console)
+        _details(report, console, verbose)
     summary = report.summary()
     words = ", ".join(f"{summary[v]} {v}" for v in (OK, PROBLEM, UNREACHABLE, FAILED) if summary[v])
     console.print(Text(f"{summary['hosts']} host(s): {words}"))

@@ -14,6 +14,10 @@ from .plan import Check, Plan, Step
 from .toolkit import plan_toolkit
 
 STEPS = ("driver", "docker", "toolkit", "cdi", "all")
+# what a plan made from this host says it did not look at (it starts no container)
+NOT_SEEN = (
+    "not looked at: whether containers start here (no container is run to make a plan); `gpudock doctor` runs one"
+)
 
 
 def plan_for(step: str, snapshot=None, *, say=print, **options) -> Plan:
@@ -30,8 +34,12 @@ def plan_for(step: str, snapshot=None, *, say=print, **options) -> Plan:
         options["spec_text"] = live_spec()
     if isinstance(snapshot, Report):  # the doctor already read this host: plan from what it saw
         return make_plan(step, snapshot.snapshot, snapshot.host, **options)
-    snap = load_or_probe(snapshot, say=say)  # planning needs the host facts, not the rules
-    return make_plan(step, snap, host_info(snap), **options)
+    # planning needs the host facts, not the rules, and never a container (no image pull to make a plan)
+    snap = load_or_probe(snapshot, say=say, containers=False)
+    plan = make_plan(step, snap, host_info(snap), **options)
+    if snapshot is None:
+        plan.notes.append(NOT_SEEN)
+    return plan
 
 
 def live_spec(root: str = "/") -> str:

@@ -139,22 +139,25 @@ def _run_streaming(argv: list[str], stdin: str | None, log: _Log, console: Conso
     return proc.wait()
 
 
-def _start_background(argv: list[str], log: _Log, log_dir: Path) -> int:
-    """Start a daemon detached; its argv makes it write its own pidfile, through which it is stopped later."""
-    name = Path(argv[1] if argv[0] == "sudo" else argv[0]).name
-    out = log_dir / f"{name}.log"
-    handle = open(out, "a")
+def _start_background(argv: list[str], log: _Log, daemon_log: str) -> int:
+    """Start a daemon detached; its argv makes it write its own pidfile, through which it is stopped later.
+
+    Its output goes to the plan's log path (``Daemon.log``), the one the plan's script, its playbook and the
+    doctor name; as root through sudo when the step is a root step, as the plan's shell line does.
+    """
+    sudo = argv[:2] if argv[:2] == ["sudo", "-n"] else argv[:1] if argv[:1] == ["sudo"] else []
+    detach = [*sudo, "sh", "-c", 'log=$1; shift; "$@" >>"$log" 2>&1 &', "sh", daemon_log, *argv[len(sudo) :]]
     try:
-        subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        proc = subprocess.run(
+            detach, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", start_new_session=True
         )
     except OSError as err:
         log.write(f"cannot start: {err}\n")
         return 127
-    finally:
-        handle.close()
-    log.write(f"started in the background; its output goes to {out}\n")
-    return 0
+    log.write(proc.stdout + proc.stderr)
+    if proc.returncode == 0:
+        log.write(f"started in the background; its output goes to {daemon_log}\n")
+    return proc.returncode
 
 
 def _stage(step: Step, work: Path) -> None:
@@ -177,7 +180,7 @@ def _run_step(step: Step, log: _Log, log_dir: Path, console: Console, work: Path
         console.print(command_echo(argv), crop=False)
         log.write(f"$ {shlex.join(argv)}\n")
         if step.background is not None:
-            rc = _start_background(argv, log, log_dir)
+            rc = _start_background(argv, log, step.background.log)
         else:
             rc = _run_streaming(argv, None, log, console)
         if rc != 0:

@@ -197,7 +197,7 @@ def plan_driver(
     ]
     notes += [
         f"Driver: {choice.reason}.",
-        "Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.",
+        f"Do not mix NVIDIA's packages with {distro_driver_packages(host)} on one machine.",
     ]
     notes += _gpu_notes(snap, host, asked=modules is not None or open_modules)
     if snap.command("nvidia_smi") and snap.command("nvidia_smi").ok:
@@ -342,3 +342,12 @@ def _gpu_notes(snap: Snapshot, host: HostInfo, asked: bool) -> list[str]:
     if not asked:
         notes.append(UNKNOWN_GPU_NOTE)
     return notes
+
+
+def distro_driver_packages(host: HostInfo) -> str:
+    """The distribution's own driver packages, by their names there (NVIDIA's must not be mixed with them)."""
+    if host.distro_id == "ubuntu":
+        return "Ubuntu's nvidia-driver-XXX packages"
+    if host.distro_id == "debian":
+        return "Debian's own nvidia-driver packages (non-free)"
+    return f"{host.pretty_name or host.distro_id or 'the distribution'}'s own NVIDIA driver packages"

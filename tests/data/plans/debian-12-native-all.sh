@@ -7,7 +7,7 @@ GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # Driver: open kernel modules (NVIDIA's default since R560).
-# Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
+# Do not mix NVIDIA's packages with Debian's own nvidia-driver packages (non-free) on one machine.
 # No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, NVIDIA's default since R560, for Turing and newer GPUs (GeForce GTX 16xx / RTX 20xx and later, Quadro RTX, T4, A100, H100 and newer). A Maxwell, Pascal or Volta GPU (GeForce GTX 9xx/10xx, Quadro M/P/GV, Tesla M/P/V100) needs the proprietary modules instead: plan again with --proprietary (cuda-drivers pinned to 580, the last branch for those GPUs). `lspci -d 10de:` names the chip (GM…, GP…, GV…: proprietary).
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # Debian GNU/Linux 12 (bookworm) ships docker.io 20.10: past Docker's end of life and without CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce.

@@ -7,7 +7,7 @@ GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # Driver: proprietary kernel modules as asked (--proprietary), on branch 580.
-# Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
+# Do not mix NVIDIA's packages with Debian's own nvidia-driver packages (non-free) on one machine.
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH
 if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then

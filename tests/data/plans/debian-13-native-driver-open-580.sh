@@ -8,7 +8,7 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # NVIDIA signs its debian13 repository with a newer key whose fingerprint it does not publish where gpudock could check it: the plan trusts cuda-keyring's https download from NVIDIA.
 # Driver: open kernel modules (NVIDIA's default since R560).
-# Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
+# Do not mix NVIDIA's packages with Debian's own nvidia-driver packages (non-free) on one machine.
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH
 if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then

@@ -8,7 +8,7 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # NVIDIA signs its debian13 repository with a newer key whose fingerprint it does not publish where gpudock could check it: the plan trusts cuda-keyring's https download from NVIDIA.
 # Driver: open kernel modules (NVIDIA's default since R560).
-# Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.
+# Do not mix NVIDIA's packages with Debian's own nvidia-driver packages (non-free) on one machine.
 # No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, NVIDIA's default since R560, for Turing and newer GPUs (GeForce GTX 16xx / RTX 20xx and later, Quadro RTX, T4, A100, H100 and newer). A Maxwell, Pascal or Volta GPU (GeForce GTX 9xx/10xx, Quadro M/P/GV, Tesla M/P/V100) needs the proprietary modules instead: plan again with --proprietary (cuda-drivers pinned to 580, the last branch for those GPUs). `lspci -d 10de:` names the chip (GM…, GP…, GV…: proprietary).
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH
