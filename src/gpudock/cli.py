@@ -62,7 +62,7 @@ def _doctor(args) -> ExitCode:
 
 def _add_hello(sub) -> None:
     hello = sub.add_parser("hello", help="run gpudock's local hello image (FROM scratch, no registry needed)")
-    hello.add_argument("--build", action="store_true", help="build it first from Debian's busybox-static")
+    hello.add_argument("--build", action="store_true", help="build it first from the distribution's busybox-static")
     hello.set_defaults(func=_hello)
 
 

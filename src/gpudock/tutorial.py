@@ -96,7 +96,7 @@ class Session:
         if "Unable to find image" in hello.text or "pull" in hello.text:
             print(
                 "\nhello-world cannot be pulled here (no registry). Building gpudock's local hello image instead "
-                "(FROM scratch + Debian's busybox-static):"
+                "(FROM scratch + the distribution's busybox-static):"
             )
             try:
                 from .dockerops import hello

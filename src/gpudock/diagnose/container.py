@@ -6,6 +6,7 @@ import re
 
 from ..fixes import DOCS, docker_service, windows
 from ..hostinfo import WSL2
+from ..images import CUDA_IMAGE
 from .docker import OFFLINE
 from .evidence import (
     CONTAINER_PROBES,
@@ -190,7 +191,7 @@ def _failed_fix(snap, host, hit):
     if hit.data.get("timed_out"):
         return [
             "the GPU container did not finish in time: run it by hand and watch where it stops "
-            "(`docker run --rm --gpus all ubuntu nvidia-smi`)",
+            f"(`docker run --rm --gpus all {CUDA_IMAGE} nvidia-smi`)",
             *NEXT_STEPS,
         ]
     return list(NEXT_STEPS)

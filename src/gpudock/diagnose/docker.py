@@ -45,15 +45,17 @@ def docker_cli_missing_hit(snap) -> Line | None:
 
 
 def _cli_missing_fix(snap, host, hit):
-    steps = [
+    engine = (
         "gpudock plan docker --source docker-ce   # Docker Engine from Docker's apt repository "
         "(or --source distro: your distribution's docker.io)"
-    ]
+    )
     if host.kind == WSL2 or hit.data.get("stub"):
-        steps.insert(
-            0, "or, with Docker Desktop on Windows: Settings → Resources → WSL integration → turn on this distro"
-        )
-    return steps
+        return [
+            "with Docker Desktop on Windows: Settings → Resources → WSL integration → turn on this distro "
+            "(then skip the Docker Engine and Container Toolkit installs: Docker Desktop brings both)",
+            "without Docker Desktop, Docker Engine inside this distro: " + engine,
+        ]
+    return [engine]
 
 
 @register(
@@ -279,8 +281,8 @@ _HELLO_CAUSES = [
         OFFLINE,
         [
             "this host reaches no registry (offline, DNS or a proxy): configure dockerd's proxy (docs below) or DNS",
-            "offline: `gpudock hello --build` makes a local hello image FROM scratch (Debian's busybox-static); "
-            "the GPU checks do not need the network",
+            "offline: `gpudock hello --build` makes a local hello image FROM scratch "
+            "(the distribution's busybox-static); the GPU checks do not need the network",
         ],
     ),
     (r"no space left on device", ["docker system df; docker system prune   # free space under /var/lib/docker"]),

@@ -74,8 +74,8 @@ def _not_exposed_fix(snap, host, hit):
     build = hit.data.get("build")
     if build and build < MIN_WINDOWS_BUILD:
         steps.append(
-            f"Windows build {build} predates GPU support in WSL: update Windows 10 to 21H2 (build 19044) "
-            "or newer, or use Windows 11"
+            f"Windows build {build} predates GPU support in WSL: use Windows 11 (NVIDIA's WSL guide targets it; "
+            "Windows 10 left support on 2025-10-14), or at least Windows 10 21H2 (build 19044)"
         )
     steps += [
         "install the current NVIDIA driver for your GPU on Windows (not inside Linux)",

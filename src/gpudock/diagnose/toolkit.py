@@ -9,6 +9,7 @@ host with no image to run still gets its verdict.
 from __future__ import annotations
 
 from ..fixes import DOCS, LEGACY_LIST_PATTERNS, docker_service
+from ..images import CUDA_IMAGE
 from .docker import current_context
 from .evidence import (
     Line,
@@ -108,7 +109,7 @@ def _toolkit_missing_fix(snap, host, hit):
             "sudo nvidia-ctk runtime configure --runtime=docker",
             *docker_service(host, "restart"),
         ]
-    steps.append("docker run --rm --gpus all ubuntu nvidia-smi")
+    steps.append(f"docker run --rm --gpus all {CUDA_IMAGE} nvidia-smi")
     return steps
 
 

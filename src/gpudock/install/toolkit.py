@@ -216,7 +216,7 @@ def plan_toolkit(
                 "CDI needs Docker Engine 25 or newer (on by default from 28.2); `docker version` shows it."
             )
     eol = distro.end_of_life(host)
-    notes_eol = [f"End of life: {eol}; it gets no security updates."] if eol else []
+    notes_eol = [eol] if eol else []
     notes = [
         "Docker registers --gpus only if nvidia-container-runtime-hook "
         "was on PATH when dockerd started: hence the restart."
