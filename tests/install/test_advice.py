@@ -74,7 +74,8 @@ def test_new_releases_are_planned_and_old_ones_warned():
         p = plan("driver", distro=distro)
         assert any(f"repos/{repo}/x86_64/cuda-keyring" in " ".join(s.argv) for s in p.steps)
         assert not any("--show-keys" in s.argv for s in p.steps)  # a new key: not pinned to 3bf863cc
-    assert any("End of life" in n for n in plan("driver", distro="ubuntu-20.04").notes)
+    old = " ".join(plan("driver", distro="ubuntu-20.04").notes)
+    assert "End of life" in old and "ESM only" in old  # O6: Ubuntu Pro's ESM continues; not "no security updates"
     assert not any("End of life" in n for n in plan("driver", distro="ubuntu-24.04").notes)
 
 

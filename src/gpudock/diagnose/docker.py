@@ -129,6 +129,12 @@ def _conflict_fix(snap, host, hit):
     ]
 
 
+def _local_toolkit_evidence(snap) -> list[str]:
+    """Toolkit evidence from this distro itself: with Docker Desktop, `docker info` describes Desktop's own VM,
+    whose Runtimes list `nvidia` on every healthy Desktop (its GPU support), so that line proves nothing here."""
+    return [proof for proof in toolkit_evidence(snap) if not proof.startswith("docker info:")]
+
+
 @register(
     "docker-desktop-conflict",
     "warning",
@@ -146,7 +152,7 @@ def docker_desktop_conflict(snap, host):
             hit = Line("dpkg_docker", "Docker Desktop engine in use, but installed in the distro: " + ", ".join(local))
         elif snap.path("/usr/bin/dockerd"):
             hit = Line("paths", "Docker Desktop engine in use, but /usr/bin/dockerd exists in the distro")
-        elif toolkit_evidence(snap):
+        elif _local_toolkit_evidence(snap):
             where = "in the distro" if host.is_wsl else "here"
             hit = Line("docker_info", f"Operating System: Docker Desktop while the NVIDIA Container Toolkit is {where}")
     context = current_context(snap)

@@ -11,7 +11,8 @@ from ..snapshot import validation_findings
 from .evidence import Line, cite, container_saw_gpu, find, installed_packages, lines_of
 from .registry import Hit, register
 
-# GPU paravirtualization reached Windows 10 with 21H2 (build 19044); Windows 11 is 22000 and later.
+# GPU paravirtualization reached Windows 10 with 21H2 (build 19044); Windows 11 is 22000 and later, and
+# Windows 10 left support on 2025-10-14 (learn.microsoft.com/lifecycle/products/windows-10-home-and-pro).
 MIN_WINDOWS_BUILD = 19044
 LINUX_DRIVER_PACKAGES = (
     r"nvidia-driver(-\S+)?|nvidia-utils-\S+|libnvidia-compute-\S+|cuda-drivers(-\S+)?|nvidia-open(-\S+)?"
