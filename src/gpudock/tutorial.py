@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from .doctor import Report, check
+from .doctor import Report, check, probe_command
 from .exceptions import GpudockError
 from .generations import generations
 from .layout import render_plain
@@ -77,7 +77,7 @@ class Session:
         if result is None:
             print(f"({probe_name} was not probed" + (" in this snapshot)" if self.replay else ")"))
             return
-        argv = (self.snap.data["commands"][probe_name] or {}).get("argv") or table_argv(probe_name)
+        argv = (self.snap.data["commands"][probe_name] or {}).get("argv") or probe_command(probe_name)
         print("$ " + (shlex.join(argv) if argv else probe_name))
         print(result.text.rstrip() or "(no output)")
         status = (
@@ -198,17 +198,6 @@ class Session:
             )
         except GpudockError as err:
             print(f"nbody sample not run: {err}")
-
-
-def table_argv(probe_name: str) -> tuple[str, ...] | None:
-    """The probe table's command for a probe a snapshot recorded without its argv (older or composed files).
-
-    Only for probes that run no image: which image a container probe ran is not knowable afterwards.
-    """
-    from .probe import probes
-
-    found = next((p for p in probes() if p.name == probe_name), None)
-    return found.argv if found and found.image is None else None
 
 
 def replay_caption(path: str | Path) -> str:

@@ -193,7 +193,9 @@ def test_faithfulness_the_conclusion_and_additions_are_marked():
     assert "元のスライドにはないコマンドである" in nbody.split("```", 1)[0]
     cells = jupytext.read(ROOT / "notebooks" / "03-install-driver.md").cells
     ending = next(c for c in cells if "今日はここまで" in c.source)
-    assert ending.metadata["slideshow"]["slide_type"] == "slide"
+    assert ending.metadata["slideshow"]["slide_type"] == "slide" and ending.source.startswith("## ")
+    deck = text(ROOT / "slides" / "deck.md")  # the committed deck: the ending under its own title, not a 「続き」
+    assert re.search(r"^## [^\n（]*\n\n今日はここまで．", deck, re.M) and "（続き）\n\n今日はここまで" not in deck
 
 
 def test_the_index_says_gpudocks_own_output_is_english_and_why():
