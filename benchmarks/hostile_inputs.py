@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from gpudock.diagnose import diagnose  # noqa: E402
 from gpudock.exceptions import PlanRefused  # noqa: E402
-from gpudock.hostinfo import host_info  # noqa: E402
+from gpudock.facts.host import host_info  # noqa: E402
 from gpudock.install import STEPS, make_plan  # noqa: E402
 from gpudock.snapshot import Snapshot  # noqa: E402
 from gpudock.views import doctor_json, findings_text  # noqa: E402

@@ -19,7 +19,9 @@ def test_doctor_snapshot_json_follows_the_contract():
     proc = run_cli("doctor", "--snapshot", str(case), "--json")
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
-    assert set(doc) == {"findings", "host"}
+    assert set(doc) == {"findings", "host", "generations"}  # generations: an additive key
+    assert [g["key"] for g in doc["generations"]] == ["v1", "v2", "toolkit", "cdi"]
+    assert all(set(g) == {"key", "name", "present", "evidence"} for g in doc["generations"])
     codes = [f["code"] for f in doc["findings"]]
     assert set(json.loads(case.read_text())["expect"]) <= set(codes)
     for finding in doc["findings"]:

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from gpudock.diagnose import diagnose
 from gpudock.exceptions import PlanRefused, SnapshotError
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import STEPS, make_plan
 from gpudock.install.render import plan_view
 from gpudock.snapshot import Snapshot

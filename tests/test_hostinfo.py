@@ -1,6 +1,6 @@
 import pytest
 
-from gpudock.hostinfo import host_info, parse_os_release, wsl_kind
+from gpudock.facts.host import host_info, parse_os_release, wsl_kind
 from gpudock.snapshot import Snapshot
 
 

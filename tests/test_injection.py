@@ -22,7 +22,7 @@ from rich.console import Console
 
 from gpudock.diagnose import diagnose
 from gpudock.exceptions import PlanRefused
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import make_plan
 from gpudock.install.docker import DOCKER_KEY_FINGERPRINT
 from gpudock.install.driver import CUDA_KEY_FINGERPRINT

@@ -21,8 +21,8 @@ from gpudock.bench.results import Results
 from gpudock.bench.tables import results_table
 from gpudock.doctor import check
 from gpudock.exceptions import GpudockError
+from gpudock.facts.host import host_info
 from gpudock.findings import Finding
-from gpudock.hostinfo import host_info
 from gpudock.install import STEPS, make_plan
 from gpudock.install.plan import file_preview
 from gpudock.install.render import plan_view, skip_phrase

@@ -17,8 +17,8 @@ from rich.console import Console
 
 from gpudock.bench.results import Comparison, Result, Results
 from gpudock.bench.tables import print_comparison, results_table
+from gpudock.facts.host import host_info
 from gpudock.findings import Finding
-from gpudock.hostinfo import host_info
 from gpudock.install.apply import apply
 from gpudock.install.plan import Check, Plan, RootFile, Step
 from gpudock.install.render import command_echo, plan_view, progress_line

@@ -19,7 +19,7 @@ import uuid
 import pytest
 
 from gpudock.doctor import check
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import make_plan
 from gpudock.install.plan import file_preview
 from gpudock.layout import split_step

@@ -2,22 +2,61 @@
 
 The library both faces call (the CLI and the notebooks' cell API ``gpudock.tutorial``):
 
-- ``check(snapshot=None)`` -> ``Report`` (findings, host facts, snapshot): the doctor, live or replayed;
+- ``check(snapshot=None)`` -> ``Report`` (findings, host facts, generations, snapshot): the doctor, live or
+  replayed;
 - ``plan_for(step, source)`` -> ``Plan``; ``apply(plan, log_dir)`` runs it (opt-in, shown first, logged);
 - ``hello(build=False)``: gpudock's hello container through the Docker SDK;
 - ``run_notebooks(...)``: the runner behind `gpudock run` (papermill), writing ``summary.json``.
+
+The names are loaded on first use (PEP 562 ``__getattr__``): ``import gpudock.cli`` reads this file and
+``_version`` only, so a command loads just the modules it calls. Nothing here does I/O at import time.
 """
 
-__version__ = "0.1.0"  # the one place the version is written (pyproject.toml reads it)
+from __future__ import annotations
 
-# after __version__, which the CLI reads; nothing below does I/O at import time
-from .dockerops import hello  # noqa: E402
-from .doctor import Report, check  # noqa: E402
-from .exceptions import GpudockError, SnapshotError, UsageError  # noqa: E402
-from .findings import Finding  # noqa: E402
-from .install import Plan, apply, plan_for  # noqa: E402
-from .runner import run_notebooks  # noqa: E402
-from .snapshot import Snapshot  # noqa: E402
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from ._version import __version__ as __version__  # read without loading anything else
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "apply": ".install",
+    "check": ".doctor",
+    "Finding": ".findings",
+    "GpudockError": ".exceptions",
+    "hello": ".dockerops",
+    "Plan": ".install",
+    "plan_for": ".install",
+    "Report": ".doctor",
+    "run_notebooks": ".runner",
+    "Snapshot": ".snapshot",
+    "SnapshotError": ".exceptions",
+    "UsageError": ".exceptions",
+}
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
+    from .dockerops import hello
+    from .doctor import Report, check
+    from .exceptions import GpudockError, SnapshotError, UsageError
+    from .findings import Finding
+    from .install import Plan, apply, plan_for
+    from .runner import run_notebooks
+    from .snapshot import Snapshot
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "apply",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__
+from ._version import __version__
 from .exceptions import CannotWrite, GpudockError, NoComparablePoints, UsageError
 from .exitcodes import ExitCode
 
@@ -32,14 +32,19 @@ def _say(line: str) -> None:
 def _add_doctor(sub) -> None:
     doctor = sub.add_parser("doctor", help="say what state the host is in, what is broken and the fix")
     doctor.add_argument("--snapshot", metavar="FILE", help="diagnose a saved snapshot instead of this host")
-    doctor.add_argument("--json", action="store_true", help="print {findings, host} as JSON")
+    doctor.add_argument("--json", action="store_true", help="print {findings, host, generations} as JSON")
     doctor.add_argument(
         "--save-snapshot", metavar="FILE", help="also write the snapshot (to send instead of a screenshot)"
     )
     doctor.add_argument(
         "--deep", action="store_true", help="also run slow probes (apt repositories, nbody, sudo docker)"
     )
-    doctor.add_argument("-v", "--verbose", action="store_true", help="also show the evidence of what is fine")
+    doctor.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also show the evidence of what is fine and the NVIDIA Docker generations",
+    )
     doctor.set_defaults(func=_doctor)
 
 
@@ -51,9 +56,10 @@ def _doctor(args) -> ExitCode:
     if args.save_snapshot:
         report.snapshot.save(args.save_snapshot)
     if args.json:
-        print(doctor_json(report.findings, report.host))
-    else:
-        print_findings(report.findings, report.host, verbose=args.verbose)
+        print(doctor_json(report.findings, report.host, report.generations))
+    else:  # --verbose also shows which generations of "NVIDIA Docker" the host has (deck 1.3)
+        shown = report.generations if args.verbose else None
+        print_findings(report.findings, report.host, verbose=args.verbose, generations=shown)
     return ExitCode.OK if report.ok else ExitCode.PROBLEM
 
 

@@ -1,19 +1,20 @@
 """The doctor as one call, for every face: a snapshot (live or from a file) -> a Report.
 
 The CLI, the notebooks (``gpudock.tutorial``) and the fleet hold this Report; none of them runs the
-prober, the host facts or the rules themselves.
+prober, the host facts (``gpudock.facts``), the generations table or the rules themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import probe
 from .diagnose import codes, diagnose
+from .facts import HostInfo, host_info
 from .findings import Finding, has_errors
-from .hostinfo import HostInfo, host_info
+from .generations import Generation, generations
 from .snapshot import Snapshot
 
 _WORST_FIRST = ("error", "warning")
@@ -21,11 +22,13 @@ _WORST_FIRST = ("error", "warning")
 
 @dataclass
 class Report:
-    """What the doctor concluded about one host: its findings, its host facts and the snapshot they came from."""
+    """What the doctor concluded about one host: its findings, its host facts, which generations of
+    "NVIDIA Docker" it has (deck 1.3) and the snapshot they came from."""
 
     findings: list[Finding]
     host: HostInfo
     snapshot: Snapshot
+    generations: list[Generation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -76,4 +79,4 @@ def check(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say
     """Diagnose a snapshot (a file, a loaded Snapshot) or, for None, this host probed now."""
     snap = load_or_probe(snapshot, deep=deep, say=say)
     host = host_info(snap)
-    return Report(diagnose(snap, host), host, snap)
+    return Report(diagnose(snap, host), host, snap, generations(snap))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shlex
 
-from .hostinfo import WSL2, HostInfo
+from .facts.host import WSL2, HostInfo
 
 # Names the doctor's fixes and the planners share (one place, so the two never drift apart).
 CUDA_KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"

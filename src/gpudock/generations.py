@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .diagnose.evidence import (  # the doctor's public evidence readers
+from .facts.evidence import (  # the host facts the generations rest on
     cdi_specs,
     container_saw_gpu,
     daemon_json_has_nvidia,

@@ -217,7 +217,7 @@ def run_notebooks(
     say: Callable[[str], None] = print,
 ) -> tuple[Path, list[NotebookRun]]:
     """Execute the notebooks into a new run folder; returns (folder, per-notebook results)."""
-    from . import __version__
+    from ._version import __version__
     from .doctor import check
 
     paths = find_notebooks(names)

@@ -239,7 +239,7 @@ def _clean(value: Any, depth: int = 0) -> Any:
 
 
 def _os_release_value(value: str) -> str | None:
-    """The value as hostinfo.parse_os_release reads it; None when its quoting is broken."""
+    """The value as facts.host.parse_os_release reads it; None when its quoting is broken."""
     try:
         parts = shlex.split(value)
     except ValueError:

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from .doctor import Report, check, probe_command
 from .exceptions import GpudockError
-from .generations import generations
 from .layout import render_plain
 from .textsafety import printable
-from .views import findings_text, host_line
+from .views import findings_text, generations_text, host_line
 
 # Which layers of the doctor's rule table (gpudock.diagnose.LAYERS) each notebook talks about.
 SECTION_LAYERS = {
@@ -110,11 +109,7 @@ class Session:
 
     def show_generations(self) -> None:
         """Deck 1.3, live: which NVIDIA Docker generations this host has."""
-        found = generations(self.snap)
-        for gen in found:
-            print(f"{'✓' if gen.present else '·'} {gen.name}" + (f"\n    {gen.evidence}" if gen.evidence else ""))
-        current = [g.name for g in found if g.present]
-        print("\nthis host: " + (", ".join(current) if current else "no NVIDIA container support installed yet"))
+        print(generations_text(self.report.generations))
 
     def show_plan(self, step: str, apply: bool = False, **options) -> None:
         """Deck 1.4: today's install commands for this host; applied only when ``apply`` is True (live)."""

@@ -9,13 +9,14 @@ plain text for notebooks (``findings_text``).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
 
 from .findings import Finding
-from .hostinfo import HostInfo
 from .layout import (
     DIM,
     NotebookDisplay,
@@ -30,16 +31,47 @@ from .layout import (
 )
 from .textsafety import printable
 
+if TYPE_CHECKING:  # types only: the views read what the Report carries, never the host facts themselves
+    from .facts import HostInfo
+    from .generations import Generation
+
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan", "ok": "green"}
 MARKS = {"error": "✗", "warning": "!", "info": "i", "ok": "✓"}
 ASCII_MARKS = {"error": "x", "warning": "!", "info": "i", "ok": "+"}
 INDENT = 4
 
 
-def doctor_json(findings: list[Finding], host: HostInfo) -> str:
-    return json.dumps(
-        {"findings": [f.as_dict() for f in findings], "host": host.as_dict()}, indent=2, ensure_ascii=False
-    )
+def doctor_json(findings: list[Finding], host: HostInfo, generations: list[Generation] | None = None) -> str:
+    """The contract's ``{"findings", "host"}``, plus ``generations`` where given (an additive key)."""
+    data = {"findings": [f.as_dict() for f in findings], "host": host.as_dict()}
+    if generations is not None:
+        data["generations"] = [asdict(g) for g in generations]
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def generations_text(generations: list[Generation]) -> str:
+    """Deck 1.3's table for one host: a line per generation (✓ present, · not), its evidence, then a summary."""
+    lines = [
+        f"{'✓' if gen.present else '·'} {gen.name}" + (f"\n    {printable(gen.evidence)}" if gen.evidence else "")
+        for gen in generations
+    ]
+    return "\n".join([*lines, "", _generations_summary(generations)])
+
+
+def _generations_summary(generations: list[Generation]) -> str:
+    current = [g.name for g in generations if g.present]
+    return "this host: " + (", ".join(current) if current else "no NVIDIA container support installed yet")
+
+
+def generations_view(generations: list[Generation], unicode: bool = True) -> list[Wrapped]:
+    """``generations_text`` for a terminal: the same lines, wrapped under their own indent."""
+    out = []
+    for gen in generations:
+        mark = (MARKS if unicode else ASCII_MARKS)["ok"] if gen.present else ("·" if unicode else "-")
+        out.append(Wrapped(words(gen.name), 0, Text(mark + " ", style=_STYLE["ok"] if gen.present else "")))
+        if gen.evidence:
+            out.append(Wrapped(words(gen.evidence, DIM), INDENT))
+    return [*out, Wrapped([]), Wrapped(words(_generations_summary(generations)))]
 
 
 def host_line(host: HostInfo, short: bool = False) -> str:
@@ -103,13 +135,22 @@ class FindingView:
 
 
 class DoctorView(NotebookDisplay):
-    """The whole doctor screen: host line, findings, a closing line that says what to do next."""
+    """The whole doctor screen: host line, the generations (where given), findings, a closing line that says
+    what to do next."""
 
-    def __init__(self, findings: list[Finding], host: HostInfo | None, verbose: bool = False, summary: bool = True):
+    def __init__(
+        self,
+        findings: list[Finding],
+        host: HostInfo | None,
+        verbose: bool = False,
+        summary: bool = True,
+        generations: list[Generation] | None = None,
+    ):
         self.findings = findings
         self.host = host
         self.verbose = verbose
         self.summary = summary
+        self.generations = generations
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.host is not None:
@@ -120,6 +161,9 @@ class DoctorView(NotebookDisplay):
                 Text(f"gpudock doctor {dot} ", style="bold") + Text(short),
                 Text(short),
             )
+            yield Text("")
+        if self.generations:
+            yield from generations_view(self.generations, unicode_ok(console))
             yield Text("")
         previous = None
         for f in self.findings:
@@ -154,16 +198,25 @@ def summary_text(findings: list[Finding]) -> Text:
     return Text("No errors.", style="bold green")
 
 
-def doctor_view(findings: list[Finding], host: HostInfo | None = None, verbose: bool = False) -> DoctorView:
+def doctor_view(
+    findings: list[Finding],
+    host: HostInfo | None = None,
+    verbose: bool = False,
+    generations: list[Generation] | None = None,
+) -> DoctorView:
     """The doctor screen as a rich renderable (terminal, Jupyter, or ``render_plain``)."""
-    return DoctorView(findings, host, verbose)
+    return DoctorView(findings, host, verbose, generations=generations)
 
 
 def print_findings(
-    findings: list[Finding], host: HostInfo, console: Console | None = None, verbose: bool = False
+    findings: list[Finding],
+    host: HostInfo,
+    console: Console | None = None,
+    verbose: bool = False,
+    generations: list[Generation] | None = None,
 ) -> None:
     console = console or terminal_console()
-    console.print(doctor_view(findings, host, verbose), crop=False)
+    console.print(doctor_view(findings, host, verbose, generations), crop=False)
 
 
 def findings_text(findings: list[Finding], width: int = 100, verbose: bool = False) -> str:
@@ -176,6 +229,7 @@ __all__ = [
     "doctor_json",
     "doctor_view",
     "findings_text",
+    "generations_text",
     "host_line",
     "print_findings",
 ]

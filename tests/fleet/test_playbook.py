@@ -7,7 +7,7 @@ import subprocess
 import pytest
 import yaml
 
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import make_plan
 from gpudock.install.ansible import Unsafe, plan_play, to_playbook
 from gpudock.install.plan import Check, Daemon, Plan, RootFile, Step

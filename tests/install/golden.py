@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import PlanRefused, make_plan
 from tests.helpers import DATA
 from tests.install.hosts import KINDS, OS_RELEASE, host_snapshot

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import PlanRefused, make_plan
 from tests.helpers import DATA
 from tests.install.hosts import host_snapshot

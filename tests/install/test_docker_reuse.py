@@ -8,7 +8,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from hosts import host_snapshot  # noqa: E402
 
-from gpudock.hostinfo import host_info  # noqa: E402
+from gpudock.facts.host import host_info  # noqa: E402
 from gpudock.install import make_plan  # noqa: E402
 
 ANSWERS = {

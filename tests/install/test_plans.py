@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from gpudock.exceptions import UsageError
-from gpudock.hostinfo import host_info
+from gpudock.facts.host import host_info
 from gpudock.install import PlanRefused, make_plan
 from tests.install.golden import VARIANTS, cases, render
 from tests.install.hosts import KINDS, OS_RELEASE, host_snapshot

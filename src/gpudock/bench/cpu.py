@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-LANES = 32  # target bodies per inner block: two AVX-512 fp32 vectors, four fp64 ones (kernels in cpu_kernels.py)
+from .lanes import LANES  # the kernels' block (cpu_kernels.py reads the same constant)
 
 
 def _kernels():

@@ -8,7 +8,7 @@ sweeps all N sources; the k loop over the block vectorises without reassociating
 import numba
 import numpy as np
 
-from .cpu import LANES
+from .lanes import LANES
 
 
 @numba.njit(inline="always")

@@ -10,8 +10,8 @@ then the rule's order: what to fix first comes first.
 
 from __future__ import annotations
 
+from ..facts.host import HostInfo, host_info
 from ..findings import Finding
-from ..hostinfo import HostInfo, host_info
 from ..snapshot import Snapshot
 from . import apt, container, docker, driver, platform, toolkit  # noqa: F401  (each registers its rules)
 from .registry import LAYERS, RULES, SEVERITIES, Hit, RuleRecord, codes, layer_of, register

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ..facts.evidence import cite, find, lines_of
 from ..fixes import CUDA_KEYRING_DEB, DOCS, TOOLKIT_KEYRING
-from .evidence import cite, find, lines_of
 from .registry import Hit, register
 
 # The repository directory of NVIDIA's CUDA repo as it appears in apt's messages (safe characters only).
@@ -83,12 +83,12 @@ def _key_fix(snap, host, hit):
 
 @register(
     "apt-key-missing",
-    "error",
-    "apt",
-    20,
-    "apt rejects a repository's signing key",
-    _key_fix,
-    [DOCS["cuda_key_rotation"], DOCS["toolkit_install"], DOCS["docker_install_debian"]],
+    severity="error",
+    layer="apt",
+    order=20,
+    title="apt rejects a repository's signing key",
+    fix=_key_fix,
+    docs=[DOCS["cuda_key_rotation"], DOCS["toolkit_install"], DOCS["docker_install_debian"]],
 )
 def apt_key_missing(snap, host):
     hit = find(snap, r"NO_PUBKEY|is not signed|SHA1 is not considered secure")
@@ -115,12 +115,12 @@ def _signed_by_fix(snap, host, hit):
 
 @register(
     "apt-signed-by-conflict",
-    "error",
-    "apt",
-    10,
-    "apt-get update aborts: two list files describe one repository with different keys",
-    _signed_by_fix,
-    [DOCS["toolkit_troubleshooting"]],
+    severity="error",
+    layer="apt",
+    order=10,
+    title="apt-get update aborts: two list files describe one repository with different keys",
+    fix=_signed_by_fix,
+    docs=[DOCS["toolkit_troubleshooting"]],
 )
 def apt_signed_by_conflict(snap, host):
     hit = find(snap, r"Conflicting values set for option Signed-By")

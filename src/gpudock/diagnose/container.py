@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..fixes import DOCS, docker_service, windows
-from ..hostinfo import WSL2
-from ..images import CUDA_IMAGE
-from .docker import OFFLINE
-from .evidence import (
+from ..facts.evidence import (
     CONTAINER_PROBES,
     HOST_SMI_PROBES,
     cite,
@@ -18,6 +14,10 @@ from .evidence import (
     probe_names,
     search,
 )
+from ..facts.host import WSL2
+from ..fixes import DOCS, docker_service, windows
+from ..images import CUDA_IMAGE
+from .docker import OFFLINE
 from .registry import Hit, register
 
 
@@ -42,12 +42,12 @@ def _too_old_fix(snap, host, hit):
 
 @register(
     "cuda-driver-too-old",
-    "error",
-    "container",
-    10,
-    "The image needs a newer CUDA than the driver supports",
-    _too_old_fix,
-    [DOCS["cuda_compat"]],
+    severity="error",
+    layer="container",
+    order=10,
+    title="The image needs a newer CUDA than the driver supports",
+    fix=_too_old_fix,
+    docs=[DOCS["cuda_compat"]],
 )
 def cuda_driver_too_old(snap, host):
     hit = find(snap, r"unsatisfied condition: cuda\s{0,5}>=\s{0,5}\d{1,3}(\.\d{1,3}){0,2}")
@@ -61,17 +61,17 @@ def cuda_driver_too_old(snap, host):
 
 @register(
     "wsl-lib-file-exists",
-    "error",
-    "container",
-    20,
-    "The toolkit cannot mount the WSL driver libraries: the image already has them",
-    [
+    severity="error",
+    layer="container",
+    order=20,
+    title="The toolkit cannot mount the WSL driver libraries: the image already has them",
+    fix=[
         "use an image that does not ship libnvidia-ml.so.1 / libcuda.so.1 (the official nvidia/cuda images do not)",
         "if you built it: do not copy driver libraries into it (let the toolkit inject them)",
         "remove Linux driver packages from the distro (`dpkg -l "
         "'*nvidia*'`), then `gpudock plan toolkit` for a current toolkit",
     ],
-    [DOCS["toolkit_troubleshooting"], DOCS["wsl_cuda"]],
+    docs=[DOCS["toolkit_troubleshooting"], DOCS["wsl_cuda"]],
 )
 def wsl_lib_file_exists(snap, host):
     hit = find(snap, r"file creation failed: \S{1,300}lib(nvidia|cuda)\S{0,100}\.so[.\d]{0,20}: file exists")
@@ -97,12 +97,12 @@ def _fresh_fix(snap, host, hit):
 
 @register(
     "nvml-unknown-error",
-    "error",
-    "container",
-    30,
-    "NVML: Unknown Error inside a fresh container (no GPU device access)",
-    _fresh_fix,
-    [DOCS["toolkit_troubleshooting"]],
+    severity="error",
+    layer="container",
+    order=30,
+    title="NVML: Unknown Error inside a fresh container (no GPU device access)",
+    fix=_fresh_fix,
+    docs=[DOCS["toolkit_troubleshooting"]],
 )
 def nvml_unknown_fresh(snap, host):
     """A container started just now already lacks device access (runtime/cgroup configuration)."""
@@ -112,11 +112,11 @@ def nvml_unknown_fresh(snap, host):
 
 @register(
     "nvml-unknown-error",
-    "error",
-    "container",
-    31,
-    "NVML: Unknown Error inside a running container (GPU device access lost)",
-    [
+    severity="error",
+    layer="container",
+    order=31,
+    title="NVML: Unknown Error inside a running container (GPU device access lost)",
+    fix=[
         "a container that worked lost the GPU after `systemctl daemon-reload` (systemd cgroup driver): recreate it",
         "to prevent it: use CDI (`sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`, "
         "`--device nvidia.com/gpu=all`, Docker Engine 25 or newer) "
@@ -124,7 +124,7 @@ def nvml_unknown_fresh(snap, host):
         "a fresh container failing the same way: check no-cgroups in "
         "/etc/nvidia-container-runtime/config.toml and update the toolkit",
     ],
-    [DOCS["toolkit_troubleshooting"], DOCS["toolkit_cdi"]],
+    docs=[DOCS["toolkit_troubleshooting"], DOCS["toolkit_cdi"]],
 )
 def nvml_unknown_reloaded(snap, host):
     """Outside gpudock's own container probes (``docker exec`` into a long-running one)."""
@@ -137,11 +137,11 @@ def nvml_unknown_reloaded(snap, host):
 
 @register(
     "cuda-no-device",
-    "error",
-    "container",
-    40,
-    "The container starts but CUDA sees no GPU",
-    lambda snap, host, hit: [
+    severity="error",
+    layer="container",
+    order=40,
+    title="The container starts but CUDA sees no GPU",
+    fix=lambda snap, host, hit: [
         "run the container with `--gpus all` (or `--runtime=nvidia`, or `--device nvidia.com/gpu=all` with CDI)",
         "do not set NVIDIA_VISIBLE_DEVICES=void/none or NVIDIA_DISABLE_REQUIRE",
         *(
@@ -153,7 +153,7 @@ def nvml_unknown_reloaded(snap, host):
             else []
         ),
     ],
-    [DOCS["toolkit_troubleshooting"]],
+    docs=[DOCS["toolkit_troubleshooting"]],
 )
 def cuda_no_device(snap, host):
     hit = find(
@@ -212,12 +212,12 @@ def _explained(result, findings) -> bool:
 
 @register(
     "gpu-container-failed",
-    "error",
-    "container",
-    50,
-    "A GPU container failed with an error gpudock does not recognise",
-    _failed_fix,
-    [DOCS["toolkit_troubleshooting"]],
+    severity="error",
+    layer="container",
+    order=50,
+    title="A GPU container failed with an error gpudock does not recognise",
+    fix=_failed_fix,
+    docs=[DOCS["toolkit_troubleshooting"]],
     follow_up=True,
 )
 def gpu_container_failed(snap, host, findings):
@@ -256,7 +256,7 @@ def gpu_container_failed(snap, host, findings):
     return None
 
 
-@register("gpu-ok", "ok", "container", 90, "A container sees the GPU", [])
+@register("gpu-ok", severity="ok", layer="container", order=90, title="A container sees the GPU")
 def gpu_ok(snap, host):
     hit = container_saw_gpu(snap)
     return Hit(cite(hit)) if hit else None

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 import shlex
 
-from ..fixes import DOCS, docker_service, windows
-from ..hostinfo import NO_SYSTEMD, NO_SYSTEMD_SYSTEMCTL, WSL1, WSL2
-from .evidence import (
+from ..facts.evidence import (
     CONTAINER_PROBES,
     DOCKER_CLI_PROBES,
     Line,
@@ -21,6 +19,8 @@ from .evidence import (
     search,
     toolkit_evidence,
 )
+from ..facts.host import NO_SYSTEMD, NO_SYSTEMD_SYSTEMCTL, WSL1, WSL2, groups
+from ..fixes import DOCS, docker_service, windows
 from .registry import Hit, register
 
 DOCKER_STUB = r"The command 'docker' could not be found in this WSL"
@@ -60,12 +60,12 @@ def _cli_missing_fix(snap, host, hit):
 
 @register(
     "docker-cli-missing",
-    "error",
-    "docker",
-    10,
-    "The docker command is not available",
-    _cli_missing_fix,
-    [DOCS["docker_install_ubuntu"], DOCS["docker_desktop_wsl"]],
+    severity="error",
+    layer="docker",
+    order=10,
+    title="The docker command is not available",
+    fix=_cli_missing_fix,
+    docs=[DOCS["docker_install_ubuntu"], DOCS["docker_desktop_wsl"]],
 )
 def docker_cli_missing(snap, host):
     hit = docker_cli_missing_hit(snap)
@@ -76,17 +76,17 @@ def docker_cli_missing(snap, host):
 
 @register(
     "docker-desktop-integration-off",
-    "error",
-    "docker",
-    20,
-    "docker is Docker Desktop's stub: WSL integration is off for this distro",
-    [
+    severity="error",
+    layer="docker",
+    order=20,
+    title="docker is Docker Desktop's stub: WSL integration is off for this distro",
+    fix=[
         "Docker Desktop → Settings → Resources → WSL integration: turn on this distro, Apply & restart",
         "already on: turn it off and on again, restart Docker Desktop, and " + windows("wsl --shutdown"),
         "open a new shell and run `docker version`",
         "or, without Docker Desktop: `gpudock plan docker` installs Docker Engine inside the distro (not both)",
     ],
-    [DOCS["docker_desktop_wsl"]],
+    docs=[DOCS["docker_desktop_wsl"]],
 )
 def docker_desktop_integration_off(snap, host):
     hit = find(snap, r"could not be found in this WSL 2 distro|activate the WSL integration in Docker Desktop")
@@ -137,12 +137,12 @@ def _local_toolkit_evidence(snap) -> list[str]:
 
 @register(
     "docker-desktop-conflict",
-    "warning",
-    "docker",
-    30,
-    "Two Docker engines (Docker Desktop and a local one) claim the CLI",
-    _conflict_fix,
-    [DOCS["docker_desktop_wsl"]],
+    severity="warning",
+    layer="docker",
+    order=30,
+    title="Two Docker engines (Docker Desktop and a local one) claim the CLI",
+    fix=_conflict_fix,
+    docs=[DOCS["docker_desktop_wsl"]],
 )
 def docker_desktop_conflict(snap, host):
     hit = None
@@ -176,11 +176,11 @@ def docker_desktop_conflict(snap, host):
 
 @register(
     "systemd-missing",
-    "warning",
-    "docker",
-    40,
-    "systemd is not running (PID 1): systemctl cannot start Docker here",
-    lambda snap, host, hit: [
+    severity="warning",
+    layer="docker",
+    order=40,
+    title="systemd is not running (PID 1): systemctl cannot start Docker here",
+    fix=lambda snap, host, hit: [
         "start services without systemctl: `sudo service docker start` (the Docker package's init script)",
         *(
             ["or turn systemd on: /etc/wsl.conf with `[boot]` and `systemd=true`, then " + windows("wsl --shutdown")]
@@ -188,7 +188,7 @@ def docker_desktop_conflict(snap, host):
             else []
         ),
     ],
-    [DOCS["wsl_systemd"], DOCS["docker_daemon"]],
+    docs=[DOCS["wsl_systemd"], DOCS["docker_daemon"]],
 )
 def systemd_missing(snap, host):
     hit = find(snap, NO_SYSTEMD) or find(snap, NO_SYSTEMD_SYSTEMCTL, ["systemctl_docker"])
@@ -224,12 +224,12 @@ def _unreachable_fix(snap, host, hit):
 
 @register(
     "docker-daemon-unreachable",
-    "error",
-    "docker",
-    50,
-    "The docker CLI is there but no Docker daemon answers",
-    _unreachable_fix,
-    [DOCS["docker_daemon"]],
+    severity="error",
+    layer="docker",
+    order=50,
+    title="The docker CLI is there but no Docker daemon answers",
+    fix=_unreachable_fix,
+    docs=[DOCS["docker_daemon"]],
 )
 def docker_daemon_unreachable(snap, host):
     if docker_info_ok(snap):
@@ -262,20 +262,18 @@ def _permission_fix(snap, host, hit):
 
 @register(
     "docker-permission-denied",
-    "error",
-    "docker",
-    60,
-    "This user may not use the Docker socket (not in the docker group)",
-    _permission_fix,
-    [DOCS["docker_postinstall"]],
+    severity="error",
+    layer="docker",
+    order=60,
+    title="This user may not use the Docker socket (not in the docker group)",
+    fix=_permission_fix,
+    docs=[DOCS["docker_postinstall"]],
 )
 def docker_permission_denied(snap, host):
     hit = find(snap, PERMISSION)
     if not hit or hit.probe == "docker_gpu_sudo":
         return None
-    ident = snap.command("id")
-    in_group = bool(ident and search(r"\(docker\)", ident.stdout))
-    return Hit(cite(hit), {"in_group": in_group})
+    return Hit(cite(hit), {"in_group": "docker" in groups(snap)})
 
 
 OFFLINE = (
@@ -310,12 +308,12 @@ def _hello_fix(snap, host, hit):
 
 @register(
     "docker-hello-failed",
-    "error",
-    "docker",
-    70,
-    "Docker answers but a plain container does not run",
-    _hello_fix,
-    [DOCS["docker_proxy"], DOCS["docker_daemon"]],
+    severity="error",
+    layer="docker",
+    order=70,
+    title="Docker answers but a plain container does not run",
+    fix=_hello_fix,
+    docs=[DOCS["docker_proxy"], DOCS["docker_daemon"]],
 )
 def docker_hello_failed(snap, host):
     hello = snap.command("docker_hello")
@@ -342,23 +340,23 @@ def docker_hello_failed(snap, host):
 
 @register(
     "docker-gpus-unsupported",
-    "error",
-    "docker",
-    80,
-    "This docker CLI predates --gpus (Docker 19.03): the client, not the toolkit, is too old",
-    [
+    severity="error",
+    layer="docker",
+    order=80,
+    title="This docker CLI predates --gpus (Docker 19.03): the client, not the toolkit, is too old",
+    fix=[
         "docker version   # the Client: Version must be 19.03 or newer (the server may already be)",
         "gpudock plan docker   # a current Docker Engine and CLI from one source",
         "until then: docker run --runtime=nvidia -e NVIDIA_VISIBLE_DEVICES=all …",
     ],
-    [DOCS["docker_install_ubuntu"], DOCS["toolkit_install"]],
+    docs=[DOCS["docker_install_ubuntu"], DOCS["toolkit_install"]],
 )
 def docker_gpus_unsupported(snap, host):
     hit = find(snap, r"unknown flag: --gpus")
     return Hit(cite(hit)) if hit else None
 
 
-@register("docker-ok", "ok", "docker", 90, "Docker Engine answers and runs containers", [])
+@register("docker-ok", severity="ok", layer="docker", order=90, title="Docker Engine answers and runs containers")
 def docker_ok(snap, host):
     hello = snap.command("docker_hello")
     if not hello or hello.failed or not (hello.ok or "Hello from Docker" in hello.text):

@@ -8,9 +8,7 @@ about the container, never proof that the host lacks a driver.
 
 from __future__ import annotations
 
-from ..fixes import DOCS, wsl_restart_steps
-from ..hostinfo import WSL1, WSL2
-from .evidence import (
+from ..facts.evidence import (
     CONTAINER_PROBES,
     HOST_SMI_PROBES,
     Line,
@@ -21,6 +19,8 @@ from .evidence import (
     lines_of,
     probe_names,
 )
+from ..facts.host import WSL1, WSL2
+from ..fixes import DOCS, wsl_restart_steps
 from .registry import Hit, register
 
 HOOK_NO_NVML = r"load library failed: libnvidia-ml\.so"
@@ -29,11 +29,11 @@ SMI_NO_NVML = r"couldn't find libnvidia-ml\.so|NVIDIA-SMI couldn't find"
 
 @register(
     "nvidia-driver-missing",
-    "error",
-    "driver",
-    10,
-    "No NVIDIA driver on this host",
-    [
+    severity="error",
+    layer="driver",
+    order=10,
+    title="No NVIDIA driver on this host",
+    fix=[
         "check the GPU is there: `lspci -d 10de:`",
         "gpudock plan driver   # NVIDIA's CUDA repository (cuda-keyring), then nvidia-open "
         "(open kernel modules, the default since R560) or, for Maxwell/Pascal/Volta, the proprietary "
@@ -41,7 +41,7 @@ SMI_NO_NVML = r"couldn't find libnvidia-ml\.so|NVIDIA-SMI couldn't find"
         "sudo reboot",
         "nvidia-smi",
     ],
-    [DOCS["driver_install"]],
+    docs=[DOCS["driver_install"]],
 )
 def nvidia_driver_missing(snap, host):
     if host.kind in (WSL1, WSL2) or container_saw_gpu(snap) or host_smi_ok(snap):
@@ -67,11 +67,11 @@ def nvidia_driver_missing(snap, host):
 
 @register(
     "nvidia-driver-unreachable",
-    "error",
-    "driver",
-    20,
-    "nvidia-smi is installed but cannot talk to the NVIDIA kernel driver",
-    [
+    severity="error",
+    layer="driver",
+    order=20,
+    title="nvidia-smi is installed but cannot talk to the NVIDIA kernel driver",
+    fix=[
         "sudo modprobe nvidia   # read the error: 'Key was rejected by service' means Secure Boot blocks the module",
         "mokutil --sb-state   # 'SecureBoot enabled': enrol the key DKMS signs modules with, e.g. "
         "`sudo mokutil --import /var/lib/dkms/mok.pub` (Ubuntu: /var/lib/shim-signed/mok/MOK.der), reboot "
@@ -80,7 +80,7 @@ def nvidia_driver_missing(snap, host):
         "sudo apt-get install linux-headers-$(uname -r) && sudo dkms autoinstall",
         "sudo reboot",
     ],
-    [DOCS["driver_install"]],
+    docs=[DOCS["driver_install"]],
 )
 def nvidia_driver_unreachable(snap, host):
     if host.kind in (WSL1, WSL2):
@@ -112,12 +112,12 @@ def _mismatch_fix(snap, host, hit):
 
 @register(
     "nvml-version-mismatch",
-    "error",
-    "driver",
-    30,
-    "NVML: driver/library version mismatch",
-    _mismatch_fix,
-    [DOCS["driver_install"]],
+    severity="error",
+    layer="driver",
+    order=30,
+    title="NVML: driver/library version mismatch",
+    fix=_mismatch_fix,
+    docs=[DOCS["driver_install"]],
 )
 def nvml_version_mismatch(snap, host):
     hit = find(snap, r"Driver/library version mismatch")
@@ -129,7 +129,7 @@ def nvml_version_mismatch(snap, host):
     return Hit(cite(hit), {"probe": hit.probe}, title=title)
 
 
-@register("nvidia-driver-ok", "ok", "driver", 90, "The NVIDIA driver answers", [])
+@register("nvidia-driver-ok", severity="ok", layer="driver", order=90, title="The NVIDIA driver answers")
 def nvidia_driver_ok(snap, host):
     hit = host_smi_ok(snap)
     if not hit:

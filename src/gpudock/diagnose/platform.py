@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import shlex
 
+from ..facts.evidence import Line, cite, container_saw_gpu, find, installed_packages, lines_of
+from ..facts.host import UNKNOWN, WSL1, WSL2, windows_build
 from ..fixes import DOCS, windows, wsl_restart_steps
-from ..hostinfo import UNKNOWN, WSL1, WSL2, windows_build
 from ..snapshot import validation_findings
-from .evidence import Line, cite, container_saw_gpu, find, installed_packages, lines_of
 from .registry import Hit, register
 
 # GPU paravirtualization reached Windows 10 with 21H2 (build 19044); Windows 11 is 22000 and later, and
@@ -28,11 +28,11 @@ def linux_driver_packages(snap) -> list[str]:
 
 @register(
     "snapshot-invalid-field",
-    "warning",
-    "platform",
-    0,
-    "Some snapshot values are not valid for their field and were treated as unknown",
-    ["Probe the host again with `gpudock doctor --save-snapshot FILE` and send that file unedited."],
+    severity="warning",
+    layer="platform",
+    order=0,
+    title="Some snapshot values are not valid for their field and were treated as unknown",
+    fix=["Probe the host again with `gpudock doctor --save-snapshot FILE` and send that file unedited."],
 )
 def snapshot_invalid_field(snap, host):
     """Values the snapshot's validation left out (``Snapshot.invalid_fields``): the verdict knows less."""
@@ -51,12 +51,12 @@ def _wsl1_fix(snap, host, hit):
 
 @register(
     "wsl1-no-gpu",
-    "error",
-    "platform",
-    10,
-    "This distro runs under WSL 1, which has no GPU support",
-    _wsl1_fix,
-    [DOCS["wsl_install"], DOCS["wsl_cuda"]],
+    severity="error",
+    layer="platform",
+    order=10,
+    title="This distro runs under WSL 1, which has no GPU support",
+    fix=_wsl1_fix,
+    docs=[DOCS["wsl_install"], DOCS["wsl_cuda"]],
 )
 def wsl1_no_gpu(snap, host):
     if host.kind != WSL1:
@@ -92,12 +92,12 @@ def _not_exposed_fix(snap, host, hit):
 
 @register(
     "wsl-gpu-not-exposed",
-    "error",
-    "platform",
-    20,
-    "WSL 2 does not expose the GPU (GPU paravirtualization is unusable)",
-    _not_exposed_fix,
-    [DOCS["wsl_cuda"]],
+    severity="error",
+    layer="platform",
+    order=20,
+    title="WSL 2 does not expose the GPU (GPU paravirtualization is unusable)",
+    fix=_not_exposed_fix,
+    docs=[DOCS["wsl_cuda"]],
 )
 def wsl_gpu_not_exposed(snap, host):
     build = windows_build(snap)
@@ -130,18 +130,18 @@ def wsl_gpu_not_exposed(snap, host):
 
 @register(
     "wsl-no-adapters",
-    "error",
-    "platform",
-    30,
-    "The container toolkit found WSL but no GPU adapter",
-    [
+    severity="error",
+    layer="platform",
+    order=30,
+    title="The container toolkit found WSL but no GPU adapter",
+    fix=[
         "make sure the machine has an NVIDIA GPU that Windows' Device Manager shows working "
         "(laptops with only an Intel/AMD GPU cannot run CUDA containers)",
         "install the current NVIDIA Windows driver (GPU-PV support)",
         *wsl_restart_steps(),
         "update the toolkit in the distro: `gpudock plan toolkit`",
     ],
-    [DOCS["wsl_cuda"], DOCS["toolkit_troubleshooting"]],
+    docs=[DOCS["wsl_cuda"], DOCS["toolkit_troubleshooting"]],
 )
 def wsl_no_adapters(snap, host):
     hit = find(snap, r"WSL environment detected but no adapters were found")
@@ -169,12 +169,12 @@ def _linux_driver_fix(snap, host, hit):
 
 @register(
     "wsl-linux-driver-installed",
-    "error",
-    "platform",
-    40,
-    "A Linux NVIDIA driver is installed inside WSL 2 and shadows the Windows driver",
-    _linux_driver_fix,
-    [DOCS["wsl_cuda"]],
+    severity="error",
+    layer="platform",
+    order=40,
+    title="A Linux NVIDIA driver is installed inside WSL 2 and shadows the Windows driver",
+    fix=_linux_driver_fix,
+    docs=[DOCS["wsl_cuda"]],
 )
 def wsl_linux_driver_installed(snap, host):
     if host.kind != WSL2:

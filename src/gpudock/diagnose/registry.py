@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ..facts.host import HostInfo
 from ..findings import Finding
-from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 
 LAYERS = ("platform", "driver", "apt", "docker", "toolkit", "container")
@@ -74,15 +74,20 @@ RULES: list[RuleRecord] = []
 
 def register(
     code: str,
+    *,
     severity: str,
     layer: str,
     order: int,
     title: str,
-    fix: FixFn | Sequence[str],
+    fix: FixFn | Sequence[str] = (),
     docs: Sequence[str] = (),
     follow_up: bool = False,
 ):
-    """Decorator: add the decorated function to the table as the rule of a new record."""
+    """Decorator: add the decorated function to the table as the rule of a new record.
+
+    ``@register("docker-ok", severity="ok", layer="docker", order=90, title="Docker works")``: every field but
+    the code by name, so a rule's header reads as what it is (``fix`` and ``docs`` default to none).
+    """
     if layer not in LAYERS or severity not in SEVERITIES:
         raise ValueError(f"{code}: bad layer {layer!r} or severity {severity!r}")
 

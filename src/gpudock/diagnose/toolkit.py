@@ -8,10 +8,7 @@ host with no image to run still gets its verdict.
 
 from __future__ import annotations
 
-from ..fixes import DOCS, LEGACY_LIST_PATTERNS, docker_service
-from ..images import CUDA_IMAGE
-from .docker import current_context
-from .evidence import (
+from ..facts.evidence import (
     Line,
     cite,
     container_saw_gpu,
@@ -24,6 +21,9 @@ from .evidence import (
     toolkit_absent,
     toolkit_evidence,
 )
+from ..fixes import DOCS, LEGACY_LIST_PATTERNS, docker_service
+from ..images import CUDA_IMAGE
+from .docker import current_context
 from .registry import Hit, register
 
 LEGACY_LISTS = " ".join(f"/etc/apt/sources.list.d/{pattern}" for pattern in LEGACY_LIST_PATTERNS)
@@ -52,12 +52,12 @@ def _legacy_fix(snap, host, hit):
 
 @register(
     "legacy-nvidia-docker",
-    "warning",
-    "toolkit",
-    10,
-    "Legacy NVIDIA Docker (nvidia-docker 1.0 / nvidia-docker2) is in use",
-    _legacy_fix,
-    [DOCS["toolkit_install"], DOCS["nvidia_docker2_conffile"], DOCS["nvidia_docker_archived"]],
+    severity="warning",
+    layer="toolkit",
+    order=10,
+    title="Legacy NVIDIA Docker (nvidia-docker 1.0 / nvidia-docker2) is in use",
+    fix=_legacy_fix,
+    docs=[DOCS["toolkit_install"], DOCS["nvidia_docker2_conffile"], DOCS["nvidia_docker_archived"]],
 )
 def legacy_nvidia_docker(snap, host):
     packages = installed_packages(snap, r"nvidia-docker2?|nvidia-container-runtime")
@@ -118,12 +118,12 @@ _TOOLKIT_MISSING_TITLE = "docker --gpus cannot work: the NVIDIA Container Toolki
 
 @register(
     "nvidia-toolkit-missing",
-    "error",
-    "toolkit",
-    20,
-    _TOOLKIT_MISSING_TITLE,
-    _toolkit_missing_fix,
-    [DOCS["toolkit_install"]],
+    severity="error",
+    layer="toolkit",
+    order=20,
+    title=_TOOLKIT_MISSING_TITLE,
+    fix=_toolkit_missing_fix,
+    docs=[DOCS["toolkit_install"]],
 )
 def toolkit_refused_by_docker(snap, host):
     """Docker's own words: no device driver for the gpu capability."""
@@ -133,12 +133,12 @@ def toolkit_refused_by_docker(snap, host):
 
 @register(
     "nvidia-toolkit-missing",
-    "error",
-    "toolkit",
-    21,
-    "The NVIDIA Container Toolkit is not installed (judged without a container)",
-    _toolkit_missing_fix,
-    [DOCS["toolkit_install"]],
+    severity="error",
+    layer="toolkit",
+    order=21,
+    title="The NVIDIA Container Toolkit is not installed (judged without a container)",
+    fix=_toolkit_missing_fix,
+    docs=[DOCS["toolkit_install"]],
 )
 def toolkit_not_installed(snap, host):
     """No container needed: the toolkit's commands are missing and nothing else shows it, while Docker answers."""
@@ -153,17 +153,17 @@ def toolkit_not_installed(snap, host):
 
 @register(
     "nvidia-runtime-unknown",
-    "error",
-    "toolkit",
-    30,
-    "Docker does not know the nvidia runtime (--runtime=nvidia)",
-    lambda snap, host, hit: [
+    severity="error",
+    layer="toolkit",
+    order=30,
+    title="Docker does not know the nvidia runtime (--runtime=nvidia)",
+    fix=lambda snap, host, hit: [
         "sudo nvidia-ctk runtime configure --runtime=docker   # adds runtimes.nvidia to /etc/docker/daemon.json",
         *docker_service(host, "restart"),
         "docker info | grep -i runtimes   # must list nvidia",
         "or drop --runtime=nvidia and use --gpus all",
     ],
-    [DOCS["toolkit_install"]],
+    docs=[DOCS["toolkit_install"]],
 )
 def nvidia_runtime_unknown(snap, host):
     hit = find(snap, r"unknown or invalid runtime name: nvidia|Unknown runtime specified nvidia")
@@ -186,12 +186,12 @@ def _not_configured_fix(snap, host, hit):
 
 @register(
     "nvidia-runtime-not-configured",
-    "warning",
-    "toolkit",
-    40,
-    "The toolkit is installed but Docker is not configured for it",
-    _not_configured_fix,
-    [DOCS["toolkit_install"]],
+    severity="warning",
+    layer="toolkit",
+    order=40,
+    title="The toolkit is installed but Docker is not configured for it",
+    fix=_not_configured_fix,
+    docs=[DOCS["toolkit_install"]],
 )
 def nvidia_runtime_not_configured(snap, host):
     if host.docker_desktop or not toolkit_evidence(snap):

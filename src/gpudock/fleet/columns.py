@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import re
 
-from ..diagnose.evidence import engine_version
+from ..facts import HostInfo, driver_version, engine_version
 from ..findings import Finding
-from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 
 NOT_PROBED = "not probed"
@@ -22,15 +21,12 @@ def platform_word(facts: HostInfo) -> str:
 
 
 def driver_word(snap: Snapshot, facts: HostInfo) -> str:
-    if facts.gpus:
-        return facts.gpus[0]["driver_version"]
     smi = snap.command("nvidia_smi")
-    if smi is None:
+    if not facts.gpus and smi is None:
         return NOT_PROBED
-    if smi.not_found:
+    if not facts.gpus and smi.not_found:
         return "none"
-    match = re.search(r"Driver Version:\s*([\d.]+)", smi.text)
-    return match.group(1) if match and smi.ok else "error"
+    return driver_version(snap) or "error"  # the GPU query's version first, else nvidia-smi's header
 
 
 def docker_word(snap: Snapshot) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..doctor import check
 from ..exceptions import SnapshotError
+from ..facts.host import HostInfo
 from ..findings import Finding, has_errors
-from ..hostinfo import HostInfo
 from ..snapshot import Snapshot
 from . import engine, remote
 from .columns import columns

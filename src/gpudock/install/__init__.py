@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..exceptions import ApplyFailed, PlanRefused
-from ..hostinfo import HostInfo
+from ..facts.host import HostInfo
 from ..snapshot import Snapshot
 from .apply import ApplyResult, apply
 from .distro import DISTRO_DOCKER_IO
@@ -22,7 +22,7 @@ def plan_for(step: str, snapshot=None, *, say=print, **options) -> Plan:
     are make_plan's (Docker's source, driver branch and modules, toolkit version, CDI).
     """
     from ..doctor import Report, load_or_probe
-    from ..hostinfo import host_info
+    from ..facts.host import host_info
 
     if isinstance(snapshot, Report):  # the doctor already read this host: plan from what it saw
         return make_plan(step, snapshot.snapshot, snapshot.host, **options)

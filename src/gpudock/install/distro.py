@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..exceptions import PlanRefused
-from ..hostinfo import HostInfo
+from ..facts.host import HostInfo
 
 # NVIDIA's CUDA network repositories (https://developer.download.nvidia.com/compute/cuda/repos/):
 # directory name per (distro, version), and the architectures NVIDIA ships there. The driver installation

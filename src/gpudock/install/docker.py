@@ -12,9 +12,9 @@ from __future__ import annotations
 import shlex
 
 from .. import fixes
-from ..diagnose.evidence import engine_version
 from ..exceptions import PlanRefused
-from ..hostinfo import HostInfo
+from ..facts.evidence import engine_version
+from ..facts.host import HostInfo
 from ..snapshot import Snapshot
 from . import distro
 from .plan import (

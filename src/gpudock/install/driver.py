@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .. import fixes
 from ..exceptions import PlanRefused, UsageError
-from ..hostinfo import HostInfo, architecture
+from ..facts.host import HostInfo, architecture
 from ..snapshot import Snapshot
 from . import distro
 from .plan import Check, Plan, RootFile, Step, Work, apt_get, command_exists, dpkg_installed, key_fingerprint, writes

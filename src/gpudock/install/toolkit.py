@@ -10,9 +10,9 @@ CDI: https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cd
 from __future__ import annotations
 
 from .. import fixes
-from ..diagnose.evidence import engine_version, version_tuple
 from ..exceptions import PlanRefused
-from ..hostinfo import HostInfo
+from ..facts.evidence import engine_version, version_tuple
+from ..facts.host import HostInfo
 from ..images import CUDA_IMAGE
 from ..snapshot import Snapshot
 from . import distro

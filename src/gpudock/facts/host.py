@@ -9,7 +9,7 @@ import re
 import shlex
 from dataclasses import asdict, dataclass, field
 
-from .snapshot import Snapshot
+from ..snapshot import Snapshot
 
 NATIVE, WSL1, WSL2, UNKNOWN = "native", "wsl1", "wsl2", "unknown"
 # What systemctl prints where PID 1 is not systemd. The first line is unambiguous in any command's
@@ -111,6 +111,31 @@ def gpus(snap: Snapshot) -> list[dict]:
         if len(cells) >= 3 and cells[0] and not cells[0].startswith("name") and re.match(r"\d", cells[1]):
             found.append({"name": cells[0], "driver_version": cells[1], "memory_total": cells[2]})
     return found
+
+
+def groups(snap: Snapshot) -> list[str]:
+    """The group names ``id`` printed for this session (``gid=…(name) groups=…(name),…``); [] when not probed.
+
+    A pasted fragment without ``uid=`` counts as a list of groups.
+    """
+    ident = snap.command("id")
+    text = ident.stdout[:10_000] if ident else ""
+    text = re.sub(r"^\s{0,20}uid=\d{1,10}\([^)]{0,64}\)", "", text)
+    names: list[str] = []
+    for name in re.findall(r"\d{1,10}\(([^()\s]{1,64})\)", text):
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def driver_version(snap: Snapshot) -> str | None:
+    """The NVIDIA driver's version: the first GPU's in ``nvidia-smi --query-gpu``, else ``nvidia-smi``'s header."""
+    found = gpus(snap)
+    if found:
+        return found[0]["driver_version"]
+    smi = snap.command("nvidia_smi")
+    match = re.search(r"Driver Version:\s{0,30}([\d.]{1,20})", smi.text[:200_000]) if smi and smi.ok else None
+    return match.group(1) if match else None
 
 
 def windows_build(snap: Snapshot) -> int | None:

@@ -1,0 +1,29 @@
+"""Host facts: what a Snapshot says about the host, read in one place.
+
+The floor under the doctor's rules (``gpudock.diagnose``), the install planners (``gpudock.install``),
+the fleet and the generations table: each of them reads the host through this package, never through
+another's module.
+
+- ``host``: the kind of host (distro, native / WSL 1 / WSL 2, architecture, systemd, user and groups,
+  GPUs and driver version) as ``HostInfo``, the ``host`` object of ``doctor --json``;
+- ``evidence``: bounded line readers over the probes' text (installed packages, Docker's runtimes and
+  engine version, the toolkit, CDI specs, a container that saw the GPU).
+
+Pure functions of the snapshot: a user's report and the live host are read the same way.
+"""
+
+from .evidence import engine_version, version_tuple
+from .host import NATIVE, UNKNOWN, WSL1, WSL2, HostInfo, driver_version, groups, host_info
+
+__all__ = [
+    "NATIVE",
+    "UNKNOWN",
+    "WSL1",
+    "WSL2",
+    "HostInfo",
+    "driver_version",
+    "engine_version",
+    "groups",
+    "host_info",
+    "version_tuple",
+]
