@@ -237,18 +237,12 @@ def test_parameter_comments_are_japanese(path):
         assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", comment), (path.name, line)
 
 
-def test_the_readme_example_is_what_the_doctor_prints_today():
+def test_the_readme_example_is_what_the_doctor_prints_today(monkeypatch, capsys):
     """C3 showed the README's example had drifted (`ubuntu` where the doctor now says `ubuntu:24.04`)."""
-    import os
-    import sys
+    from gpudock.cli import main
 
-    env = {**os.environ, "COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "gpudock", "doctor", "--snapshot", str(SNAPSHOTS / "debian12-ci-no-gpu.json")],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    for name, value in (("COLUMNS", "80"), ("NO_COLOR", "1"), ("TERM", "dumb")):
+        monkeypatch.setenv(name, value)
+    main(["doctor", "--snapshot", str(SNAPSHOTS / "debian12-ci-no-gpu.json")])
     example = text(README).split("## Example: `gpudock doctor`", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
-    assert proc.stdout == example
+    assert capsys.readouterr().out == example
