@@ -198,6 +198,13 @@ def test_faithfulness_the_conclusion_and_additions_are_marked():
     assert re.search(r"^## [^\n（]*\n\n今日はここまで．", deck, re.M) and "（続き）\n\n今日はここまで" not in deck
 
 
+def test_link_titles_are_japanese():
+    """C8: 02 translated its link titles, 03, 04 and 05 did not."""
+    for path in NOTEBOOKS:
+        english = re.findall(r"(?<!`)\[([A-Za-z][A-Za-z ()]*)\]\(https?://", prose(text(path)))
+        assert not english, (path.name, english)
+
+
 def test_the_index_says_gpudocks_own_output_is_english_and_why():
     index = prose(text(ROOT / "notebooks" / "00-index.md"))
     assert "gpudock の出力は英語である" in index and "検索" in index
