@@ -86,7 +86,7 @@ def test_apt_key_del_is_guarded_where_apt_key_no_longer_exists():
     files = [*NOTEBOOKS, README, *(ROOT / "src" / "gpudock").rglob("*.py")]
     for path in files:
         for line in text(path).splitlines():
-            if "apt-key del" in line:
+            if "sudo apt-key del" in line:  # prescribed, not mentioned
                 assert "command -v apt-key" in line, (path.name, line)
     driver = text(ROOT / "notebooks" / "03-install-driver.md")
     assert "Debian 12 / Ubuntu 24.04 を最後に" in driver and "Ubuntu 22.04 以降で警告" not in driver
