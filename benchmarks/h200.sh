@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces docs/benchmarks.md on the lent H200 (tool library `device`), from the repo root:
-#   NVIDIA's reference: cp ../shared/device/nbody-reference/nbody-reference .nbodyref/  (an excluded
+#   NVIDIA's reference: cp /path/to/nbody-reference .nbodyref/ (docs/reference/nbody-reference.md)  (an excluded
 #     folder: echo /.nbodyref/ >> .git/info/exclude; a test tool, never committed or shipped)
 #   device run, carry [".nbodyref"] (and ".dockercarry" for the container part):
 #     bash benchmarks/h200.sh   NVIDIA_NBODY=PATH overrides the binary, SWEEP=1 adds the kernel sweep,

@@ -55,7 +55,7 @@ def main() -> int:
         "--anchor-nbody-fp32",
         type=float,
         default=30465.0,
-        help="NVIDIA nbody -benchmark GFLOP/s at N=262144 on this GPU (shared/anchors/nbody-h200.md)",
+        help="NVIDIA nbody -benchmark GFLOP/s at N=262144 on this GPU (docs/reference/nbody-h200-anchor.md)",
     )
     args = parser.parse_args()
     out = Path(args.out)

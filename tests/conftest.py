@@ -9,10 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Fuzzing sized by a profile: "push" (the default) runs a few hundred generated cases on every run of the
+# suite; the 10,000-case fuzz is a test marked `slow`, which .ci/run runs once in a step of its own.
+# HYPOTHESIS_PROFILE=default gives hypothesis's own sizes.
+settings.register_profile("push", max_examples=75)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "push"))
 
 DATA = Path(__file__).parent / "data"
 
@@ -80,3 +88,22 @@ def pytest_runtest_setup(item):
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def reference_run(tmp_path_factory) -> Path:
+    """The reference replay run (as slides/rebuild.sh makes it: the healthy H200 snapshot and its measured
+    figures), executed once per test session for every test that reads it."""
+    root = Path(__file__).resolve().parents[1]
+    run = tmp_path_factory.mktemp("reference") / "run"
+    proc = subprocess.run(
+        [sys.executable, "-m", "gpudock", "run", "--snapshot", str(DATA / "snapshots" / "native-h200-healthy.json")]
+        + ["-p", "results", str(root / "docs" / "benchmarks" / "h200-host.json"), "--out", str(run)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return run

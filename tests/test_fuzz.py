@@ -3,7 +3,7 @@
 Hostile text (lone surrogates, rich markup, terminal controls, shell syntax, huge values) must give
 findings and plans, never an exception; verdicts must not depend on key order or on a save/load round
 trip. ``gpudock.diagnose.diagnose`` is the doctor's stable entry point, so new rules join this test as
-they land. Started from the adversarial review's fuzz.py (/work/shared/reference/hostile-input/).
+they land. Started from the adversarial review's fuzz script.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import io
 import json
 import random
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -265,23 +266,34 @@ def _check(doc: dict, draw: int) -> None:
     _render(snap, tables=draw == 0, plans=draw % 2 == 0)
 
 
-PER_EXAMPLE = 4  # documents per hypothesis example: 2,500 examples x 4 = 10,000 generated snapshots
+PER_EXAMPLE = 4  # documents per hypothesis example
+_FUZZ = {
+    "phases": [Phase.generate],
+    "deadline": None,
+    "database": None,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+}
 
 
-@settings(
-    max_examples=10_000 // PER_EXAMPLE,
-    phases=[Phase.generate],
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
-@given(st.integers(0, 2**32), st.integers(0, 19))
-def test_generated_snapshots_never_crash_and_replay_the_same(seed, draw):
+def _fuzz(seed: int, draw: int) -> None:
     # seeds, not st.randoms(): each draw of those costs a hypothesis step
     for offset in range(PER_EXAMPLE):
         _check(
             generate(random.Random(seed + offset)), (draw + offset * 5) % 20
         )  # diagnose and JSON/text for all; plans for half, round trips a quarter, tables 1/20
+
+
+@settings(**_FUZZ)  # as many examples as the loaded profile says: "push" (tests/conftest.py), 75 x 4 documents
+@given(st.integers(0, 2**32), st.integers(0, 19))
+def test_generated_snapshots_never_crash_and_replay_the_same(seed, draw):
+    _fuzz(seed, draw)
+
+
+@pytest.mark.slow  # .ci/run runs it once, in a step of its own (`pytest -m slow`)
+@settings(**_FUZZ, max_examples=10_000 // PER_EXAMPLE)
+@given(st.integers(0, 2**32), st.integers(0, 19))
+def test_10_000_generated_snapshots_never_crash_and_replay_the_same(seed, draw):
+    _fuzz(seed, draw)
 
 
 def _mutate(r: random.Random, base: dict) -> dict:

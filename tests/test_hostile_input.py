@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from gpudock.cli import main
+from gpudock.diagnose import diagnose
 from gpudock.exceptions import CannotWrite, SnapshotError
 from gpudock.files import write_text_atomic
-from gpudock.snapshot import MAX_TEXT, Snapshot, validation_findings
+from gpudock.snapshot import MAX_TEXT, Snapshot
 from gpudock.textsafety import printable
 from tests.helpers import ROOT, SNAPSHOTS
 
@@ -119,7 +120,7 @@ def test_invalid_fields_are_unknown_and_reported():
     assert snap.file("/etc/apt/sources.list.d/x.list") == "deb https://ok.example/ x main\n"
     assert "evil" not in snap.command("dpkg_docker").stdout and "docker.io" in snap.command("dpkg_docker").stdout
     assert snap.command("id") is None and "USER" not in snap.env
-    [finding] = validation_findings(snap)
+    [finding] = [f for f in diagnose(snap) if f.code == "snapshot-invalid-field"]
     assert finding.code == "snapshot-invalid-field" and finding.severity == "warning"
     assert "\n" not in finding.evidence.split("\n")[0] and "platform.machine" in finding.evidence
 

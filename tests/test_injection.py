@@ -4,7 +4,7 @@ Each distinct shell plan is checked with ``bash -n`` and shellcheck, then RUN as
 with logging stubs first on PATH (sudo logs and runs the rest; apt-get, curl, gpg, dpkg, install, mv,
 systemctl, usermod … log their argv and exit 0). No injected command may run, and every file a plan
 installs as root must hold exactly the content the plan shows. Adapted from the adversarial review's
-inject.py (/work/shared/reference/hostile-input/), which found 16 plans running injected commands in v1.
+inject script, which found 16 plans running injected commands in v1.
 """
 
 from __future__ import annotations

@@ -20,9 +20,7 @@ import pytest
 from gpudock import slideplan
 from tests.helpers import ROOT
 
-SNAPSHOT = ROOT / "tests" / "data" / "snapshots" / "native-h200-healthy.json"
 NO_GPU = ROOT / "tests" / "data" / "snapshots" / "debian12-ci-no-gpu.json"
-RESULTS = ROOT / "docs" / "benchmarks" / "h200-host.json"
 MARP = ROOT / "node_modules" / ".bin" / "marp"
 BODY_MIN_PX, CODE_MIN_PX = 24, 16
 SHOTS = os.environ.get("GPUDOCK_SLIDE_SHOTS")
@@ -35,21 +33,23 @@ def gpudock(*args, cwd=ROOT, timeout=300):
     )
 
 
-@pytest.fixture(scope="module")
-def reference_run(tmp_path_factory):
-    """The reference replay run (as slides/rebuild.sh makes it), executed once for these tests."""
-    run = tmp_path_factory.mktemp("slides") / "run"
-    proc = gpudock("run", "--snapshot", str(SNAPSHOT), "-p", "results", str(RESULTS), "--out", str(run))
+def rebuild(out: Path, run: Path) -> Path:
+    """slides/rebuild.sh from an executed reference run (the session's, tests/conftest.py)."""
+    proc = subprocess.run(
+        ["bash", str(ROOT / "slides" / "rebuild.sh"), str(out), str(run)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
+    )
     assert proc.returncode == 0, proc.stderr
-    return run
+    return out
 
 
 @pytest.fixture(scope="module")
 def decks(reference_run, tmp_path_factory):
-    out = tmp_path_factory.mktemp("decks")
-    proc = gpudock("slides", str(reference_run), "--out", str(out), "--force")
-    assert proc.returncode == 0, proc.stderr
-    return out
+    return rebuild(tmp_path_factory.mktemp("decks"), reference_run)
 
 
 @pytest.fixture(scope="module")
@@ -197,28 +197,20 @@ def test_slides_is_not_stale(decks):
     )
 
 
-def test_rebuild_is_byte_identical(tmp_path):
-    for name in ("a", "b"):
-        proc = subprocess.run(
-            ["bash", str(ROOT / "slides" / "rebuild.sh"), str(tmp_path / name)],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=300,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])},
-        )
-        assert proc.returncode == 0, proc.stderr
-    compare = filecmp.dircmp(tmp_path / "a", tmp_path / "b")
+def test_rebuild_is_byte_identical(reference_run, decks, tmp_path):
+    """Two builds of one run give the same bytes (and one run gives the committed deck: the test above)."""
+    a, b = decks, rebuild(tmp_path / "b", reference_run)
+    compare = filecmp.dircmp(a, b)
 
     def differences(cmp):
         found = cmp.left_only + cmp.right_only + cmp.diff_files
         return found + [d for sub in cmp.subdirs.values() for d in differences(sub)]
 
-    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     assert {"deck.md", "reveal.html"} <= {str(f) for f in files}
     assert not differences(compare)
     for name in files:  # dircmp compares by stat only
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
 # --- CLI ------------------------------------------------------------------------------------------------------

@@ -388,20 +388,20 @@ def _add_fleet_doctor(sub) -> None:
 
 
 def _fleet_run_dir(args, suffix: str):
-    """The inventory's hosts, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
-    from .fleet.engine import list_hosts
+    """The inventory, read once, then a new run folder: a bad inventory is exit 2 and leaves nothing behind."""
+    from .fleet.engine import read_inventory
     from .rundir import new_run_dir
 
-    hosts = list_hosts(args.inventory, args.limit)
-    return hosts, new_run_dir(args.out, suffix=suffix)
+    inventory = read_inventory(args.inventory, args.limit)
+    return inventory, new_run_dir(args.out, suffix=suffix)
 
 
 def _fleet_doctor(args) -> ExitCode:
     from .fleet.doctor import fleet_doctor
     from .fleet.table import print_fleet
 
-    hosts, run_dir = _fleet_run_dir(args, "-fleet-doctor")
-    report = fleet_doctor(args.inventory, run_dir, limit=args.limit, forks=args.forks, deep=args.deep, hosts=hosts)
+    inventory, run_dir = _fleet_run_dir(args, "-fleet-doctor")
+    report = fleet_doctor(inventory, run_dir, forks=args.forks, deep=args.deep)
     if args.json:
         print(report.to_json())
     else:
@@ -421,18 +421,16 @@ def _add_fleet_install(sub) -> None:
 def _fleet_install(args) -> ExitCode:
     from .fleet.install import fleet_install, print_install
 
-    hosts, run_dir = _fleet_run_dir(args, f"-fleet-install-{args.step}")
+    inventory, run_dir = _fleet_run_dir(args, f"-fleet-install-{args.step}")
     result = fleet_install(
-        args.inventory,
+        inventory,
         run_dir,
         args.step,
         plan_options=_plan_kwargs(args),
-        limit=args.limit,
         forks=args.forks,
         apply=args.apply,
         confirm=None if args.yes else _confirm,
         say=print,
-        hosts=hosts,
     )
     print_install(result)
     return ExitCode.OK if result.ok else ExitCode.PROBLEM
@@ -456,10 +454,8 @@ def _add_fleet_bench(sub) -> None:
 def _fleet_bench(args) -> ExitCode:
     from .fleet.bench import fleet_bench, print_fleet_bench
 
-    hosts, run_dir = _fleet_run_dir(args, "-fleet-bench")
-    result = fleet_bench(
-        args.inventory, run_dir, limit=args.limit, forks=args.forks, quick=not args.full, say=_say, hosts=hosts
-    )
+    inventory, run_dir = _fleet_run_dir(args, "-fleet-bench")
+    result = fleet_bench(inventory, run_dir, forks=args.forks, quick=not args.full, say=_say)
     if args.json:
         print(result.to_json())
     else:

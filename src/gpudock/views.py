@@ -16,6 +16,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.style import Style
 from rich.text import Text
 
+from .facts.host import KIND_LABELS, NATIVE
 from .findings import Finding
 from .layout import (
     DIM,
@@ -76,7 +77,7 @@ def generations_view(generations: list[Generation], unicode: bool = True) -> lis
 
 def host_line(host: HostInfo, short: bool = False) -> str:
     """The host on one line; ``short`` names the distribution by id and version (``debian 12``)."""
-    kind = {"wsl2": "WSL 2", "wsl1": "WSL 1", "native": "native Linux"}.get(host.kind, "unknown kind")
+    kind = "native Linux" if host.kind == NATIVE else KIND_LABELS.get(host.kind, "unknown kind")
     name = host.pretty_name or host.distro_id or "unknown distro"
     if short and host.distro_id:
         name = f"{host.distro_id} {host.distro_version or ''}".strip()

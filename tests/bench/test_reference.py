@@ -9,7 +9,7 @@ from gpudock.bench.reference import H200_ANCHOR, anchor_for, nbody_command, pair
 from gpudock.bench.results import Result, Results
 from gpudock.exceptions import GpudockError
 
-# The reference binary's lines as ../shared/device/nbody-reference/README.md shows them (H200, 2026-11-28)
+# The reference binary's lines as docs/reference/nbody-reference.md shows them (H200, 2026-11-28)
 REFERENCE_FP32 = """GPU Device 0: "NVIDIA H200" with compute capability 9.0
 262144 bodies, total time for 10 iterations: 451.2 ms
 = 1523.0 billion interactions per second

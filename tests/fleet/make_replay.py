@@ -15,6 +15,7 @@ from pathlib import Path
 
 from gpudock.fleet.bench import fleet_bench
 from gpudock.fleet.doctor import fleet_doctor
+from gpudock.fleet.engine import read_inventory
 from gpudock.fleet.tutorial import REPLAY
 from tests.fleet.sshhosts import Fleet, start_lab
 
@@ -28,8 +29,8 @@ def main() -> int:
             doctor_dir, bench_dir = Path(tmp) / "doctor", Path(tmp) / "bench"
             doctor_dir.mkdir()
             bench_dir.mkdir()
-            fleet_doctor(inventory, doctor_dir)
-            bench = fleet_bench(inventory, bench_dir, limit="h200,nodocker", say=lambda line: None)
+            fleet_doctor(read_inventory(inventory), doctor_dir)
+            bench = fleet_bench(read_inventory(inventory, "h200,nodocker"), bench_dir, say=lambda line: None)
         finally:
             fleet.stop()
         if not bench.ok:

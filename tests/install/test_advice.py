@@ -1,4 +1,4 @@
-"""The planners follow NVIDIA's and Docker's current guidance (shared/reference/advice-review-2026.md)."""
+"""The planners follow NVIDIA's and Docker's current guidance (docs/reference/advice-review-2026.md)."""
 
 import json
 import subprocess

@@ -152,6 +152,7 @@ def _cpuinfo_blocks(text: str) -> list[dict[str, str]]:
     return blocks
 
 
+# Over 60 lines on purpose: one probe of the CPU (ISA, clock, cores) read top to bottom; issue 25 may split it.
 def cpu_peak(
     cpuinfo: str | None = None,
     cpus: set[int] | None = None,

@@ -38,7 +38,7 @@ class Anchor:
         return f"anchor recorded {self.date} on {self.machine}, not measured in this run"
 
 
-# ../shared/anchors/nbody-h200.md: NVIDIA cuda-samples `nbody -benchmark` (host figures).
+# docs/reference/nbody-h200-anchor.md: NVIDIA cuda-samples `nbody -benchmark` (host figures).
 H200_ANCHOR = Anchor(
     gpu="NVIDIA H200",
     date="2026-11-28",

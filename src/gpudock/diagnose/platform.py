@@ -8,7 +8,7 @@ import shlex
 from ..facts.evidence import Line, cite, container_saw_gpu, find, installed_packages, lines_of
 from ..facts.host import UNKNOWN, WSL1, WSL2, windows_build
 from ..fixes import DOCS, windows, wsl_restart_steps
-from ..snapshot import validation_findings
+from ..snapshot_values import invalid_evidence
 from .registry import Hit, register
 
 # GPU paravirtualization reached Windows 10 with 21H2 (build 19044); Windows 11 is 22000 and later, and
@@ -36,8 +36,7 @@ def linux_driver_packages(snap) -> list[str]:
 )
 def snapshot_invalid_field(snap, host):
     """Values the snapshot's validation left out (``Snapshot.invalid_fields``): the verdict knows less."""
-    found = validation_findings(snap)
-    return Hit(found[0].evidence) if found else None
+    return Hit(invalid_evidence(snap.invalid_fields)) if snap.invalid_fields else None
 
 
 def _wsl1_fix(snap, host, hit):

@@ -13,9 +13,10 @@ Pure functions of the snapshot: a user's report and the live host are read the s
 """
 
 from .evidence import engine_version, version_tuple
-from .host import NATIVE, UNKNOWN, WSL1, WSL2, HostInfo, driver_version, groups, host_info
+from .host import KIND_LABELS, NATIVE, UNKNOWN, WSL1, WSL2, HostInfo, driver_version, groups, host_info
 
 __all__ = [
+    "KIND_LABELS",
     "NATIVE",
     "UNKNOWN",
     "WSL1",

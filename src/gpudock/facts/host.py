@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from ..snapshot import Snapshot
 
 NATIVE, WSL1, WSL2, UNKNOWN = "native", "wsl1", "wsl2", "unknown"
+# how each kind is written for people (the doctor's header says "native Linux"; tables and plans "native")
+KIND_LABELS = {WSL2: "WSL 2", WSL1: "WSL 1", NATIVE: "native"}
 # What systemctl prints where PID 1 is not systemd. The first line is unambiguous in any command's
 # output; "Failed to connect to bus" only means this when systemctl itself says it.
 NO_SYSTEMD = r"has not been booted with systemd"

@@ -129,6 +129,7 @@ def prerequisites_plan() -> Plan:
     )
 
 
+# Over 60 lines on purpose: a playbook as data, its plays in the order Ansible runs them.
 def bench_plays(wheels: list[Path], quick: bool) -> list[dict]:
     venv = f"{REMOTE_HOME}/venv"
     found = "gpudock_found"
@@ -230,28 +231,25 @@ def _host_bench(host: str, outcome: engine.HostOutcome | None) -> HostBench:
 
 
 def fleet_bench(
-    inventory: str | Path,
+    inventory: engine.Inventory,
     run_dir: Path,
     *,
-    limit: str | None = None,
     forks: int = 5,
     quick: bool = True,
     say: Callable[[str], None] = print,
-    hosts: list[str] | None = None,
 ) -> FleetBench:
-    hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
+    """`gpudock bench --json` on every host of ``inventory`` (``engine.read_inventory``), side by side."""
     say("fleet bench: building gpudock's wheel here")
     wheels = build_wheels(run_dir / "wheels")
     outcomes = engine.run_playbook(
         bench_plays(wheels, quick),
         inventory,
         run_dir / "ansible",
-        limit=limit,
         forks=forks,
         name="fleet-bench",
         on_task=lambda host, task: say(f"  {host}: {task.task}: {task.status}") if task.status != "skipped" else None,
     )
-    rows = [_host_bench(host, outcomes.get(host)) for host in hosts]
+    rows = [_host_bench(host, outcomes.get(host)) for host in inventory.hosts]
     for row in rows:
         if row.results:
             from .doctor import file_name

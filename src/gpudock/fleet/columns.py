@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import re
 
-from ..facts import HostInfo, driver_version, engine_version
+from ..facts import KIND_LABELS, HostInfo, driver_version, engine_version
 from ..findings import Finding
 from ..snapshot import Snapshot
 
 NOT_PROBED = "not probed"
-_KIND = {"wsl2": "WSL 2", "wsl1": "WSL 1", "native": "native"}
 
 
 def platform_word(facts: HostInfo) -> str:
     distro = " ".join(part for part in (facts.distro_id.capitalize(), facts.distro_version) if part)
-    return " ".join(part for part in (_KIND.get(facts.kind, "?"), distro) if part)
+    return " ".join(part for part in (KIND_LABELS.get(facts.kind, "?"), distro) if part)
 
 
 def driver_word(snap: Snapshot, facts: HostInfo) -> str:

@@ -154,23 +154,11 @@ def probe_plays(deep: bool = False) -> list[dict]:
     ]
 
 
-def fleet_doctor(
-    inventory: str | Path,
-    run_dir: Path,
-    *,
-    limit: str | None = None,
-    forks: int = 5,
-    deep: bool = False,
-    hosts: list[str] | None = None,
-) -> FleetReport:
-    """Probe every host of ``inventory`` (after ``limit``), diagnose each, save snapshots and the fleet document.
-
-    ``hosts``: the inventory's hosts when the caller has already read them (the inventory is read once)."""
-    hosts = engine.list_hosts(inventory, limit) if hosts is None else hosts
-    outcomes = engine.run_playbook(
-        probe_plays(deep), inventory, run_dir / "ansible", limit=limit, forks=forks, name="fleet-doctor"
-    )
-    rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in hosts]
+def fleet_doctor(inventory: engine.Inventory, run_dir: Path, *, forks: int = 5, deep: bool = False) -> FleetReport:
+    """Probe every host of ``inventory`` (``engine.read_inventory``), diagnose each, save snapshots and the fleet
+    document."""
+    outcomes = engine.run_playbook(probe_plays(deep), inventory, run_dir / "ansible", forks=forks, name="fleet-doctor")
+    rows = [row_from_outcome(host, outcomes.get(host), "gpudock probes") for host in inventory.hosts]
     save_snapshots(rows, run_dir)
     report = FleetReport(rows, run_dir)
     report.save(run_dir / "fleet.json")

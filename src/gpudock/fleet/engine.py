@@ -98,6 +98,19 @@ def ansible_runner():
     return ansible_runner
 
 
+@dataclass(frozen=True)
+class Inventory:
+    """An Ansible inventory read once: its file, the ``--limit`` pattern, and the hosts that leaves, in order.
+
+    Every fleet command reads it before it makes its run folder (a bad inventory leaves nothing behind) and
+    passes this value on; nothing reads the file a second time.
+    """
+
+    path: Path
+    limit: str | None
+    hosts: tuple[str, ...]
+
+
 def check_inventory(inventory: str | Path) -> Path:
     path = Path(inventory)
     if not path.exists():
@@ -107,12 +120,12 @@ def check_inventory(inventory: str | Path) -> Path:
     return path.resolve()
 
 
-def list_hosts(inventory: str | Path, limit: str | None = None) -> list[str]:
+def read_inventory(inventory: str | Path, limit: str | None = None) -> Inventory:
     """The inventory's hosts (after ``limit``), as ansible-inventory reads them; a bad one raises BadInventory."""
     path = check_inventory(inventory)  # a missing file is bad usage even where Ansible is missing
     runner = ansible_runner()
     with tempfile.TemporaryDirectory(prefix="gpudock-inv-") as tmp:
-        return _inventory_list(runner, path, limit, tmp)
+        return Inventory(path, limit, tuple(_inventory_list(runner, path, limit, tmp)))
 
 
 def _inventory_list(runner, path: Path, limit: str | None, tmp: str) -> list[str]:
@@ -153,7 +166,7 @@ def _first_error(text: str) -> str:
 
 def run_playbook(
     plays: list[dict],
-    inventory: str | Path,
+    inventory: Inventory,
     artifact_dir: str | Path,
     *,
     limit: str | None = None,
@@ -161,9 +174,10 @@ def run_playbook(
     on_task: Callable[[str, TaskOutcome], None] | None = None,
     name: str = "gpudock",
 ) -> dict[str, HostOutcome]:
-    """Run ``plays`` and return every host's task outcomes. ``on_task(host, outcome)`` hears each as it ends."""
+    """Run ``plays`` on the inventory's hosts (``limit``: fewer of them) and return every host's task outcomes.
+
+    ``on_task(host, outcome)`` hears each as it ends."""
     runner = ansible_runner()
-    inventory = check_inventory(inventory)
     artifact_dir = Path(artifact_dir)
     artifact_dir.mkdir(parents=True, exist_ok=True)
     playbook = artifact_dir / f"{name}.yml"
@@ -199,8 +213,8 @@ def run_playbook(
             artifact_dir=str(artifact_dir),
             ident=f"{name}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}",
             playbook=str(playbook),
-            inventory=str(inventory),
-            limit=limit,
+            inventory=str(inventory.path),
+            limit=limit or inventory.limit,
             forks=forks,
             envvars=ANSIBLE_ENV,
             quiet=True,

@@ -113,20 +113,18 @@ def _row_from_outcome(host: str, outcome: engine.HostOutcome | None, group: int)
 
 
 def fleet_install(
-    inventory: str | Path,
+    inventory: engine.Inventory,
     run_dir: Path,
     step: str,
     *,
     plan_options: dict | None = None,
-    limit: str | None = None,
     forks: int = 5,
     apply: bool = False,
     confirm: Callable[[str], bool] | None = None,
     say: Callable[[str], None] = print,
-    hosts: list[str] | None = None,
 ) -> InstallResult:
     """Probe, plan per host, group, and (with ``apply``) run each group's playbook; ``confirm`` asks first."""
-    report = fleet_doctor(inventory, run_dir, limit=limit, forks=forks, hosts=hosts)
+    report = fleet_doctor(inventory, run_dir, forks=forks)
     rows: dict[str, InstallRow] = {}
     plans: dict[str, Plan] = {}
     for row in report.rows:

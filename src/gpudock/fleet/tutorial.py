@@ -30,8 +30,10 @@ def doctor(inventory: str = "", limit: str | None = None):
         report.run_dir = Path("fleet-replay")  # shown as a name, not this machine's path
         return report
     from ..rundir import new_run_dir
+    from .engine import read_inventory
 
-    return fleet_doctor(inventory, new_run_dir(suffix="-fleet-doctor"), limit=limit)
+    hosts_read = read_inventory(inventory, limit)  # before the run folder: a bad inventory leaves nothing behind
+    return fleet_doctor(hosts_read, new_run_dir(suffix="-fleet-doctor"))
 
 
 def show(report) -> None:
@@ -70,8 +72,10 @@ def bench(inventory: str = "", limit: str | None = None):
 
     if inventory:
         from ..rundir import new_run_dir
+        from .engine import read_inventory
 
-        return fleet_bench(inventory, new_run_dir(suffix="-fleet-bench"), limit=limit)
+        hosts_read = read_inventory(inventory, limit)
+        return fleet_bench(hosts_read, new_run_dir(suffix="-fleet-bench"))
     from ..bench.results import Results
 
     hosts = [

@@ -223,63 +223,24 @@ def apply(
         log.close()
         raise ApplyFailed(refused)
     log.write(f"# gpudock install {plan.name} on {plan.host}, {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}\n")
-    total = len(plan.steps)
     for note in plan.notes:
         console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
     work = Path(tempfile.mkdtemp(prefix="gpudock-work-"))  # 0700, a fresh name: nobody else can plant files
+    run = _Run(log, log_dir, console, work, ask=None if yes else confirm)
     try:
         for number, step in enumerate(plan.steps, 1):
-            console.print(progress_line(number, total, step.title), crop=False)
-            _stage(step, work)
-            if step.check and check_passes(step.check, work=work):
-                console.print(f"  {printable(step.check.describe('already satisfied:'))}", style="green", markup=False)
-                log.write(f"[{number}/{total}] {step.title}: already satisfied\n")
-                result.steps.append((step.title, "satisfied"))
-                continue
-            if step.manual:
-                console.print(command_echo(step.command_line(), "  do this yourself: "), crop=False)
-                log.write(f"[{number}/{total}] {step.title}: left to the user ({step.command_line()})\n")
-                result.steps.append((step.title, "manual"))
+            state = _apply_step(step, number, len(plan.steps), run)
+            result.steps.append((step.title, state))
+            if state == "manual":
                 result.status = "manual"
-                continue
-            if step.root and not yes and not confirm(root_prompt(step)):
-                log.write(f"[{number}/{total}] {step.title}: declined by the user\n")
-                result.steps.append((step.title, "declined"))
+            if state == "declined":
                 result.status = "aborted"
                 console.print("Stopped before this step; nothing after it ran. Rerun to continue.", style="yellow")
                 return result
-            log.write(f"[{number}/{total}] {step.title}\n")
-            if step.writes is not None and step.writes.content is not None:
-                log.write(file_preview(step.writes) + "\n")
-            rc = _run_step(step, log, log_dir, console, work)
-            if rc != 0 and step.fallback:
-                console.print(
-                    f"  failed (exit {rc}); trying: {printable(step.fallback.title)}", style="yellow", markup=False
-                )
-                log.write(f"fallback: {step.fallback.title}\n")
-                rc = _run_step(step.fallback, log, log_dir, console, work)
-            if rc != 0:
-                result.steps.append((step.title, "failed"))
-                raise ApplyFailed(
-                    f'step {number}/{total} "{printable(step.title)}" failed (exit {rc}); its output is in {log.path}; '
-                    "fix the cause and rerun: finished steps are skipped"
-                )
-            result.steps.append((step.title, "ran"))
         if all(state == "satisfied" for _title, state in result.steps):
             result.status = "nothing-to-do"
-        for check in plan.verify if result.status != "manual" else []:
-            ok = check_passes(check, timeout=120, work=work)
-            log.write(f"verify {shlex.join(check.argv)}: {'ok' if ok else 'FAILED'}\n")
-            console.print(
-                f"verify: {printable(shlex.join(check.argv))} → {'ok' if ok else 'failed'}",
-                style="green" if ok else "red",
-                markup=False,
-            )
-            if not ok:
-                raise ApplyFailed(
-                    f"the steps ran but `{printable(shlex.join(check.argv))}` still fails; see {log.path} "
-                    "and run `gpudock doctor`"
-                )
+        if result.status != "manual":
+            _verify(plan, run)
     finally:
         log.close()
         shutil.rmtree(work, ignore_errors=True)
@@ -290,3 +251,64 @@ def apply(
     }[result.status]
     console.print(summary, style="bold green")
     return result
+
+
+@dataclass
+class _Run:
+    """What every step of one apply shares: its log, the console, the private work folder, who says yes."""
+
+    log: _Log
+    log_dir: Path
+    console: Console
+    work: Path
+    ask: Callable[[str], bool] | None  # None: --yes, root steps run without a question
+
+
+def _apply_step(step: Step, number: int, total: int, run: _Run) -> str:
+    """One step: 'satisfied' (its check passes), 'manual', 'declined' or 'ran'; ApplyFailed when it fails."""
+    run.console.print(progress_line(number, total, step.title), crop=False)
+    _stage(step, run.work)
+    if step.check and check_passes(step.check, work=run.work):
+        run.console.print(f"  {printable(step.check.describe('already satisfied:'))}", style="green", markup=False)
+        run.log.write(f"[{number}/{total}] {step.title}: already satisfied\n")
+        return "satisfied"
+    if step.manual:
+        run.console.print(command_echo(step.command_line(), "  do this yourself: "), crop=False)
+        run.log.write(f"[{number}/{total}] {step.title}: left to the user ({step.command_line()})\n")
+        return "manual"
+    if step.root and run.ask is not None and not run.ask(root_prompt(step)):
+        run.log.write(f"[{number}/{total}] {step.title}: declined by the user\n")
+        return "declined"
+    run.log.write(f"[{number}/{total}] {step.title}\n")
+    if step.writes is not None and step.writes.content is not None:
+        run.log.write(file_preview(step.writes) + "\n")
+    rc = _run_step(step, run.log, run.log_dir, run.console, run.work)
+    if rc != 0 and step.fallback:
+        run.console.print(
+            f"  failed (exit {rc}); trying: {printable(step.fallback.title)}", style="yellow", markup=False
+        )
+        run.log.write(f"fallback: {step.fallback.title}\n")
+        rc = _run_step(step.fallback, run.log, run.log_dir, run.console, run.work)
+    if rc != 0:
+        raise ApplyFailed(
+            f'step {number}/{total} "{printable(step.title)}" failed (exit {rc}); its output is in {run.log.path}; '
+            "fix the cause and rerun: finished steps are skipped"
+        )
+    return "ran"
+
+
+def _verify(plan: Plan, run: _Run) -> None:
+    """The plan's own checks after its steps; ApplyFailed at the first that still fails."""
+    for check in plan.verify:
+        ok = check_passes(check, timeout=120, work=run.work)
+        run.log.write(f"verify {shlex.join(check.argv)}: {'ok' if ok else 'FAILED'}\n")
+        run.console.print(
+            f"verify: {printable(shlex.join(check.argv))} → {'ok' if ok else 'failed'}",
+            style="green" if ok else "red",
+            markup=False,
+        )
+        if not ok:
+            raise ApplyFailed(
+                f"the steps ran but `{printable(shlex.join(check.argv))}` still fails; see {run.log.path} "
+                "and run `gpudock doctor`"
+            )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..exceptions import PlanRefused
-from ..facts.host import HostInfo
+from ..facts.host import KIND_LABELS, HostInfo
 
 # NVIDIA's CUDA network repositories (https://developer.download.nvidia.com/compute/cuda/repos/):
 # directory name per (distro, version), and the architectures NVIDIA ships there. The driver installation
@@ -49,7 +49,7 @@ DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "amd64": "amd64", "arm64": "a
 
 
 def describe(host: HostInfo) -> str:
-    kind = {"wsl2": "WSL 2", "wsl1": "WSL 1", "native": "native"}.get(host.kind, host.kind)
+    kind = KIND_LABELS.get(host.kind, host.kind)
     name = host.pretty_name or (host.distro_id + " " + host.distro_version).strip() or "unknown distro"
     return f"{name} ({kind}, {host.arch or '?'})"
 

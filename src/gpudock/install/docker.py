@@ -14,7 +14,7 @@ import shlex
 from .. import fixes
 from ..exceptions import PlanRefused
 from ..facts.evidence import engine_version
-from ..facts.host import HostInfo
+from ..facts.host import WSL2, HostInfo
 from ..snapshot import Snapshot
 from . import distro
 from .plan import (
@@ -49,6 +49,7 @@ DOCKERD = "/usr/bin/dockerd"
 DOCKERD_DAEMON = Daemon(pidfile=fixes.GPUDOCK_DOCKERD_PIDFILE, log=fixes.GPUDOCK_DOCKERD_LOG)
 
 
+# Over 60 lines on purpose: one decision (the service manager) with its three answers side by side.
 def daemon_steps(host: HostInfo, action: str = "start") -> list[Step]:
     """Start (or restart) dockerd the way this host can (the policy of ``gpudock.fixes``).
 
@@ -140,7 +141,7 @@ def _group_step(host: HostInfo) -> list[Step]:
 
 
 def _refuse_over_docker_desktop(snap: Snapshot, host: HostInfo) -> None:
-    if host.docker_desktop or (host.kind == "wsl2" and snap.path("/mnt/wsl/docker-desktop/cli-tools")):
+    if host.docker_desktop or (host.kind == WSL2 and snap.path("/mnt/wsl/docker-desktop/cli-tools")):
         raise PlanRefused(
             "Docker Desktop's WSL integration serves this distro: do not install Docker Engine over it. "
             "Use Docker Desktop (Settings → Resources → WSL integration), or turn its integration off "
@@ -160,6 +161,8 @@ def answering_engine(snap: Snapshot, host: HostInfo) -> str | None:
 
 
 def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
+    """The Docker plan: reuse an engine that answers; else the distribution's docker.io or Docker's docker-ce,
+    the user in the docker group, the daemon started."""
     if source not in SOURCES:
         raise PlanRefused(f"unknown Docker source {source!r}: choose one of {', '.join(SOURCES)}")
     engine = answering_engine(snap, host)
@@ -179,100 +182,11 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
     family = "ubuntu" if host.distro_id == "ubuntu" or "ubuntu" in host.id_like.split() else "debian"
     docs = DOCS_UBUNTU if family == "ubuntu" else DOCS_DEBIAN
     if source == "distro":
-        installed = dpkg_installed("docker.io")
-        steps = [
-            Step("refresh the package lists", apt_get("update"), check=installed),
-            Step(
-                "install Docker Engine from the distribution (docker.io)",
-                apt_get("install", "-y", "docker.io"),
-                check=installed,
-                verify=installed,
-                docs=docs,
-            ),
-        ]
-        notes = ["docker.io conflicts with Docker's docker-ce packages: use one source only."]
-        old = distro.DISTRO_DOCKER_IO.get((host.distro_id, host.distro_version))
-        if old:
-            notes.append(
-                f"{host.pretty_name or host.distro_id} ships docker.io {old}: past Docker's end of life and without "
-                "CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce."
-            )
+        steps, notes = _distro_steps(host, docs)
     else:
-        installed = dpkg_installed("docker-ce")
-        codename = host.codename
-        if not codename:
-            raise PlanRefused("cannot plan docker-ce: os-release has no valid VERSION_CODENAME")
-        key_ok = key_fingerprint(KEYRING, DOCKER_KEY_FINGERPRINT, what=f"{KEYRING} holds Docker's release key")
-        download = Work("docker.asc")
-        sources = RootFile(
-            "/etc/apt/sources.list.d/docker.sources",
-            content=(
-                f"Types: deb\nURIs: https://download.docker.com/linux/{family}\nSuites: {codename}\n"
-                f"Components: stable\nArchitectures: {distro.deb_arch(host)}\nSigned-By: {KEYRING}\n"
-            ),
-        )
-        steps = [
-            Step(
-                f"remove {pkg}, which conflicts with docker-ce",
-                apt_get("remove", "-y", pkg),
-                check=Check(
-                    ("dpkg-query", "-W", "-f=${Status}", "--", pkg),
-                    r"install ok installed",
-                    negate=True,
-                    what=f"{pkg} is not installed",
-                ),
-                docs=docs,
-            )
-            for pkg in CONFLICTING
-            if snap.command("dpkg_docker") is None or pkg in (snap.command("dpkg_docker").stdout or "")
-        ]
-        steps += [
-            Step("refresh the package lists", apt_get("update"), check=installed),
-            Step(
-                "install ca-certificates, curl and gpg",
-                apt_get("install", "-y", "ca-certificates", "curl", "gpg"),
-                check=command_exists("curl", "gpg"),
-            ),
-            Step(
-                "create /etc/apt/keyrings",
-                ("install", "-m", "0755", "-d", "/etc/apt/keyrings"),
-                check=Check(("test", "-d", "/etc/apt/keyrings"), what="/etc/apt/keyrings exists"),
-            ),
-            Step(
-                "download Docker's signing key (https) into a private folder and check its fingerprint",
-                (
-                    "curl",
-                    "-fsSL",
-                    "--proto",
-                    "=https",
-                    "-o",
-                    download,
-                    f"https://download.docker.com/linux/{family}/gpg",
-                ),
-                root=False,
-                check=key_ok,
-                verify=key_fingerprint(download, DOCKER_KEY_FINGERPRINT, what="the download is Docker's release key"),
-                docs=docs,
-            ),
-            writes(
-                "install the verified key where apt looks (readable by apt)",
-                RootFile(KEYRING, source=download, mode="0644"),
-                check=key_ok,
-                docs=docs,
-            ),
-            writes("add Docker's repository, signed-by its key", sources, docs=docs),
-            Step("refresh the package lists", apt_get("update"), check=installed),
-            Step(
-                "install docker-ce and its plugins",
-                apt_get("install", "-y", *CE_PACKAGES),
-                check=installed,
-                verify=installed,
-                docs=docs,
-            ),
-        ]
-        notes = ["docker-ce replaces the distribution's docker.io (removed first, as Docker's docs say)."]
+        steps, notes = _docker_ce_steps(snap, host, family, docs)
     steps += _group_step(host) + daemon_steps(host, "start")
-    if host.kind == "wsl2" and host.systemd is False:
+    if host.kind == WSL2 and host.systemd is False:
         notes.append(
             "This WSL distro runs without systemd (an older or imported distro, or `[boot] systemd=false`): the "
             "daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or "
@@ -284,3 +198,109 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
     if fixes.service_manager(host) == "unknown":
         notes.append("The snapshot does not say whether systemd runs: systemctl is tried first, then the init script.")
     return Plan("docker", distro.describe(host), steps, verify=[DOCKER_ANSWERS], notes=notes)
+
+
+def _distro_steps(host: HostInfo, docs: str) -> tuple[list[Step], list[str]]:
+    """The distribution's docker.io, with a note where that release ships an engine past its end of life."""
+    installed = dpkg_installed("docker.io")
+    steps = [
+        Step("refresh the package lists", apt_get("update"), check=installed),
+        Step(
+            "install Docker Engine from the distribution (docker.io)",
+            apt_get("install", "-y", "docker.io"),
+            check=installed,
+            verify=installed,
+            docs=docs,
+        ),
+    ]
+    notes = ["docker.io conflicts with Docker's docker-ce packages: use one source only."]
+    old = distro.DISTRO_DOCKER_IO.get((host.distro_id, host.distro_version))
+    if old:
+        notes.append(
+            f"{host.pretty_name or host.distro_id} ships docker.io {old}: past Docker's end of life and without "
+            "CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce."
+        )
+    return steps, notes
+
+
+def _docker_ce_steps(snap: Snapshot, host: HostInfo, family: str, docs: str) -> tuple[list[Step], list[str]]:
+    """Docker's docker-ce: conflicting packages removed, its key checked, its repository added, installed."""
+    if not host.codename:
+        raise PlanRefused("cannot plan docker-ce: os-release has no valid VERSION_CODENAME")
+    installed = dpkg_installed("docker-ce")
+    steps = [
+        *_remove_conflicting_steps(snap, docs),
+        Step("refresh the package lists", apt_get("update"), check=installed),
+    ]
+    steps += [
+        Step(
+            "install ca-certificates, curl and gpg",
+            apt_get("install", "-y", "ca-certificates", "curl", "gpg"),
+            check=command_exists("curl", "gpg"),
+        ),
+        Step(
+            "create /etc/apt/keyrings",
+            ("install", "-m", "0755", "-d", "/etc/apt/keyrings"),
+            check=Check(("test", "-d", "/etc/apt/keyrings"), what="/etc/apt/keyrings exists"),
+        ),
+        *_docker_repository_steps(host, family, docs),
+        Step("refresh the package lists", apt_get("update"), check=installed),
+        Step(
+            "install docker-ce and its plugins",
+            apt_get("install", "-y", *CE_PACKAGES),
+            check=installed,
+            verify=installed,
+            docs=docs,
+        ),
+    ]
+    return steps, ["docker-ce replaces the distribution's docker.io (removed first, as Docker's docs say)."]
+
+
+def _remove_conflicting_steps(snap: Snapshot, docs: str) -> list[Step]:
+    """Each package that conflicts with docker-ce, where the snapshot shows it installed (all where not probed)."""
+    listing = snap.command("dpkg_docker")
+    return [
+        Step(
+            f"remove {pkg}, which conflicts with docker-ce",
+            apt_get("remove", "-y", pkg),
+            check=Check(
+                ("dpkg-query", "-W", "-f=${Status}", "--", pkg),
+                r"install ok installed",
+                negate=True,
+                what=f"{pkg} is not installed",
+            ),
+            docs=docs,
+        )
+        for pkg in CONFLICTING
+        if listing is None or pkg in (listing.stdout or "")
+    ]
+
+
+def _docker_repository_steps(host: HostInfo, family: str, docs: str) -> list[Step]:
+    """Docker's release key downloaded and checked in a private folder, installed, then its deb822 source."""
+    key_ok = key_fingerprint(KEYRING, DOCKER_KEY_FINGERPRINT, what=f"{KEYRING} holds Docker's release key")
+    download = Work("docker.asc")
+    sources = RootFile(
+        "/etc/apt/sources.list.d/docker.sources",
+        content=(
+            f"Types: deb\nURIs: https://download.docker.com/linux/{family}\nSuites: {host.codename}\n"
+            f"Components: stable\nArchitectures: {distro.deb_arch(host)}\nSigned-By: {KEYRING}\n"
+        ),
+    )
+    return [
+        Step(
+            "download Docker's signing key (https) into a private folder and check its fingerprint",
+            ("curl", "-fsSL", "--proto", "=https", "-o", download, f"https://download.docker.com/linux/{family}/gpg"),
+            root=False,
+            check=key_ok,
+            verify=key_fingerprint(download, DOCKER_KEY_FINGERPRINT, what="the download is Docker's release key"),
+            docs=docs,
+        ),
+        writes(
+            "install the verified key where apt looks (readable by apt)",
+            RootFile(KEYRING, source=download, mode="0644"),
+            check=key_ok,
+            docs=docs,
+        ),
+        writes("add Docker's repository, signed-by its key", sources, docs=docs),
+    ]

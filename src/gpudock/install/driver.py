@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from .. import fixes
 from ..exceptions import PlanRefused, UsageError
-from ..facts.host import HostInfo, architecture
+from ..facts.host import WSL1, WSL2, HostInfo, architecture
 from ..snapshot import Snapshot
 from . import distro
 from .plan import Check, Plan, RootFile, Step, Work, apt_get, command_exists, dpkg_installed, key_fingerprint, writes
@@ -173,18 +173,16 @@ def plan_driver(
     open_modules: bool = False,
     modules: str | None = None,
 ) -> Plan:
-    """The driver plan; ``modules`` 'open' / 'proprietary' / None (chosen from lspci's chip codes)."""
-    if host.kind in ("wsl2", "wsl1"):
+    """The driver plan; ``modules`` 'open' / 'proprietary' / None (chosen from lspci's chip codes).
+
+    Tools, (Debian) contrib, NVIDIA's keyring checked and installed, the kernel headers, the branch pin,
+    the driver, a reboot.
+    """
+    if host.kind in (WSL2, WSL1):
         raise PlanRefused(WSL_REFUSAL)
     distro.require_debian_family(host, "the NVIDIA driver", DOCS)
     repo, arch = distro.cuda_repo(host, DOCS)
     choice = choose_driver(host, modules or ("open" if open_modules else None), branch)
-    package = choice.meta_package
-    base = f"https://developer.download.nvidia.com/compute/cuda/repos/{repo}/{arch}"
-    download = Work(KEYRING_DEB)
-    unpacked = Work("cuda-keyring")
-    keyring_installed = dpkg_installed("cuda-keyring")
-    installed = dpkg_installed(package)
     notes: list[str] = []
     eol = distro.end_of_life(host)
     if eol:
@@ -194,24 +192,50 @@ def plan_driver(
             "install curl and gpg to download and check the keyring package",
             apt_get("install", "-y", "ca-certificates", "curl", "gpg"),
             check=command_exists("curl", "gpg"),
+        ),
+        *_contrib_steps(host),
+        *_keyring_steps(repo, arch, notes),
+        Step("refresh the package lists", apt_get("update"), check=dpkg_installed(choice.meta_package)),
+        *_headers_steps(host, notes),
+        *_pin_steps(choice),
+        *_driver_steps(choice),
+    ]
+    notes += [
+        f"Driver: {choice.reason}.",
+        "Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.",
+    ]
+    notes += _gpu_notes(snap, host, asked=modules is not None or open_modules)
+    if snap.command("nvidia_smi") and snap.command("nvidia_smi").ok:
+        notes.insert(0, "A driver already answers here (nvidia-smi works): this plan would change it.")
+    return Plan("driver", distro.describe(host), steps, verify=[NVIDIA_SMI], notes=notes)
+
+
+def _contrib_steps(host: HostInfo) -> list[Step]:
+    """Debian only: its contrib component, which NVIDIA's packages depend on."""
+    if host.distro_id != "debian":
+        return []
+    if not host.codename:
+        raise PlanRefused("cannot enable Debian's contrib: os-release has no (valid) VERSION_CODENAME")
+    # a deb822 source of its own, not add-apt-repository: Debian 13 no longer ships software-properties-common
+    return [
+        writes(
+            "enable Debian's contrib component (NVIDIA's packages depend on it)",
+            RootFile(CONTRIB_SOURCES, contrib_sources(host.codename)),
+            docs=DOCS,
+            check=Check(
+                ("grep", "-rqsE", r"^[^#]*\bcontrib\b", "/etc/apt/sources.list", "/etc/apt/sources.list.d"),
+                what="contrib is enabled",
+            ),
         )
     ]
-    if host.distro_id == "debian":
-        if not host.codename:
-            raise PlanRefused("cannot enable Debian's contrib: os-release has no (valid) VERSION_CODENAME")
-        # a deb822 source of its own, not add-apt-repository: Debian 13 no longer ships software-properties-common
-        steps.append(
-            writes(
-                "enable Debian's contrib component (NVIDIA's packages depend on it)",
-                RootFile(CONTRIB_SOURCES, contrib_sources(host.codename)),
-                docs=DOCS,
-                check=Check(
-                    ("grep", "-rqsE", r"^[^#]*\bcontrib\b", "/etc/apt/sources.list", "/etc/apt/sources.list.d"),
-                    what="contrib is enabled",
-                ),
-            )
-        )
-    steps.append(
+
+
+def _keyring_steps(repo: str, arch: str, notes: list[str]) -> list[Step]:
+    """cuda-keyring downloaded (https), its key checked against NVIDIA's fingerprint where published, installed."""
+    download = Work(KEYRING_DEB)
+    keyring_installed = dpkg_installed("cuda-keyring")
+    base = f"https://developer.download.nvidia.com/compute/cuda/repos/{repo}/{arch}"
+    steps = [
         Step(
             "download NVIDIA's cuda-keyring package (https) into a private folder",
             ("curl", "-fsSL", "--proto", "=https", "-o", download, f"{base}/{KEYRING_DEB}"),
@@ -219,39 +243,32 @@ def plan_driver(
             check=keyring_installed,
             docs=DOCS,
         )
-    )
+    ]
     if repo in distro.NEW_KEY_REPOS:
         notes.append(
             f"NVIDIA signs its {repo} repository with a newer key whose fingerprint it does not publish where "
             "gpudock could check it: the plan trusts cuda-keyring's https download from NVIDIA."
         )
     else:
+        key = Work(f"cuda-keyring/{KEYRING_IN_DEB}")
         steps += [
             Step(
                 "unpack it without installing anything (dpkg-deb -x)",
-                ("dpkg-deb", "-x", download, unpacked),
+                ("dpkg-deb", "-x", download, Work("cuda-keyring")),
                 root=False,
                 check=keyring_installed,
             ),
             Step(
                 "check that the key inside is NVIDIA's CUDA repository key",
-                (
-                    "gpg",
-                    "--batch",
-                    "--no-default-keyring",
-                    "--with-colons",
-                    "--show-keys",
-                    Work(f"cuda-keyring/{KEYRING_IN_DEB}"),
-                ),
+                ("gpg", "--batch", "--no-default-keyring", "--with-colons", "--show-keys", key),
                 root=False,
                 check=keyring_installed,
-                verify=key_fingerprint(
-                    Work(f"cuda-keyring/{KEYRING_IN_DEB}"), CUDA_KEY_FINGERPRINT, what="the key is NVIDIA's CUDA key"
-                ),
+                verify=key_fingerprint(key, CUDA_KEY_FINGERPRINT, what="the key is NVIDIA's CUDA key"),
                 docs=DOCS,
             ),
         ]
-    steps += [
+    return [
+        *steps,
         Step(
             "install the keyring and the repository list (signed-by)",
             ("dpkg", "-i", download),
@@ -259,51 +276,56 @@ def plan_driver(
             verify=keyring_installed,
             docs=DOCS,
         ),
-        Step("refresh the package lists", apt_get("update"), check=installed),
     ]
+
+
+def _headers_steps(host: HostInfo, notes: list[str]) -> list[Step]:
+    """The running kernel's headers, where the distribution ships them; otherwise a note saying how."""
     kernel = host.kernel
     if kernel and re.fullmatch(r"[\w.+-]+", kernel) and distribution_kernel(host):
-        steps.append(
+        return [
             Step(
                 "install the headers of the running kernel (DKMS builds the module against them)",
                 apt_get("install", "-y", f"linux-headers-{kernel}"),
                 check=dpkg_installed(f"linux-headers-{kernel}"),
             )
-        )
-    elif kernel:
+        ]
+    if kernel:
         shown = kernel if re.fullmatch(r"[\w.+-]{1,80}", kernel) else "unknown"
         notes.append(
             f"The running kernel ({shown}) is not "
             f"{host.pretty_name or host.distro_id}'s own, so its headers are not linux-headers-$(uname -r): install "
             "them the way that kernel came (e.g. Proxmox: proxmox-default-headers), or DKMS cannot build the module."
         )
-    if choice.pinning_package:
-        pin = dpkg_installed(choice.pinning_package)
-        pin_step = Step(
-            f"pin the driver to the {choice.branch} branch first (NVIDIA's pinning package, its own transaction)",
-            apt_get("install", "-y", choice.pinning_package),
-            check=pin,
-            verify=pin,
-            docs=DOCS_PINNING,
-        )
-        if choice.branch < PINNING_FROM:
-            # Branches before 580 have no pinning package in NVIDIA's repositories; their versioned meta
-            # package below names the branch by itself. From 580 the pinning package is required: without
-            # it the unversioned meta package would install the newest branch.
-            pin_step = Step(
-                pin_step.title,
-                pin_step.argv,
-                check=pin,
-                fallback=Step(
-                    f"no pinning package for {choice.branch}: the versioned {package} pins the branch",
-                    ("true",),
-                    root=False,
-                ),
-                docs=DOCS_PINNING,
-            )
-        steps.append(pin_step)
+    return []
+
+
+def _pin_steps(choice: DriverChoice) -> list[Step]:
+    """The branch pin (NVIDIA's pinning package), where a branch was chosen: its own apt transaction, first."""
+    if not choice.pinning_package:
+        return []
+    pin = dpkg_installed(choice.pinning_package)
+    title = f"pin the driver to the {choice.branch} branch first (NVIDIA's pinning package, its own transaction)"
+    argv = apt_get("install", "-y", choice.pinning_package)
+    if choice.branch >= PINNING_FROM:
+        # required: without the pin the unversioned meta package after it installs the newest branch
+        return [Step(title, argv, check=pin, verify=pin, docs=DOCS_PINNING)]
+    # Branches before 580 have no pinning package in NVIDIA's repositories; their versioned meta package
+    # below names the branch by itself.
+    fallback = Step(
+        f"no pinning package for {choice.branch}: the versioned {choice.meta_package} pins the branch",
+        ("true",),
+        root=False,
+    )
+    return [Step(title, argv, check=pin, fallback=fallback, docs=DOCS_PINNING)]
+
+
+def _driver_steps(choice: DriverChoice) -> list[Step]:
+    """The driver's meta package, then the reboot that loads its kernel module."""
+    package = choice.meta_package
+    installed = dpkg_installed(package)
     flavour = "open kernel modules" if choice.modules == "open" else "proprietary kernel modules"
-    steps += [
+    return [
         Step(
             f"install the driver: {package} ({flavour})",
             apt_get("install", "-y", package),
@@ -313,18 +335,16 @@ def plan_driver(
         ),
         Step("reboot so the new kernel module loads", ("reboot",), manual=True, check=NVIDIA_SMI),
     ]
-    notes += [
-        f"Driver: {choice.reason}.",
-        "Do not mix NVIDIA's packages with Ubuntu's nvidia-driver-XXX packages on one machine.",
-    ]
-    if not host.gpu_chips:
-        lspci = snap.command("lspci")
-        if lspci and lspci.ok and not lspci.stdout.strip():
-            notes.append(
-                "lspci lists no NVIDIA device on this host: check that the GPU is installed or passed through."
-            )
-        if modules is None and not open_modules:
-            notes.append(UNKNOWN_GPU_NOTE)
-    if snap.command("nvidia_smi") and snap.command("nvidia_smi").ok:
-        notes.insert(0, "A driver already answers here (nvidia-smi works): this plan would change it.")
-    return Plan("driver", distro.describe(host), steps, verify=[NVIDIA_SMI], notes=notes)
+
+
+def _gpu_notes(snap: Snapshot, host: HostInfo, asked: bool) -> list[str]:
+    """What the plan could not tell about the GPU: none on lspci, or no chip code to choose the modules from."""
+    if host.gpu_chips:
+        return []
+    notes = []
+    lspci = snap.command("lspci")
+    if lspci and lspci.ok and not lspci.stdout.strip():
+        notes.append("lspci lists no NVIDIA device on this host: check that the GPU is installed or passed through.")
+    if not asked:
+        notes.append(UNKNOWN_GPU_NOTE)
+    return notes

@@ -9,10 +9,12 @@ CDI: https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cd
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .. import fixes
 from ..exceptions import PlanRefused
 from ..facts.evidence import engine_version, version_tuple
-from ..facts.host import HostInfo
+from ..facts.host import WSL2, HostInfo
 from ..images import CUDA_IMAGE
 from ..snapshot import Snapshot
 from . import distro
@@ -89,7 +91,11 @@ def cdi_refusal(snap: Snapshot) -> str | None:
 def plan_toolkit(
     snap: Snapshot, host: HostInfo, version: str | None = None, cdi: bool = False, driver_pending: bool = False
 ) -> Plan:
-    """The toolkit plan; ``driver_pending``: a driver is installed earlier in the same plan (CDI waits for it)."""
+    """The toolkit plan; ``driver_pending``: a driver is installed earlier in the same plan (CDI waits for it).
+
+    Legacy lists removed, NVIDIA's repository added with its key checked, the toolkit installed and registered
+    with Docker, Docker restarted, and for ``cdi`` the CDI spec.
+    """
     distro.require_debian_family(host, "the NVIDIA Container Toolkit", DOCS_INSTALL)
     if host.docker_desktop:
         raise PlanRefused(
@@ -98,20 +104,36 @@ def plan_toolkit(
         )
     if cdi and cdi_refusal(snap):
         raise PlanRefused(cdi_refusal(snap))
-    installed = dpkg_installed("nvidia-container-toolkit")
-    download, dearmored = Work("nvidia-container-toolkit.gpgkey"), Work("nvidia-container-toolkit-keyring.gpg")
-    key_ok = key_fingerprint(KEYRING, TOOLKIT_KEY_FINGERPRINT, what=f"{KEYRING} holds NVIDIA's repository key")
-    # an old list for the same repository breaks apt: "Conflicting values set for option Signed-By"
+    cdi_steps, notes_cdi = _cdi_steps(snap, host, driver_pending) if cdi else ([], [])
     steps = [
+        # an old list for the same repository breaks apt: "Conflicting values set for option Signed-By"
         Step(
             "remove every legacy nvidia-docker / nvidia-container-runtime / libnvidia-container*.list",
             (*_FIND_LEGACY, "-delete"),
             check=Check(_FIND_LEGACY, r".", negate=True, what="no legacy list is left"),
             docs=DOCS_INSTALL,
-        )
+        ),
+        *_repository_steps(),
+        *_install_steps(version, cdi),
+        *_restart_steps(host, cdi),
+        *cdi_steps,
     ]
-    pins = tuple(f"{p}={version}" for p in PACKAGES) if version else ("nvidia-container-toolkit",)
-    steps += [
+    eol = distro.end_of_life(host)
+    notes_eol = [eol] if eol else []
+    notes = [
+        "Docker registers --gpus only if nvidia-container-runtime-hook "
+        "was on PATH when dockerd started: hence the restart."
+    ]
+    if host.kind == WSL2:
+        notes.append("WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.")
+    return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes_eol + notes + notes_cdi)
+
+
+def _repository_steps() -> list[Step]:
+    """NVIDIA's repository: its key downloaded and checked in a private folder, then installed, then the list."""
+    download, dearmored = Work("nvidia-container-toolkit.gpgkey"), Work("nvidia-container-toolkit-keyring.gpg")
+    key_ok = key_fingerprint(KEYRING, TOOLKIT_KEY_FINGERPRINT, what=f"{KEYRING} holds NVIDIA's repository key")
+    return [
         Step(
             "install the prerequisites",
             apt_get("install", "-y", "--no-install-recommends", "ca-certificates", "curl", "gnupg2"),
@@ -144,6 +166,15 @@ def plan_toolkit(
             RootFile(LIST, content=LIST_LINE + "\n"),
             docs=DOCS_INSTALL,
         ),
+    ]
+
+
+def _install_steps(version: str | None, cdi: bool) -> list[Step]:
+    """The toolkit's packages (pinned to ``version`` where given), then the nvidia runtime in daemon.json."""
+    installed = dpkg_installed("nvidia-container-toolkit")
+    pins = tuple(f"{p}={version}" for p in PACKAGES) if version else ("nvidia-container-toolkit",)
+    runtime_named = file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime")
+    return [
         Step("refresh the package lists", apt_get("update"), check=installed),
         Step(
             "install nvidia-container-toolkit" + (f" {version}" if version else ""),
@@ -155,13 +186,15 @@ def plan_toolkit(
         Step(
             "register the nvidia runtime with Docker" + (" and turn on CDI (features.cdi)" if cdi else ""),
             ("nvidia-ctk", "runtime", "configure", "--runtime=docker", *(("--cdi.enabled",) if cdi else ())),
-            check=CDI_CONFIGURED
-            if cdi
-            else file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
-            verify=file_contains("/etc/docker/daemon.json", r'"nvidia"', what="daemon.json names the nvidia runtime"),
+            check=CDI_CONFIGURED if cdi else runtime_named,
+            verify=runtime_named,
             docs=DOCS_INSTALL,
         ),
     ]
+
+
+def _restart_steps(host: HostInfo, cdi: bool) -> list[Step]:
+    """Docker restarted so that it finds the runtime hook; skipped once it lists the runtime (and CDI)."""
     restart = daemon_steps(host, "restart")
     runtime_known = Check(
         ("docker", "info", "--format", "{{json .Runtimes}}"),
@@ -173,60 +206,51 @@ def plan_toolkit(
         runtime_known = CDI_ENABLED
     # every stop (and systemd's restart) is skipped once Docker lists the runtime; the start keeps its own check
     stops = max(1, len(restart) - 1)
-    restart = [_with_check(step, runtime_known) if i < stops else step for i, step in enumerate(restart)]
-    steps += restart
-    notes_cdi: list[str] = []
-    if cdi:
-        generate = ("nvidia-ctk", "cdi", "generate", f"--output={CDI_SPEC}")
-        if host.systemd:
-            notes_cdi.append(
-                "CDI: with toolkit 1.18 or newer and systemd, nvidia-cdi-refresh writes /var/run/cdi/nvidia.yaml at "
-                "install, on driver changes and at boot; gpudock writes no spec of its own (two specs would clash). "
-                "Check with `nvidia-ctk cdi list`."
+    return [_with_check(step, runtime_known) if i < stops else step for i, step in enumerate(restart)]
+
+
+def _cdi_steps(snap: Snapshot, host: HostInfo, driver_pending: bool) -> tuple[list[Step], list[str]]:
+    """The CDI spec: refreshed by systemd's nvidia-cdi-refresh, generated after the reboot, or generated now."""
+    generate = ("nvidia-ctk", "cdi", "generate", f"--output={CDI_SPEC}")
+    steps: list[Step] = []
+    notes: list[str] = []
+    if host.systemd:
+        notes.append(
+            "CDI: with toolkit 1.18 or newer and systemd, nvidia-cdi-refresh writes /var/run/cdi/nvidia.yaml at "
+            "install, on driver changes and at boot; gpudock writes no spec of its own (two specs would clash). "
+            "Check with `nvidia-ctk cdi list`."
+        )
+    elif driver_pending:
+        steps.append(
+            Step(
+                "after the reboot (the spec needs the loaded driver): generate the CDI spec",
+                generate,
+                manual=True,
+                check=file_exists(CDI_SPEC),
+                docs=DOCS_CDI,
             )
-        elif driver_pending:
-            steps.append(
-                Step(
-                    "after the reboot (the spec needs the loaded driver): generate the CDI spec",
-                    generate,
-                    manual=True,
-                    check=file_exists(CDI_SPEC),
-                    docs=DOCS_CDI,
-                )
+        )
+    else:
+        steps.append(
+            Step(
+                f"generate a CDI spec in {CDI_SPEC} (kept across reboots; no systemd here to refresh it)",
+                generate,
+                check=Check(
+                    ("systemctl", "is-enabled", "--quiet", "nvidia-cdi-refresh.path"),
+                    what="nvidia-cdi-refresh keeps the spec",
+                ),
+                verify=file_exists(CDI_SPEC),
+                docs=DOCS_CDI,
             )
-        else:
-            steps.append(
-                Step(
-                    f"generate a CDI spec in {CDI_SPEC} (kept across reboots; no systemd here to refresh it)",
-                    generate,
-                    check=Check(
-                        ("systemctl", "is-enabled", "--quiet", "nvidia-cdi-refresh.path"),
-                        what="nvidia-cdi-refresh keeps the spec",
-                    ),
-                    verify=file_exists(CDI_SPEC),
-                    docs=DOCS_CDI,
-                )
-            )
-            notes_cdi.append(
-                f"CDI: regenerate {CDI_SPEC} after every driver update (`sudo {' '.join(generate)}`); "
-                "use it with `docker run --device nvidia.com/gpu=all …`."
-            )
-        if version_tuple(engine_version(snap)) is None:
-            notes_cdi.append(
-                "CDI needs Docker Engine 25 or newer (on by default from 28.2); `docker version` shows it."
-            )
-    eol = distro.end_of_life(host)
-    notes_eol = [eol] if eol else []
-    notes = [
-        "Docker registers --gpus only if nvidia-container-runtime-hook "
-        "was on PATH when dockerd started: hence the restart."
-    ]
-    if host.kind == "wsl2":
-        notes.append("WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.")
-    return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes_eol + notes + notes_cdi)
+        )
+        notes.append(
+            f"CDI: regenerate {CDI_SPEC} after every driver update (`sudo {' '.join(generate)}`); "
+            "use it with `docker run --device nvidia.com/gpu=all …`."
+        )
+    if version_tuple(engine_version(snap)) is None:
+        notes.append("CDI needs Docker Engine 25 or newer (on by default from 28.2); `docker version` shows it.")
+    return steps, notes
 
 
 def _with_check(step: Step, check: Check) -> Step:
-    from dataclasses import replace
-
     return replace(step, check=check)
