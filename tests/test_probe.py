@@ -6,6 +6,7 @@ import pytest
 from gpudock import probe
 from gpudock.diagnose import diagnose
 from gpudock.snapshot import Snapshot
+from tests.helpers import ensure_user
 
 
 def test_missing_command_is_rc_127():
@@ -123,14 +124,8 @@ def test_live_daemon_unreachable(tmp_path):
 @pytest.mark.requires_docker
 @pytest.mark.requires_root
 def test_live_user_outside_docker_group_is_denied(tmp_path):
-    import pwd
-    import subprocess
-
     name = "gpudock-test"
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+    ensure_user(name)
     os.chmod(tmp_path, 0o777)
     snap = probe.collect(names=["docker_info", "id"], user=name, env={"HOME": str(tmp_path)})
     codes = _codes(snap)

@@ -20,6 +20,24 @@ from .facts.host import WSL2, HostInfo
 # Names the doctor's fixes and the planners share (one place, so the two never drift apart).
 CUDA_KEYRING_DEB = "cuda-keyring_1.1-1_all.deb"
 TOOLKIT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
+# NVIDIA's CUDA network repositories (https://developer.download.nvidia.com/compute/cuda/repos/):
+# directory name per (distro, version), and the architectures NVIDIA ships there. The driver installation
+# guide's system requirements list ubuntu2204, ubuntu2404, debian12 and debian13; ubuntu2604 is published
+# for CUDA 13.x (its cuda-keyring is what NVIDIA's download page installs); ubuntu2004 and debian11 are
+# still served but past their distributions' end of life.
+CUDA_REPOS = {
+    ("ubuntu", "20.04"): ("ubuntu2004", {"x86_64": "x86_64", "aarch64": "sbsa"}),
+    ("ubuntu", "22.04"): ("ubuntu2204", {"x86_64": "x86_64", "aarch64": "sbsa"}),
+    ("ubuntu", "24.04"): ("ubuntu2404", {"x86_64": "x86_64", "aarch64": "sbsa"}),
+    ("ubuntu", "26.04"): ("ubuntu2604", {"x86_64": "x86_64", "aarch64": "sbsa"}),
+    ("debian", "11"): ("debian11", {"x86_64": "x86_64"}),
+    ("debian", "12"): ("debian12", {"x86_64": "x86_64"}),
+    ("debian", "13"): ("debian13", {"x86_64": "x86_64"}),
+}
+# Repositories signed with a key other than 3bf863cc (NVIDIA signs new repositories with new keys, e.g.
+# debian13's 8793F200). Their fingerprint is not published where gpudock could check it, so the plan
+# trusts cuda-keyring's https download for them and says so.
+NEW_KEY_REPOS = ("debian13", "ubuntu2604")
 # the deck-era repository lists: nvidia-docker, nvidia-container-runtime, libnvidia-container(-experimental)
 LEGACY_LIST_PATTERNS = ("nvidia-docker*.list", "nvidia-container-runtime*.list", "libnvidia-container*.list")
 
@@ -46,6 +64,19 @@ DOCS = {
     "cuda_key_rotation": "https://developer.nvidia.com/blog/updating-the-cuda-linux-gpg-repository-key/",
     "nvidia_docker_archived": "https://github.com/NVIDIA/nvidia-docker",
     "nvidia_docker2_conffile": "https://github.com/NVIDIA/nvidia-docker/issues/1575",
+    # issue 21: sources of the newer codes' fixes (each checked against the page or thread it names)
+    "toolkit_release_notes": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/release-notes.html",
+    "toolkit_rootless": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html#rootless-mode",
+    "toolkit_wsl_555": "https://github.com/NVIDIA/nvidia-container-toolkit/issues/520",
+    "nvml_unknown_notice": "https://github.com/NVIDIA/nvidia-container-toolkit/issues/48",
+    "docker_rootless": "https://docs.docker.com/engine/security/rootless/",
+    "docker_desktop_release_notes": "https://docs.docker.com/desktop/release-notes/",
+    "docker_snap": "https://github.com/canonical/docker-snap#nvidia-support",
+    "cuda_repo_sha1": "https://github.com/NVIDIA/cuda-repo-management/issues/39",
+    "debian_sha1_removal": "https://wiki.debian.org/Teams/Apt/Sha1Removal",
+    "ubuntu_auto_updates": "https://documentation.ubuntu.com/server/how-to/software/automatic-updates/",
+    "driver_xid": "https://docs.nvidia.com/deploy/xid-errors/index.html",
+    "driver_kernel_modules": "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/kernel-modules.html",
 }
 
 # A dockerd that gpudock starts itself (no systemd, init script failed) records its pid here, so a

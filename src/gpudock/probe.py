@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import platform
+import shlex
 import shutil
 import signal
 import subprocess
@@ -71,7 +72,30 @@ PATHS = (
     "/etc/cdi/nvidia.yaml",
     "/usr/bin/nvidia-smi",  # on WSL: a Linux driver's nvidia-smi (WSL's own is /usr/lib/wsl/lib/nvidia-smi)
     "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",  # on WSL: a Linux driver's NVML beside WSL's
+    "/dev/char/195:255",  # nvidiactl's /dev/char link: without it runc drops GPU access on daemon-reload
+    "/lib/udev/rules.d/71-nvidia-dev-char.rules",  # NVIDIA's udev rule that makes those links at boot
 )
+# `command -v docker` and where it really lives: a snap (/snap/bin/docker) or Docker Desktop's cli-tools.
+# A fixed script, no input in it.
+WHICH_DOCKER = (
+    'p=$(command -v docker) || { echo "docker: command not found" >&2; exit 127; }; echo "$p"; readlink -f "$p"'
+)
+# the driver's user-space libraries on disk, to compare with the loaded module: fixed folders and patterns,
+# at most 40 names (bounded in time by the probe's time-out and in size by the output cap)
+DRIVER_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib")
+
+
+def ls_driver_libs_script(dirs=DRIVER_LIB_DIRS) -> str:
+    """The ``ls_driver_libs`` probe's script over fixed folders (quoted, never input)."""
+    folders = " ".join(shlex.quote(d) for d in dirs)
+    return (
+        f'set -- $(for d in {folders}; do ls -d "$d"/libnvidia-ml.so* "$d"/libcuda.so* 2>/dev/null; done '
+        "| head -n 40); "
+        '[ $# -gt 0 ] || { echo "no libnvidia-ml.so* or libcuda.so* in the library folders" >&2; exit 2; }; '
+        'ls -l -- "$@"'
+    )
+
+
 ENV_KEYS = ("WSL_DISTRO_NAME", "WSL_INTEROP", "DOCKER_HOST", "DOCKER_CONTEXT", "USER", "SUDO_USER", "CI")
 
 
@@ -138,6 +162,9 @@ def probes(
         Probe("dpkg_docker", ("dpkg", "-l", "docker*", "containerd*", "podman-docker")),
         Probe("systemctl_docker", ("systemctl", "is-active", "docker")),
         Probe("id", ("id",)),
+        Probe("getent_group_docker", ("getent", "group", "docker")),
+        Probe("which_docker", ("sh", "-c", WHICH_DOCKER)),
+        Probe("ls_driver_libs", ("sh", "-c", ls_driver_libs_script())),
         Probe("ls_docker_sock", ("ls", "-l", "/var/run/docker.sock")),
         Probe(
             "docker_nbody",

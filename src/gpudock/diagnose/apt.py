@@ -91,7 +91,9 @@ def _key_fix(snap, host, hit):
     docs=[DOCS["cuda_key_rotation"], DOCS["toolkit_install"], DOCS["docker_install_debian"]],
 )
 def apt_key_missing(snap, host):
-    hit = find(snap, r"NO_PUBKEY|is not signed|SHA1 is not considered secure")
+    hit = find(snap, r"NO_PUBKEY")
+    if not hit and not find(snap, r"SHA1 is not considered secure"):  # a SHA1 rejection: apt-sha1-rejected
+        hit = find(snap, r"is not signed")
     severity = None
     if not hit:
         hit = find(snap, r"Key is stored in legacy trusted\.gpg keyring|apt-key is deprecated")

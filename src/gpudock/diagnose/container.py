@@ -197,11 +197,21 @@ def _failed_fix(snap, host, hit):
     return list(NEXT_STEPS)
 
 
+# errors about the engine itself that explain any GPU container's failure on it (the snap's daemon does
+# not read the toolkit's configuration)
+ENGINE_CAUSES = ("docker-snap",)
+
+
 def _explained(result, findings) -> bool:
-    """Another finding already names this probe's failure: it cites the probe, or its line is in the probe's text."""
+    """Another error already names this probe's failure: it cites the probe, or its line is in the probe's text.
+
+    Only an error explains it: a failing GPU container is never left to a warning (the host would be all-clear).
+    """
     for finding in findings:
-        if finding.severity not in ("error", "warning") or finding.code == "doctor-rule-error":
+        if finding.severity != "error" or finding.code == "doctor-rule-error":
             continue
+        if finding.code in ENGINE_CAUSES:
+            return True
         if finding.evidence.startswith(f"{result.name}:"):
             return True
         cited = finding.evidence.split(": ", 1)[1] if ": " in finding.evidence else ""

@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 import shlex
 
+from ..facts.engine import docker_group_pending
 from ..facts.evidence import (
     CONTAINER_PROBES,
     DOCKER_CLI_PROBES,
     Line,
     cite,
+    container_saw_gpu,
     docker_info_ok,
     engine_version,
     find,
     first_error_line,
     installed_packages,
     lines_of,
+    ran_cleanly,
     search,
     toolkit_evidence,
 )
@@ -169,8 +172,10 @@ def docker_desktop_conflict(snap, host):
             )
     sudo = snap.command("docker_gpu_sudo")
     plain = snap.command("docker_gpu") or snap.command("docker_info")
-    if not hit and sudo and sudo.ok and plain and plain.failed:
-        hit = Line("docker_gpu_sudo", "`sudo docker` works while plain `docker` fails: two engines answer")
+    if not hit and (ran_cleanly(sudo) or container_saw_gpu(snap, ["docker_gpu_sudo"])) and plain and plain.failed:
+        # the user's own `docker` cannot run the GPU container: an error, not a matter of taste
+        line = Line(plain.name, "fails while `sudo docker` runs the same GPU container: two engines answer")
+        return Hit(cite(line), severity="error", title="Plain `docker` talks to another engine than `sudo docker`")
     return Hit(cite(hit)) if hit else None
 
 
@@ -240,6 +245,11 @@ def docker_daemon_unreachable(snap, host):
 
 
 def _permission_fix(snap, host, hit):
+    if hit.data.get("pending"):
+        return [
+            "you are already in the docker group, but this login session is not (`id`): log in again "
+            "(see docker-group-pending); `sudo usermod` again changes nothing",
+        ]
     if hit.data.get("in_group"):
         return [
             "`id` already lists the docker group: the socket's group is "
@@ -273,7 +283,8 @@ def docker_permission_denied(snap, host):
     hit = find(snap, PERMISSION)
     if not hit or hit.probe == "docker_gpu_sudo":
         return None
-    return Hit(cite(hit), {"in_group": "docker" in groups(snap)})
+    pending = bool(docker_group_pending(snap, host.user)) and not host.is_root
+    return Hit(cite(hit), {"in_group": "docker" in groups(snap), "pending": pending})
 
 
 OFFLINE = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..facts.evidence import (
     CONTAINER_PROBES,
     HOST_SMI_PROBES,
+    SMI_BROKEN,
     Line,
     cite,
     container_saw_gpu,
@@ -18,6 +19,8 @@ from ..facts.evidence import (
     host_smi_ok,
     lines_of,
     probe_names,
+    ran_cleanly,
+    search,
 )
 from ..facts.host import WSL1, WSL2
 from ..fixes import DOCS, wsl_restart_steps
@@ -25,6 +28,15 @@ from .registry import Hit, register
 
 HOOK_NO_NVML = r"load library failed: libnvidia-ml\.so"
 SMI_NO_NVML = r"couldn't find libnvidia-ml\.so|NVIDIA-SMI couldn't find"
+
+
+def _driver_answered(snap) -> bool:
+    """The driver works: nvidia-smi exited 0 (its output not shown), or a GPU container exited 0 without an
+    error line (`sudo docker` reaching the engine that has the toolkit, beside Docker Desktop's)."""
+    smi = snap.command("nvidia_smi")
+    if smi and smi.ok and not search(SMI_BROKEN, smi.text):
+        return True
+    return any(ran_cleanly(snap.command(name)) for name in CONTAINER_PROBES)
 
 
 @register(
@@ -44,7 +56,7 @@ SMI_NO_NVML = r"couldn't find libnvidia-ml\.so|NVIDIA-SMI couldn't find"
     docs=[DOCS["driver_install"]],
 )
 def nvidia_driver_missing(snap, host):
-    if host.kind in (WSL1, WSL2) or container_saw_gpu(snap) or host_smi_ok(snap):
+    if host.kind in (WSL1, WSL2) or container_saw_gpu(snap) or host_smi_ok(snap) or _driver_answered(snap):
         return None
     hit = None
     for name in HOST_SMI_PROBES:

@@ -8,6 +8,10 @@ another's module.
   GPUs and driver version) as ``HostInfo``, the ``host`` object of ``doctor --json``;
 - ``evidence``: bounded line readers over the probes' text (installed packages, Docker's runtimes and
   engine version, the toolkit, CDI specs, a container that saw the GPU).
+- ``stack``: versions of the GPU stack (the toolkit, the driver's libraries on disk, the loaded kernel module)
+  and a failing host ``nvidia-smi``;
+- ``engine``: how Docker is installed and who may use it (the snap, rootless mode, the cgroup driver, the
+  docker group against this session's groups).
 
 Pure functions of the snapshot: a user's report and the live host are read the same way.
 """

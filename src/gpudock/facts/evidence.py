@@ -129,11 +129,20 @@ def container_saw_gpu(snap: Snapshot, names: Iterable[str] = CONTAINER_PROBES) -
     return None
 
 
+# what a host nvidia-smi prints when it runs but the driver or the GPU is not healthy (it may print its
+# header first, then crash): never proof that the driver works
+SMI_BROKEN = (
+    r"couldn't communicate|Failed to initialize NVML|couldn't find libnvidia-ml|No devices were found"
+    r"|Segmentation fault|segmentation fault|core dumped|Unable to determine the device handle|GPU is lost"
+    r"|Unknown Error|fallen off the bus"
+)
+
+
 def host_smi_ok(snap: Snapshot) -> Line | None:
-    """The host's own nvidia-smi shows a driver version."""
+    """The host's own nvidia-smi shows a driver version (and did not crash or fail after printing it)."""
     smi = snap.command("nvidia_smi")
     if smi and smi.rc in (0, None) and not smi.timed_out:
-        if not search(r"couldn't communicate|Failed to initialize NVML|couldn't find libnvidia-ml", smi.text):
+        if not search(SMI_BROKEN, smi.text):
             match = search(
                 r"Driver Version\s{0,30}:\s{0,30}[\d.]{1,20}(\s{1,20}CUDA Version:\s{0,5}[\d.]{1,10})?", smi.text
             )
@@ -145,6 +154,13 @@ def host_smi_ok(snap: Snapshot) -> Line | None:
         if match:
             return Line("nvidia_smi_query", lines_of(query.stdout)[0])
     return None
+
+
+def ran_cleanly(result: CommandResult | None) -> bool:
+    """A command that exited 0, or whose exit status a report left out, with output and no error line."""
+    if not result or result.timed_out or result.rc not in (0, None) or not result.stdout.strip():
+        return False
+    return not search(r"error|failed|not found|cannot|unable|denied|couldn't", result.text)
 
 
 def _json_object(text: str) -> dict | None:
@@ -228,7 +244,10 @@ def toolkit_evidence(snap: Snapshot) -> list[str]:
     proof = []
     for name in TOOLKIT_PROBES:
         result = snap.command(name)
-        if result and result.ok and result.stdout.strip():
+        if not result or result.timed_out or result.not_found or not result.stdout.strip():
+            continue
+        # rc unknown (a pasted report): judge by the text, a version line is proof
+        if result.ok or (result.rc is None and search(r"version|NVRM|Device Index", result.stdout)):
             proof.append(f"{name}: {lines_of(result.stdout)[0][:120]}")
     for path in ("/usr/bin/nvidia-container-runtime-hook", "/usr/bin/nvidia-ctk"):
         if snap.path(path):

@@ -4,25 +4,9 @@ from __future__ import annotations
 
 from ..exceptions import PlanRefused
 from ..facts.host import KIND_LABELS, HostInfo
+from ..fixes import CUDA_REPOS, NEW_KEY_REPOS  # noqa: F401  (NEW_KEY_REPOS: read as distro.NEW_KEY_REPOS)
 
-# NVIDIA's CUDA network repositories (https://developer.download.nvidia.com/compute/cuda/repos/):
-# directory name per (distro, version), and the architectures NVIDIA ships there. The driver installation
-# guide's system requirements list ubuntu2204, ubuntu2404, debian12 and debian13; ubuntu2604 is published
-# for CUDA 13.x (its cuda-keyring is what NVIDIA's download page installs); ubuntu2004 and debian11 are
-# still served but past their distributions' end of life.
-CUDA_REPOS = {
-    ("ubuntu", "20.04"): ("ubuntu2004", {"x86_64": "x86_64", "aarch64": "sbsa"}),
-    ("ubuntu", "22.04"): ("ubuntu2204", {"x86_64": "x86_64", "aarch64": "sbsa"}),
-    ("ubuntu", "24.04"): ("ubuntu2404", {"x86_64": "x86_64", "aarch64": "sbsa"}),
-    ("ubuntu", "26.04"): ("ubuntu2604", {"x86_64": "x86_64", "aarch64": "sbsa"}),
-    ("debian", "11"): ("debian11", {"x86_64": "x86_64"}),
-    ("debian", "12"): ("debian12", {"x86_64": "x86_64"}),
-    ("debian", "13"): ("debian13", {"x86_64": "x86_64"}),
-}
-# Repositories signed with a key other than 3bf863cc (NVIDIA signs new repositories with new keys, e.g.
-# debian13's 8793F200). Their fingerprint is not published where gpudock could check it, so the plan
-# trusts cuda-keyring's https download for them and says so.
-NEW_KEY_REPOS = ("debian13", "ubuntu2604")
+# NVIDIA's CUDA repositories per release (the doctor's apt fixes name them too): one home in gpudock.fixes.
 # Releases past their standard support: Ubuntu 20.04's ended in May 2025 (security updates continue only as
 # ESM with Ubuntu Pro, to 2030: https://ubuntu.com/about/release-cycle), Debian 11's LTS in August 2026
 # (https://wiki.debian.org/LTS). Plans still work; the plan warns.

@@ -9,10 +9,12 @@ CDI: https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cd
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from .. import fixes
 from ..exceptions import PlanRefused
+from ..facts.engine import session_groups
 from ..facts.evidence import engine_version, version_tuple
 from ..facts.host import WSL2, HostInfo
 from ..images import CUDA_IMAGE
@@ -74,6 +76,31 @@ GPU_CONTAINER = Check(
 )
 
 
+def gpu_check(snap: Snapshot, host: HostInfo) -> tuple[Check, list[str]]:
+    """The plan's final check, and a note where it must use sudo (the docker-group trap).
+
+    A login session keeps the groups it started with: right after `usermod -aG docker` (the Docker plan's
+    step), plain `docker` still gets "permission denied" until the user logs in again. So the check runs as
+    the user only where `id` shows this session in the docker group (or as root); else with sudo, and the
+    plan says how to get the group (Docker's post-install page).
+    """
+    groups = session_groups(snap)
+    if host.is_root or groups is None or "docker" in groups:
+        return GPU_CONTAINER, []
+    distro_name = host.wsl_distro if host.wsl_distro and re.fullmatch(r"[\w.-]{1,64}", host.wsl_distro) else "<distro>"
+    again = (
+        f"close the distro's windows and run `wsl --terminate {distro_name}` in Windows, then open it again"
+        if host.kind == WSL2
+        else "log out and log in again"
+    )
+    note = (
+        "The final check runs with sudo: this login session is not in the docker group yet (the group takes "
+        f"effect at the next login). To use docker without sudo, {again}; restart `gpudock lab` (and Jupyter) "
+        "afterwards."
+    )
+    return replace(GPU_CONTAINER, root=True), [note]
+
+
 def cdi_refusal(snap: Snapshot) -> str | None:
     """Why CDI cannot work with the engine this snapshot shows (None when it can, or nothing is known)."""
     version = version_tuple(engine_version(snap))
@@ -126,7 +153,10 @@ def plan_toolkit(
     ]
     if host.kind == WSL2:
         notes.append("WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.")
-    return Plan("toolkit", distro.describe(host), steps, verify=[GPU_CONTAINER], notes=notes_eol + notes + notes_cdi)
+    check, notes_group = gpu_check(snap, host)
+    return Plan(
+        "toolkit", distro.describe(host), steps, verify=[check], notes=notes_eol + notes + notes_cdi + notes_group
+    )
 
 
 def _repository_steps() -> list[Step]:

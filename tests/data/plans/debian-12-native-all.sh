@@ -12,6 +12,7 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # Debian GNU/Linux 12 (bookworm) ships docker.io 20.10: past Docker's end of life and without CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
+# The final check runs with sudo: this login session is not in the docker group yet (the group takes effect at the next login). To use docker without sudo, log out and log in again; restart `gpudock lab` (and Jupyter) afterwards.
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH
 if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
@@ -167,4 +168,4 @@ if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvi
   sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 24 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
-docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'
+sudo docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'

@@ -10,6 +10,7 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 # WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.
 # CDI: regenerate /etc/cdi/nvidia.yaml after every driver update (`sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`); use it with `docker run --device nvidia.com/gpu=all …`.
 # CDI needs Docker Engine 25 or newer (on by default from 28.2); `docker version` shows it.
+# The final check runs with sudo: this login session is not in the docker group yet (the group takes effect at the next login). To use docker without sudo, close the distro's windows and run `wsl --terminate Ubuntu` in Windows, then open it again; restart `gpudock lab` (and Jupyter) afterwards.
 # 1. remove every legacy nvidia-docker / nvidia-container-runtime / libnvidia-container*.list  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if no legacy list is left
 if find /etc/apt/sources.list.d -maxdepth 1 -type f '(' -name 'nvidia-docker*.list' -o -name 'nvidia-container-runtime*.list' -o -name 'libnvidia-container*.list' ')' -print 2>/dev/null | grep -qE .; then
@@ -95,4 +96,4 @@ if ! systemctl is-enabled --quiet nvidia-cdi-refresh.path >/dev/null 2>&1; then
   test -s /etc/cdi/nvidia.yaml || { echo 'gpudock: step 13 did not verify: expected /etc/cdi/nvidia.yaml exists' >&2; exit 1; }
 fi
 
-docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'
+sudo docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'

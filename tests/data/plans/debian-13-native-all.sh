@@ -12,6 +12,7 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 # No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, NVIDIA's default since R560, for Turing and newer GPUs (GeForce GTX 16xx / RTX 20xx and later, Quadro RTX, T4, A100, H100 and newer). A Maxwell, Pascal or Volta GPU (GeForce GTX 9xx/10xx, Quadro M/P/GV, Tesla M/P/V100) needs the proprietary modules instead: plan again with --proprietary (cuda-drivers pinned to 580, the last branch for those GPUs). `lspci -d 10de:` names the chip (GM…, GP…, GV…: proprietary).
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
+# The final check runs with sudo: this login session is not in the docker group yet (the group takes effect at the next login). To use docker without sudo, log out and log in again; restart `gpudock lab` (and Jupyter) afterwards.
 # 1. install curl and gpg to download and check the keyring package
 #    skipped if curl and gpg are on PATH
 if ! sh -c 'for c in "$@"; do command -v -- "$c" || exit 1; done' sh curl gpg >/dev/null 2>&1; then
@@ -154,4 +155,4 @@ if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvi
   sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 22 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
-docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'
+sudo docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'

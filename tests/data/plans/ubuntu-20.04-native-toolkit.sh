@@ -8,6 +8,7 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # End of life: Ubuntu 20.04 left standard support in May 2025: no standard security updates (ESM only, with Ubuntu Pro).
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
+# The final check runs with sudo: this login session is not in the docker group yet (the group takes effect at the next login). To use docker without sudo, log out and log in again; restart `gpudock lab` (and Jupyter) afterwards.
 # 1. remove every legacy nvidia-docker / nvidia-container-runtime / libnvidia-container*.list  (https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html)
 #    skipped if no legacy list is left
 if find /etc/apt/sources.list.d -maxdepth 1 -type f '(' -name 'nvidia-docker*.list' -o -name 'nvidia-container-runtime*.list' -o -name 'libnvidia-container*.list' ')' -print 2>/dev/null | grep -qE .; then
@@ -74,4 +75,4 @@ if ! sudo docker info --format '{{json .Runtimes}}' 2>/dev/null | grep -qE '"nvi
   sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 10 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
-docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'
+sudo docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'

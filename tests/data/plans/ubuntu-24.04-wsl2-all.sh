@@ -11,6 +11,7 @@ trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 # This WSL distro runs without systemd (an older or imported distro, or `[boot] systemd=false`): the daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or turn systemd on in /etc/wsl.conf (`[boot]` / `systemd=true`).
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.
+# The final check runs with sudo: this login session is not in the docker group yet (the group takes effect at the next login). To use docker without sudo, close the distro's windows and run `wsl --terminate Ubuntu` in Windows, then open it again; restart `gpudock lab` (and Jupyter) afterwards.
 # 1. refresh the package lists
 #    skipped if docker.io is installed
 if ! dpkg-query -W '-f=${Status}' -- docker.io 2>/dev/null | grep -qE 'install ok installed'; then
@@ -116,4 +117,4 @@ if ! sudo docker info >/dev/null 2>&1; then
   sudo docker info >/dev/null 2>&1 || { echo 'gpudock: step 16 did not verify: expected the Docker daemon answers' >&2; exit 1; }
 fi
 
-docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'
+sudo docker run --rm --gpus all ubuntu:24.04 nvidia-smi >/dev/null 2>&1 && echo 'verified: docker run --rm --gpus all ubuntu:24.04 nvidia-smi'
