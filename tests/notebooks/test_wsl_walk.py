@@ -55,8 +55,13 @@ def engine():
     return walk("wsl2-ubuntu2404-fresh", docker_source="docker-ce")  # 04's recommendation for this path
 
 
-def test_no_step_of_either_path_is_native_only(desktop, engine):
-    for path, pages in (("desktop", desktop), ("engine", engine)):
+@pytest.fixture(scope="module")
+def pending():
+    return walk("wsl2-ubuntu2404-group-pending", docker_source="docker-ce")  # 04 done, no new login yet
+
+
+def test_no_step_of_any_path_is_native_only(desktop, engine, pending):
+    for path, pages in (("desktop", desktop), ("engine", engine), ("pending", pending)):
         for nb, text in pages.items():
             hit = NATIVE_ONLY.search(text)
             assert not hit, f"{path} {nb}: {hit.group(0)!r}"
@@ -84,3 +89,12 @@ def test_the_engine_path_gets_docker_ce_then_the_toolkit_and_is_told_why_the_gpu
     assert "install -y nvidia-container-toolkit" in engine["05"]
     assert "nvidia-ctk runtime configure --runtime=docker" in engine["05"]
     assert "fix this first: docker-cli-missing" in engine["06"]
+
+
+def test_right_after_04_the_reader_is_told_to_log_in_again_and_05_still_verifies(pending):
+    """H2, S5, S6: the docker group is active only from a new login (WSL: `wsl --terminate`, restart the lab)."""
+    assert "[docker-group-pending]" in pending["00"] and "wsl --terminate Ubuntu-24.04" in pending["00"]
+    assert "restart `gpudock lab`" in pending["00"]
+    toolkit = pending["05"]
+    assert "The final check runs with sudo" in toolkit and "wsl --terminate Ubuntu-24.04" in toolkit
+    assert "Nothing to run on this host." in pending["04"] or "docker-ce is installed" in pending["04"]

@@ -8,8 +8,10 @@ changes; every output keeps the format of a real one (sources in each file's ``s
   the distro (the docker CLI is Docker Desktop's, `docker info` says "Operating System: Docker Desktop").
 - ``wsl2-ubuntu2404-fresh``: the same distro before 04 and 05: no docker command, no Container Toolkit;
   only the Windows driver's /usr/lib/wsl/lib.
+- ``wsl2-ubuntu2404-group-pending``: right after 04: docker-ce installed and the user added to the docker
+  group, but the session has not logged in again (permission denied; `getent group docker` lists the user).
 
-tests/notebooks/test_wsl_walk.py replays notebooks 00-06 against both.
+tests/notebooks/test_wsl_walk.py replays notebooks 00-06 against each.
 """
 
 from __future__ import annotations
@@ -88,6 +90,29 @@ def ubuntu_fresh() -> dict:
     return snap
 
 
+PERMISSION = (
+    "permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock: "
+    'Get "http://%2Fvar%2Frun%2Fdocker.sock/v1.51/version": dial unix /var/run/docker.sock: connect: '
+    "permission denied\n"
+)
+
+
+def group_pending() -> dict:
+    """After 04 (docker-ce installed, `usermod -aG docker`), before a new login: the docker group trap."""
+    snap = ubuntu_fresh()
+    cmds = snap["commands"]
+    base = _base()["commands"]
+    for name in ("docker_info", "docker_hello", "docker_gpu"):
+        cmds[name] = {"rc": 1, "stdout": "", "stderr": PERMISSION}
+    cmds["docker_version"] = {"rc": 1, "stdout": base["docker_version"]["stdout"].split("\nServer:")[0] + "\n"}
+    cmds["docker_version"]["stderr"] = PERMISSION
+    cmds["dpkg_docker"] = base["dpkg_docker"]
+    cmds["systemctl_docker"] = {"rc": 0, "stdout": "active\n", "stderr": ""}
+    cmds["getent_group_docker"] = {"rc": 0, "stdout": "docker:x:988:taro\n", "stderr": ""}
+    snap["paths"].update({"/var/run/docker.sock": True, "/usr/bin/dockerd": True})
+    return snap
+
+
 WALKS = {
     "wsl2-docker-desktop": (
         docker_desktop,
@@ -98,6 +123,11 @@ WALKS = {
         ubuntu_fresh,
         "WSL 2 before 04 and 05: Windows 11 and its NVIDIA driver, Ubuntu 24.04 with systemd; "
         "no Docker and no Container Toolkit in the distro yet.",
+    ),
+    "wsl2-ubuntu2404-group-pending": (
+        group_pending,
+        "WSL 2 right after 04: docker-ce installed and taro added to the docker group, but this login "
+        "session does not have the group yet (no new login, `wsl --terminate` not run).",
     ),
 }
 SOURCE = (
