@@ -92,10 +92,26 @@ def _add_bench(sub) -> None:
     bench.add_argument(
         "--nvidia-nbody", metavar="PATH", help="also run NVIDIA's nbody sample binary at the same N (reference rows)"
     )
+    bench.add_argument(
+        "--only",
+        metavar="KINDS",
+        type=_bench_kinds,
+        help="only these kinds: nbody,gemm,copy,transfer,cpu",
+    )
     bench.add_argument("-v", "--verbose", action="store_true", help="also show repeats and each benchmark's note")
     bench.set_defaults(func=_bench)
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="{compare}", parser_class=_Parser)
     _add_bench_compare(bench_sub)
+
+
+def _bench_kinds(text: str) -> tuple[str, ...]:
+    from .bench.run import KINDS
+
+    kinds = tuple(k.strip() for k in text.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise argparse.ArgumentTypeError(f"unknown kind {', '.join(unknown) or '(none)'}: use {','.join(KINDS)}")
+    return kinds
 
 
 def _bench(args) -> ExitCode:
@@ -112,6 +128,7 @@ def _bench(args) -> ExitCode:
         progress=not args.json,
         say=_say,
         nvidia_nbody=args.nvidia_nbody,
+        only=args.only,
     )
     if args.out:
         results.save(args.out)

@@ -10,7 +10,7 @@ import pytest
 
 from gpudock.bench import plot
 from gpudock.bench.ceilings import ceiling_key, ceilings_for, ceilings_from, nbody_issue_limit
-from gpudock.bench.results import RESULT_KEYS, Result, Results, compare
+from gpudock.bench.results import ADDITIVE_KEYS, RESULT_KEYS, Result, Results, compare
 
 GPU, CPU = "cuda:0 NVIDIA H200", "cpu Intel(R) Xeon(R) Processor (16 threads)"
 
@@ -73,7 +73,7 @@ def test_results_contract_is_additive(tmp_path):
     path = doc.save(tmp_path / "r.json")
     raw = json.loads(path.read_text())
     for r in raw["results"]:
-        assert set(RESULT_KEYS) <= set(r) and set(r) - set(RESULT_KEYS) <= {"note"}
+        assert set(RESULT_KEYS) <= set(r) and set(r) - set(RESULT_KEYS) <= set(ADDITIVE_KEYS)
     assert raw["results"][1]["where"] == "reference" and "NVIDIA" in raw["results"][1]["note"]
     back = Results.load(path)
     assert [r.where for r in back.results] == ["host", "reference"]

@@ -65,11 +65,9 @@ def test_gemm_paths_compute_the_product(precision):
     n = 256
     a, b, c = gemm.gpu_operands(n, precision)
     gemm.gpu_matmul(precision, a, b, c)()
-    if precision == "bf16":
-        to32 = lambda x: (x.astype(cupy.uint32) << 16).view(cupy.float32)  # noqa: E731
-        want = cupy.asnumpy(to32(a)).astype(np.float64) @ cupy.asnumpy(to32(b)).astype(np.float64)
-    else:
-        want = cupy.asnumpy(a).astype(np.float64) @ cupy.asnumpy(b).astype(np.float64)
+    if precision == "bf16":  # bf16 bits in and out
+        a, b, c = (gemm.bf16_to_float(x) for x in (a, b, c))
+    want = cupy.asnumpy(a).astype(np.float64) @ cupy.asnumpy(b).astype(np.float64)
     got = cupy.asnumpy(c).astype(np.float64)
     assert (
         np.max(np.abs(got - want)) / np.max(np.abs(want))
@@ -108,3 +106,35 @@ def test_quick_run_measures_every_gpu_and_the_cpu():
             ("h2d_pinned", "bytes"),
         } <= names
     assert all(r.value > 0 and r.median_s > 0 for r in results.results)
+
+
+def test_live_nvidia_smi_facts_match_the_cuda_devices():
+    """nvidia-smi -q -x parses, and every CUDA device finds its facts by PCI bus id."""
+    from gpudock.bench.devices import gpu_status
+    from gpudock.bench.gpufacts import host_gpu_facts, read_xml
+
+    gpus, _ = gpu_status()
+    facts = host_gpu_facts(gpus, *read_xml())
+    assert "facts_error" not in facts and not facts.get("facts_missing"), facts
+    for gpu in gpus:
+        assert facts["pcie"][gpu.label]["gen_max"] and facts["throttle"][gpu.label]["power_limit_w"]
+
+
+def test_sampler_sees_the_gpu_work():
+    import time
+
+    import cupy
+
+    from gpudock.bench.devices import gpu_status
+    from gpudock.bench.telemetry import Sampler, summarize
+
+    gpu = gpu_status()[0][0]
+    a = cupy.ones((4096, 4096), dtype=cupy.float32)
+    sampler = Sampler(interval=0.1).start()
+    started = time.time()
+    while time.time() < started + 1.5:
+        a @ a
+        cupy.cuda.Device().synchronize()
+    sampler.stop()
+    seen = summarize(sampler.samples, sampler.apps, gpu.pci_bus_id, (started, time.time()))
+    assert not sampler.errors and seen["samples"] >= 3 and seen["utilization_pct"]["max"] > 0, (seen, sampler.errors)

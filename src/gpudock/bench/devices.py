@@ -14,6 +14,7 @@ class Gpu:
     compute_capability: str
     sm_count: int
     memory_bytes: int
+    pci_bus_id: str = ""  # "0000:1b:00.0": how nvidia-smi's facts are matched to this CUDA device
 
     @property
     def label(self) -> str:
@@ -34,11 +35,12 @@ def gpu_status() -> tuple[list[Gpu], str]:
     for index in range(count):
         props = cupy.cuda.runtime.getDeviceProperties(index)
         name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
-        gpus.append(
-            Gpu(
-                index, name, f"{props['major']}.{props['minor']}", props["multiProcessorCount"], props["totalGlobalMem"]
-            )
-        )
+        try:
+            bus = cupy.cuda.runtime.deviceGetPCIBusId(index)
+        except Exception:  # an old CuPy or a driver that cannot say: facts then stay unmatched
+            bus = ""
+        capability = f"{props['major']}.{props['minor']}"
+        gpus.append(Gpu(index, name, capability, props["multiProcessorCount"], props["totalGlobalMem"], bus.lower()))
     return gpus, "" if gpus else "CuPy found 0 CUDA devices"
 
 

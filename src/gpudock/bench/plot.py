@@ -83,18 +83,36 @@ _SHORT_CEILING = {
 }
 
 
+def _attested_label(source: str) -> str:
+    """A row's ceiling_source in a few words: 'datasheet', 'issue limit', 'PCIe Gen5 x16', 'derived'."""
+    if " datasheet" in source:
+        return "datasheet"
+    if source.startswith("nbody issue limit"):
+        return "issue limit"
+    return source.split(" link", 1)[0] if source.startswith("PCIe Gen") else "derived"
+
+
 def ceiling_bars(results: Results, ceilings: dict[str, dict[str, float]] | None = None) -> list[tuple]:
-    """(device, label, percent, detail) per row and named ceiling. gpudock's own benchmarks and the
-    compiled CPU baseline; NumPy's reference loops and the second copy method are left out."""
+    """(device, label, percent, detail, best published in percent or None) per row and named ceiling.
+    gpudock's own benchmarks and the compiled CPU baseline; NumPy's reference loops and the second copy
+    method are left out. A row attested in the run (its ``ceiling`` field: NVIDIA's datasheet, the nbody
+    issue limit, the PCIe link) is drawn against that, fp32 nbody also against its FMA peak; an older file's
+    rows against the ceilings derived from the device."""
     ceilings = ceilings if ceilings is not None else results.host.get("ceilings", {})
     bars = []
     for r in _measured(results):
         if r.name in ("nbody_numpy", "copy_d2d_kernel"):
             continue
-        for name, limit in ceilings_for(r, ceilings.get(r.device, {})):
+        named = ceilings_for(r, ceilings.get(r.device, {}))
+        if r.ceiling:
+            named = [(_attested_label(r.ceiling_source), r.ceiling)] + [
+                (n, c) for n, c in named if n == "FP32 FMA peak" and r.name == "nbody" and r.device.startswith("cuda:")
+            ]
+        for name, limit in named:
             label = f"{r.name.replace('_fastmath', ' fastmath')} {r.precision} · {_SHORT_CEILING.get(name, name)}"
             detail = f"{_fmt(r.value, r.metric)} of {_fmt(limit, r.metric)}"
-            bars.append((_short(r.device), label, 100 * r.value / limit, detail))
+            best = 100 * r.best_published / limit if r.best_published else None
+            bars.append((_short(r.device), label, 100 * r.value / limit, detail, best))
     return bars
 
 
@@ -120,15 +138,20 @@ def fig_ceilings(results: Results, ceilings: dict[str, dict[str, float]] | None 
         y = list(range(len(mine)))[::-1]
         colors = [GREEN if "nbody" in b[1] else BLUE for b in mine]
         ax.barh(y, [min(b[2], 100) for b in mine], height=0.7, color=colors)
-        for yi, (_, _, pct, detail) in zip(y, mine, strict=True):
+        for yi, (_, _, pct, detail, best) in zip(y, mine, strict=True):
             ax.text(min(pct, 100) + 1, yi, f"{pct:.0f} %  {detail}", va="center", fontsize=12)
+            if best is not None:  # the best published figure, on the same scale
+                ax.plot([min(best, 100)], [yi], marker="D", color=DARK, markersize=7, zorder=3)
         ax.set_yticks(y, [b[1] for b in mine], fontsize=12)
         ax.set_ylabel(device, fontsize=14)
         ax.axvline(100, color=DARK, linestyle="--", linewidth=1)
         ax.set_xlim(0, 150)
     axes[-1, 0].set_xticks([0, 25, 50, 75, 100])
+    attested = any(r.ceiling for r in _measured(results))
     axes[-1, 0].set_xlabel(
-        "% of the ceiling (peaks from clock x SMs or cores x lanes x 2; issue limit: 4 x 32 / 13 per SM-clock)"
+        "% of the ceiling (datasheet peak, nbody issue limit or PCIe link); ◆ the best published figure"
+        if attested  # a file written before attestation keeps its figure as it was
+        else "% of the ceiling (peaks from clock x SMs or cores x lanes x 2; issue limit: 4 x 32 / 13 per SM-clock)"
     )
     return _done(fig)
 

@@ -69,14 +69,10 @@ def nbody_command(path: str | Path, bodies: int, precision: str, device: int = 0
     return argv + (["-fp64"] if precision == "fp64" else [])
 
 
-def run_nvidia_nbody(
-    path: str | Path, bodies: int, precision: str, device: int = 0, runs: int = 3, timeout: float = 300, run=None
-) -> Result:
-    """NVIDIA's `nbody -benchmark` ``runs`` times at ``bodies``: median GFLOP/s, spread across the runs.
-
-    Each run is the sample's own measurement (one priming step, then 10 steps between two CUDA
-    events, 20 or 30 flops per interaction). ``run`` replaces subprocess.run in tests.
-    """
+def nvidia_once(path: str | Path, bodies: int, precision: str, device: int = 0, timeout: float = 300, run=None):
+    """A function that runs NVIDIA's `nbody -benchmark` once at ``bodies`` and returns its row (the sample's
+    own measurement: one priming step, then 10 steps between two CUDA events, 20 or 30 flops per
+    interaction). ``run`` replaces subprocess.run in tests; a wrong path is refused before anything runs."""
     path = Path(path)
     if run is None:
         if not path.is_file():
@@ -85,8 +81,8 @@ def run_nvidia_nbody(
             raise UsageError(f"{path}: not executable")
         run = subprocess.run
     argv = nbody_command(path, bodies, precision, device)
-    parsed = []
-    for _ in range(max(1, runs)):
+
+    def once() -> Result:
         try:
             proc = run(argv, capture_output=True, text=True, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -96,11 +92,17 @@ def run_nvidia_nbody(
         if proc.returncode != 0:
             last = (proc.stdout + proc.stderr).strip().splitlines()[-1:] or ["no output"]
             raise BenchmarkError(f"{path.name} exited with {proc.returncode}: {last[0][:160]}")
-        parsed.append(parse_nbody(proc.stdout, where=REFERENCE, program=path.name))
-    if parsed[0].precision != precision or parsed[0].size != bodies:
-        raise BenchmarkError(
-            f"{path.name} ran {parsed[0].precision} at N={parsed[0].size}, asked for {precision} at N={bodies}"
-        )
+        row = parse_nbody(proc.stdout, where=REFERENCE, program=path.name)
+        if row.precision != precision or row.size != bodies:
+            ran = f"{row.precision} at N={row.size}"
+            raise BenchmarkError(f"{path.name} ran {ran}, asked for {precision} at N={bodies}")
+        return row
+
+    return once
+
+
+def aggregate(parsed: list[Result]) -> Result:
+    """One reference row from several runs: median GFLOP/s, spread across the runs."""
     values = [r.value for r in parsed]
     median = statistics.median(values)
     first = parsed[0]
@@ -110,6 +112,14 @@ def run_nvidia_nbody(
     first.repeats = len(parsed)
     first.note += f"; median of {len(parsed)} runs of 10 steps each"
     return first
+
+
+def run_nvidia_nbody(
+    path: str | Path, bodies: int, precision: str, device: int = 0, runs: int = 3, timeout: float = 300, run=None
+) -> Result:
+    """NVIDIA's `nbody -benchmark` ``runs`` times at ``bodies``: median GFLOP/s, spread across the runs."""
+    once = nvidia_once(path, bodies, precision, device, timeout, run)
+    return aggregate([once() for _ in range(max(1, runs))])
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,22 @@ from ..files import parse_json, read_json_text, write_text_atomic
 RESULT_KEYS = ("name", "where", "device", "precision", "size", "metric", "value", "repeats", "median_s", "spread")
 _TEXT = {"type": "string", "maxLength": 4096}
 _NUMBER = {"type": "number", "minimum": -1e300, "maximum": 1e300}
+_MAYBE_NUMBER = {"type": ["number", "null"], "minimum": -1e300, "maximum": 1e300}
+# additive row fields (attestation, telemetry, "why low"); older files lack them, readers may ignore them
+_ADDITIVE = {
+    "ceiling": _MAYBE_NUMBER,
+    "ceiling_source": _TEXT,
+    "fraction_of_ceiling": _MAYBE_NUMBER,
+    "best_published": _MAYBE_NUMBER,
+    "best_published_source": _TEXT,
+    "expected_fraction": _MAYBE_NUMBER,
+    "median_uncertainty": _MAYBE_NUMBER,
+    "noisy": {"type": "boolean"},
+    "telemetry": {"type": ["object", "null"]},
+    "why_low": {"type": "array", "maxItems": 64, "items": {"type": "object"}},
+    "vs_reference": {"type": ["object", "null"]},
+}
+ADDITIVE_KEYS = ("note", *_ADDITIVE)  # row keys beyond RESULT_KEYS that gpudock writes (docs/contracts.md)
 # the `gpudock bench --json` contract (docs/contracts.md); extra keys are allowed (additive fields)
 RESULTS_SCHEMA = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -38,6 +55,7 @@ RESULTS_SCHEMA = {
                     "median_s": _NUMBER,
                     "spread": _NUMBER,
                     "note": _TEXT,
+                    **_ADDITIVE,
                 },
             },
         },
@@ -61,7 +79,8 @@ def _schema_problem(doc) -> str | None:
         return printable(f"{where} lacks {error.message.split(' is a required')[0]}")
     words = {"number": "a number", "integer": "an integer", "string": "text", "object": "an object", "array": "a list"}
     if error.validator == "type":
-        expected = words.get(error.validator_value, str(error.validator_value))
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        expected = " or ".join(words.get(k, str(k)) for k in kinds)
         return printable(f"{where or 'the top level'} must be {expected}, got {shown}"[:200])
     return printable(f"{where or 'the top level'}: out of range or too long: {shown}"[:200])
 
@@ -81,11 +100,56 @@ class Result:
     median_s: float
     spread: float
     note: str = ""
+    # additive fields (docs/contracts.md): attestation against the device's ceiling and the best published
+    # figure, the median's uncertainty, what the GPU did meanwhile, and why a figure is low
+    ceiling: float | None = None
+    ceiling_source: str = ""
+    fraction_of_ceiling: float | None = None
+    best_published: float | None = None
+    best_published_source: str = ""
+    expected_fraction: float | None = None
+    median_uncertainty: float | None = None
+    noisy: bool = False
+    telemetry: dict | None = None
+    why_low: list = field(default_factory=list)
+    vs_reference: dict | None = None
+    window: tuple = field(default=(0.0, 0.0), repr=False, compare=False)  # wall-clock span; not written
+
+    def to_dict(self) -> dict:
+        row = asdict(self)
+        row.pop("window")
+        return row
 
     @property
     def key(self) -> tuple:
         """What makes two rows the same measurement; ``where`` is left out so host and container compare."""
         return (self.name, self.device, self.precision, self.size)
+
+
+def _finite(value) -> float | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else None
+
+
+def _additive(row: dict) -> dict:
+    """The additive fields a file carries, each kept only when it has the right type (older files and other
+    writers may lack them or carry something else: such a field reads as absent, never as an error)."""
+    out = {k: _finite(row.get(k)) for k in _NUMBER_FIELDS if k in row}
+    out.update({k: str(row[k]) for k in ("ceiling_source", "best_published_source") if isinstance(row.get(k), str)})
+    if isinstance(row.get("noisy"), bool):
+        out["noisy"] = row["noisy"]
+    for key in ("telemetry", "vs_reference"):
+        if isinstance(row.get(key), dict):
+            out[key] = row[key]
+    verdicts = row.get("why_low")
+    if isinstance(verdicts, list):
+        out["why_low"] = [
+            {k: str(v) for k, v in item.items() if isinstance(v, str)} for item in verdicts if isinstance(item, dict)
+        ]
+    return out
+
+
+_NUMBER_FIELDS = ("ceiling", "fraction_of_ceiling", "best_published", "expected_fraction", "median_uncertainty")
 
 
 @dataclass
@@ -94,7 +158,7 @@ class Results:
     results: list[Result] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"host": self.host, "results": [asdict(r) for r in self.results]}
+        return {"host": self.host, "results": [r.to_dict() for r in self.results]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
@@ -124,7 +188,7 @@ class Results:
                 raise ResultsFileError(source, f"results[{index}] lacks {', '.join(missing)}")
             if not isinstance(row["value"], (int, float)) or isinstance(row["value"], bool):
                 raise ResultsFileError(source, f"results[{index}].value must be a number, got {row['value']!r}")
-            results.append(Result(**{k: row[k] for k in RESULT_KEYS}, note=str(row.get("note", ""))))
+            results.append(Result(**{k: row[k] for k in RESULT_KEYS}, note=str(row.get("note", "")), **_additive(row)))
         return cls(doc.get("host", {}), results)
 
     @classmethod

@@ -6,8 +6,6 @@ above the table. The note and the repeat count are shown with ``verbose`` (and a
 
 from __future__ import annotations
 
-import re
-
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
@@ -15,6 +13,7 @@ from rich.text import Text
 
 from ..layout import terminal_console
 from ..textsafety import printable
+from .labels import device_label, device_labels, table_of  # noqa: F401  (device_label: older imports)
 from .results import Comparison, Results
 
 
@@ -22,30 +21,6 @@ def _size(result) -> str:
     if result.metric == "GB/s":
         return f"{result.size / (1 << 20):.0f} MiB"
     return f"{result.size}³" if result.name == "gemm" else f"N={result.size}"
-
-
-def device_label(device: str) -> str:
-    """``cuda:0 NVIDIA H200`` → ``gpu0``; ``cpu Intel(R) …`` → ``cpu``; anything else: its first word, short."""
-    gpu = re.match(r"cuda:(\d+)\b", device)
-    if gpu:
-        return f"gpu{gpu.group(1)}"
-    first = printable(device).split(" ", 1)[0] if device.strip() else "?"
-    return first[:10]
-
-
-def _labels(results: Results) -> dict[str, str]:
-    """Device → short label, unique within these results (a clash keeps a number)."""
-    labels: dict[str, str] = {}
-    for r in results.results:
-        if r.device in labels:
-            continue
-        label = device_label(r.device)
-        taken = set(labels.values())
-        candidate, n = label, 2
-        while candidate in taken:
-            candidate, n = f"{label}-{n}", n + 1
-        labels[r.device] = candidate
-    return labels
 
 
 def results_table(results: Results, verbose: bool = False) -> Group:
@@ -58,7 +33,7 @@ def results_table(results: Results, verbose: bool = False) -> Group:
     lines: list = [header]
     if host.get("no_gpu"):
         lines.append(Text("no GPU: " + printable(str(host["no_gpu"])), style="yellow"))
-    labels = _labels(results)
+    labels = device_labels(results)
     for device, label in labels.items():
         lines.append(Text(f"{label:>6} = {printable(device)}"))
     places = {r.where for r in results.results}
@@ -72,6 +47,11 @@ def results_table(results: Results, verbose: bool = False) -> Group:
     table.add_column("value", no_wrap=True, justify="right")
     table.add_column("unit", no_wrap=True)
     table.add_column("±", no_wrap=True, justify="right")
+    if any(r.fraction_of_ceiling is not None for r in results.results):
+        table.add_column("ceil", no_wrap=True, justify="right")
+    flagged = any(flags(r) for r in results.results)
+    if flagged:
+        table.add_column("!", no_wrap=True)
     if verbose:
         table.add_column("repeats", no_wrap=True, justify="right")
         table.add_column("note", overflow="fold")
@@ -87,20 +67,33 @@ def results_table(results: Results, verbose: bool = False) -> Group:
             printable(r.metric),
             f"{100 * r.spread / 2:.1f} %",
         ]
+        if any(x.fraction_of_ceiling is not None for x in results.results):
+            row.append(f"{100 * r.fraction_of_ceiling:.0f} %" if r.fraction_of_ceiling is not None else "")
+        if flagged:
+            row.append(flags(r))
         if verbose:
             row += [str(r.repeats), printable(r.note)]
         table.add_row(*(Text(cell) for cell in row))
     if len(places) == 1 and places:
         lines.append(Text(f"measured on the {printable(next(iter(places)))}", style="dim"))
-    return Group(*lines, table)
+    after = [Text(FLAGS_LEGEND, style="dim")] if flagged else []
+    return Group(*lines, table, *after)
 
 
-def _table(title: str, columns: list[tuple[str, bool]]) -> Table:
-    """A compact table whose numeric columns never wrap (``columns``: (name, right-aligned))."""
-    table = Table(title=Text(title), box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), show_edge=False)
-    for name, right in columns:
-        table.add_column(name, justify="right" if right else "left", no_wrap=right, overflow="fold")
-    return table
+def flags(r) -> str:
+    """Marks for the main table (FLAGS_LEGEND says them in words under it)."""
+    marks = ""
+    if r.fraction_of_ceiling is not None and r.expected_fraction and r.fraction_of_ceiling < r.expected_fraction:
+        marks += "L"
+    if r.noisy:
+        marks += "N"
+    reasons = (r.telemetry or {}).get("reasons") or {}
+    if any(share >= 0.2 for reason, share in reasons.items() if reason != "gpu_idle"):
+        marks += "C"
+    return marks
+
+
+FLAGS_LEGEND = "! L: low (under its expected share of the ceiling), N: noisy, C: clocks limited; see 'Why low'"
 
 
 def reference_table(results: Results) -> Table | None:
@@ -110,8 +103,8 @@ def reference_table(results: Results) -> Table | None:
     found = pairs(results)
     if not found:
         return None
-    labels = _labels(results)
-    table = _table(
+    labels = device_labels(results)
+    table = table_of(
         "nbody: gpudock against NVIDIA's nbody -benchmark (same N, same flop count)",
         [
             ("dev", False),
@@ -142,7 +135,7 @@ def cpu_table(results: Results) -> Table | None:
 
     rows = [r for r in results.results if r.where in ("host", "container") and not r.device.startswith("cuda:")]
     numpy = {(r.precision, r.size): r for r in rows if r.name == "nbody_numpy"}
-    table = _table(
+    table = table_of(
         "GPU against the compiled CPU baseline; compiled CPU against NumPy",
         [("comparison", False), ("prec", False), ("faster side", True), ("slower side", True), ("ratio", True)],
     )
@@ -168,8 +161,20 @@ def cpu_table(results: Results) -> Table | None:
 
 
 def result_views(results: Results, verbose: bool = False) -> list:
-    """Every table these results call for: the measurements, NVIDIA's reference, the CPU comparison."""
-    return [v for v in (results_table(results, verbose), reference_table(results), cpu_table(results)) if v]
+    """Every table these results call for: the measurements, NVIDIA's reference, torch.matmul's, the
+    attestation (ceilings, best published, clocks), why figures are low, the host facts, the CPU comparison."""
+    from .explain_tables import attestation_table, gemm_reference_table, host_facts_table, why_low_table
+
+    views = (
+        results_table(results, verbose),
+        reference_table(results),
+        gemm_reference_table(results),
+        attestation_table(results),
+        why_low_table(results),
+        host_facts_table(results),
+        cpu_table(results),
+    )
+    return [v for v in views if v]
 
 
 def print_results(results: Results, console: Console | None = None, verbose: bool = False) -> None:

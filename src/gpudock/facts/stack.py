@@ -28,8 +28,9 @@ _TOOLKIT_ANYWHERE = (
     r"|cli-version:\s{0,5}(" + VERSION + r")"
     r"|initializing library context \(version=(" + VERSION + r")"
     # a toolkit package and its version as apt, dpkg -s or a person writes it:
-    # "nvidia-container-toolkit/unknown,now 1.17.8-1 amd64", "nvidia-container-toolkit Version: 1.17.6-1"
-    r"|^\s{0,10}(?:[ih][iUFHWt]\s{1,20})?(?:nvidia-container-toolkit(?:-base)?|libnvidia-container-tools|libnvidia-container1)(?::[a-z0-9]{1,12})?"
+    # "nvidia-container-toolkit/unknown,now 1.17.8-1 amd64", "nvidia-container-toolkit Version: 1.17.6-1",
+    # "* libnvidia-container 1.17.5" (a bullet list; the library is released in step with the toolkit)
+    r"|^\s{0,10}(?:[*-]\s{1,5})?(?:[ih][iUFHWt]\s{1,20})?(?:nvidia-container-toolkit(?:-base)?|libnvidia-container(?:-tools|1)?)(?::[a-z0-9]{1,12})?"
     r"(?:/\S{1,80})?[\s:]{1,10}(?:Version:\s{0,5}|now\s{1,5}|Installed:\s{0,5})?(?:\d{1,3}:)?(" + VERSION + r")"
 )
 # dpkg -l rows of the toolkit's packages (version column: 1.17.8-1, 1.13.5-1, 1:1.13.5-1)
