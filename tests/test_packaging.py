@@ -9,7 +9,7 @@ import yaml
 
 from tests.helpers import ROOT
 
-CONDA_NAMES = {"docker-py": "docker"}  # conda-forge's name for the Docker SDK (PyPI: docker)
+CONDA_NAMES = {"docker-py": "docker", "cuda-cuobjdump": "nvidia-cuda-cuobjdump"}  # conda-forge names -> PyPI names
 CONDA_ONLY = {"python", "pip"}
 
 

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -122,6 +123,7 @@ def test_plans_keep_every_command_line_whole(path):
         shown = [file_preview(s.writes) if s.writes else s.command_line() for s in plan.steps]
         shown += [s.fallback.command_line() for s in plan.steps if s.fallback]
         commands = [line.strip() for text in shown for line in text.split("\n")]
+        commands += [shlex.join(check.argv) for check in plan.verify]  # the final check is a command too
         urls = [s.docs for s in plan.steps if s.docs]
         for width in WIDTHS:
             lines = render(plan_view(plan), width)

@@ -18,11 +18,12 @@ from pathlib import Path
 import pytest
 
 from gpudock import slideplan
+from gpudock.bench import plot
 from tests.helpers import ROOT
 
 NO_GPU = ROOT / "tests" / "data" / "snapshots" / "debian12-ci-no-gpu.json"
 MARP = ROOT / "node_modules" / ".bin" / "marp"
-BODY_MIN_PX, CODE_MIN_PX = 24, 16
+BODY_MIN_PX, CODE_MIN_PX, FIGURE_TEXT_MIN_PX = 24, 16, 18
 SHOTS = os.environ.get("GPUDOCK_SLIDE_SHOTS")
 
 
@@ -58,7 +59,7 @@ def problem_decks(tmp_path_factory):
     base = tmp_path_factory.mktemp("problem")
     proc = gpudock("run", "--snapshot", str(NO_GPU), "--out", str(base / "run"))
     assert proc.returncode in (0, 1), proc.stderr
-    proc = gpudock("slides", str(base / "run"), "--out", str(base / "slides"))
+    proc = gpudock("slides", str(base / "run"), "--out", str(base / "slides"), "--full")  # every slide, measured
     assert proc.returncode == 0, proc.stderr
     return base / "slides"
 
@@ -388,6 +389,8 @@ def _check_slides(measures, name):
             left, top, right, bottom = fig["box"]
             if fig["natural"] <= 0 or left < 0 or top < 0 or right > 1280 or bottom > 720 or right - left < 50:
                 problems.append(f"{where}: figure not fully on screen: {fig}")
+            elif (right - left) / fig["natural"] * plot.MIN_PT * 100 / 72 < FIGURE_TEXT_MIN_PX:  # drawn at 100 dpi
+                problems.append(f"{where}: figure shrunk to {(right - left) / fig['natural']:.2f}: text under 18 px")
     return problems
 
 

@@ -45,6 +45,9 @@ def _add_doctor(sub) -> None:
         action="store_true",
         help="also show the evidence of what is fine and the NVIDIA Docker generations",
     )
+    doctor.add_argument(
+        "--image", metavar="IMAGE", help="also check whether this image runs here (as `gpudock check-image`)"
+    )
     doctor.set_defaults(func=_doctor)
 
 
@@ -52,7 +55,7 @@ def _doctor(args) -> ExitCode:
     from .doctor import check
     from .views import doctor_json, print_findings
 
-    report = check(args.snapshot, deep=args.deep, say=_say)
+    report = check(args.snapshot, deep=args.deep, say=_say, image=args.image)
     if args.save_snapshot:
         report.snapshot.save(args.save_snapshot)
     if args.json:
@@ -61,6 +64,40 @@ def _doctor(args) -> ExitCode:
         shown = report.generations if args.verbose else None
         print_findings(report.findings, report.host, verbose=args.verbose, generations=shown)
     return ExitCode.OK if report.ok else ExitCode.PROBLEM
+
+
+# --- check-image ---------------------------------------------------------------------------------------
+
+
+def _add_check_image(sub) -> None:
+    check = sub.add_parser(
+        "check-image", help="will this image run here? its CUDA kernels and needs against this host's GPUs and driver"
+    )
+    check.add_argument(
+        "image", metavar="IMAGE", help="a local image name, a `docker save` tarball or an OCI layout folder"
+    )
+    check.add_argument("--snapshot", metavar="FILE", help="compare with a saved snapshot's GPUs and driver")
+    check.add_argument(
+        "--gpu", action="append", default=[], metavar="CC", help="compare with a GPU of this compute capability (12.0)"
+    )
+    check.add_argument("--json", action="store_true", help="print what was read and each GPU's verdict as JSON")
+    check.add_argument("--max-size", metavar="SIZE", default="64G", help="read at most this much of the image (64G)")
+    check.add_argument("-v", "--verbose", action="store_true", help="also show the evidence of what is fine")
+    check.set_defaults(func=_check_image)
+
+
+def _check_image(args) -> ExitCode:
+    from .image import Limits, check_image
+    from .image.limits import parse_size
+    from .image.view import check_json, print_check
+
+    limits = Limits(max_bytes=parse_size(args.max_size))
+    result = check_image(args.image, args.snapshot, args.gpu, limits)
+    if args.json:
+        print(check_json(result))
+    else:
+        print_check(result, verbose=args.verbose)
+    return ExitCode.OK if result.ok else ExitCode.PROBLEM
 
 
 # --- hello ---------------------------------------------------------------------------------------------
@@ -243,13 +280,16 @@ def _add_slides(sub) -> None:
     )
     slides.add_argument("--out", metavar="DIR", help="where the decks go (default: RUN_DIR/slides)")
     slides.add_argument("--force", action="store_true", help="write into an --out folder that already holds files")
+    slides.add_argument(
+        "--full", action="store_true", help="every notebook slide (default: the talk, at most 20 slides with notes)"
+    )
     slides.set_defaults(func=_slides)
 
 
 def _slides(args) -> ExitCode:
     from .slides import export
 
-    for path in export(args.run_dir, args.format, args.out, force=args.force, say=_say):
+    for path in export(args.run_dir, args.format, args.out, force=args.force, say=_say, full=args.full):
         print(path)
     return ExitCode.OK
 
@@ -480,9 +520,30 @@ def _fleet_bench(args) -> ExitCode:
     return ExitCode.OK if result.ok else ExitCode.PROBLEM
 
 
+# --- cdi generate, cdi check (gpudock.cdi.command) -----------------------------------------------------
+
+
+def _add_cdi(sub) -> None:
+    from .cdi.command import add_parser
+
+    add_parser(sub, _Parser)
+
+
 # --- the parser and main -------------------------------------------------------------------------------
 
-_COMMANDS = (_add_doctor, _add_plan, _add_install, _add_hello, _add_bench, _add_run, _add_slides, _add_lab, _add_fleet)
+_COMMANDS = (
+    _add_doctor,
+    _add_check_image,
+    _add_plan,
+    _add_install,
+    _add_cdi,
+    _add_hello,
+    _add_bench,
+    _add_run,
+    _add_slides,
+    _add_lab,
+    _add_fleet,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

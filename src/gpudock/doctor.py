@@ -75,8 +75,24 @@ def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = Fa
     return probe.collect(deep=deep, say=say)
 
 
-def check(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print) -> Report:
-    """Diagnose a snapshot (a file, a loaded Snapshot) or, for None, this host probed now."""
+def check(
+    snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print, image: str | None = None
+) -> Report:
+    """Diagnose a snapshot (a file, a loaded Snapshot) or, for None, this host probed now.
+
+    ``image`` adds `gpudock check-image`'s findings for that image against the same snapshot's GPUs.
+    """
     snap = load_or_probe(snapshot, deep=deep, say=say)
     host = host_info(snap)
-    return Report(diagnose(snap, host), host, snap, generations(snap))
+    findings = diagnose(snap, host)
+    if image:
+        from .exceptions import MissingTool
+        from .image import ImageUnreadable, check_image
+
+        try:
+            image_findings = check_image(image, snap).findings
+        except MissingTool as err:  # the doctor never exits 3: an image it cannot read is unreadable input
+            raise ImageUnreadable(image, f"cannot read it: {err}") from None
+        rank = {severity: place for place, severity in enumerate(_WORST_FIRST)}
+        findings = sorted(findings + image_findings, key=lambda f: rank.get(f.severity, 9))
+    return Report(findings, host, snap, generations(snap))

@@ -52,7 +52,7 @@ DOCS = {
     "docker_daemon": "https://docs.docker.com/engine/daemon/start/",
     "docker_proxy": "https://docs.docker.com/engine/daemon/proxy/",
     # the Engine's CDI settings (docs.docker.com/build/building/cdi/ is Buildx's page: CDI in builds)
-    "docker_cdi": "https://docs.docker.com/reference/cli/dockerd/#configure-cdi-devices",
+    "dockerd_cdi": "https://docs.docker.com/reference/cli/dockerd/#configure-cdi-devices",
     "docker_desktop_wsl": "https://docs.docker.com/desktop/features/wsl/",
     "docker_desktop_gpu": "https://docs.docker.com/desktop/features/gpu/",
     "toolkit_install": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/install-guide.html",

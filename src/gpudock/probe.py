@@ -149,6 +149,10 @@ def probes(
         Probe(
             "nvidia_smi_query", ("nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader")
         ),
+        Probe(
+            "nvidia_smi_compute_cap",
+            ("nvidia-smi", "--query-gpu=index,name,compute_cap,driver_version", "--format=csv,noheader"),
+        ),
         Probe("nvidia_ctk_version", ("nvidia-ctk", "--version")),
         Probe("nvidia_container_cli_version", ("nvidia-container-cli", "--version")),
         Probe("nvidia_container_cli_info", ("nvidia-container-cli", "info")),
@@ -338,9 +342,18 @@ def collect(
     wanted = set(names) if names is not None else None
     local = _local_images(env, user)
     hello, gpu = choose_images(local)
+    from .cdi.probes import cdi_evidence, cdi_gpu_argv
+    from .cdi.snapview import NODE_PROBE
+
+    spec_files, spec_paths, stat_argv = cdi_evidence()
+    extra = [Probe(NODE_PROBE, stat_argv, timeout=10)]
+    if cdi_gpu_argv(gpu):
+        extra.append(Probe("docker_cdi_gpu", cdi_gpu_argv(gpu), timeout=60, image=gpu))
+    if gpu is None and (wanted is None or "docker_cdi_gpu" in wanted):
+        say("probing: no image is here for the CDI GPU check (docker_cdi_gpu); skipped, nothing is pulled")
     chosen = [
         p
-        for p in probes(hello, gpu, as_root)
+        for p in probes(hello, gpu, as_root) + extra
         if (wanted is None and (deep or not p.deep)) or (wanted is not None and p.name in wanted)
     ]
     for image in sorted({p.image for p in chosen if p.image} - local):
@@ -368,7 +381,7 @@ def collect(
         pool.shutdown(wait=False)
         if private is not None:
             shutil.rmtree(private, ignore_errors=True)
-    files = {}
+    files = dict(spec_files)
     for path in list(FILES) + sorted(f for pattern in APT_SOURCE_GLOBS for f in glob.glob(pattern)):
         text = _read_file(path)
         if text is not False:
@@ -380,7 +393,7 @@ def collect(
             "platform": {"system": uname.system, "release": uname.release, "machine": uname.machine},
             "env": {k: merged_env[k] for k in ENV_KEYS if k in merged_env},
             "files": files,
-            "paths": {p: os.path.exists(p) for p in PATHS},
+            "paths": {**spec_paths, **{p: os.path.exists(p) for p in PATHS}},
             "commands": results,
         }
     )

@@ -180,14 +180,19 @@ def _failure(err, nb) -> str:
     return f"{where}(In [{err.exec_count}]): {err.ename}: {value}".strip()
 
 
-def execute(path: Path, out: Path, parameters: dict, cwd: Path | None = None) -> NotebookRun:
-    """One notebook through papermill, written to ``out`` even when it fails."""
+def execute(
+    path: Path, out: Path, parameters: dict, cwd: Path | None = None, siblings: set[str] = frozenset()
+) -> NotebookRun:
+    """One notebook through papermill, written to ``out`` even when it fails; its links to ``siblings``
+    (notebook names executed into the same folder) point to their ``.ipynb`` there."""
     import jupytext
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from .links import relink_notebook
+
     started = time.monotonic()
-    nb = jupytext.read(path)
+    nb = relink_notebook(jupytext.read(path), set(siblings))
     try:
         papermill.execute_notebook(
             nb,
@@ -230,12 +235,13 @@ def run_notebooks(
     report = check(snapshot or None, say=say)
     facts = host_summary(report)
     folder = new_run_dir(out, lock=True)  # a second run into the same folder is refused, not merged
+    names = {p.stem for p in paths}  # executed side by side: their links point to each other's .ipynb
     runs: list[NotebookRun] = []
     try:
         for index, path in enumerate(paths, 1):
             say(f"[{index}/{len(paths)}] {path.stem} …")
             # the kernel runs where gpudock was started, so relative paths in parameters mean what the user meant
-            result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path])
+            result = execute(path, folder / f"{path.stem}.ipynb", per_notebook[path], siblings=names)
             result.verdict = notebook_verdict(report, path)
             result.parameters, result.gpudock, result.host = per_notebook[path], __version__, facts
             runs.append(result)

@@ -139,7 +139,7 @@ def heading_height(title: str, level: int) -> float:
 def markdown_parser():
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).enable("table")
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # ~~…~~ as Marp does
 
 
 _INLINE_MD = [

@@ -17,10 +17,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from . import slideplan
+from . import pdffonts, slideplan
 from .exceptions import CannotWrite, GpudockError, MissingTool, RunFolderMissing, UsageError
 from .files import write_text_atomic
 from .rundir import RUNS
+from .softbreaks import join_soft_breaks
 
 DATA = Path(__file__).parent / "data"
 TEMPLATES = DATA / "templates"
@@ -93,8 +94,26 @@ def _read(path: Path):
         raise UsageError(f"{path}: not a readable notebook ({type(err).__name__})") from None
 
 
-def deck_plan(notebooks: list[Path]) -> list[slideplan.Slide]:
-    return slideplan.plan([(path.stem, _read(path).cells) for path in notebooks])
+def deck_plan(notebooks: list[Path], full: bool = True) -> list[slideplan.Slide]:
+    """Every notebook slide (``full``), or the talk (``gpudock.talk``: at most 20 slides, notes for the rest)."""
+    cells = [(path.stem, _read(path).cells) for path in notebooks]
+    if full:
+        return slideplan.plan(cells)
+    from . import talk
+
+    summary = notebooks[0].parent / "summary.json" if notebooks else None
+    return talk.talk(talk.read_run(cells, _summary(summary)))
+
+
+def _summary(path: Path | None) -> list | None:
+    """A run's summary.json (a list of entries), or None where it is missing, too large or not JSON."""
+    try:
+        if path is None or path.stat().st_size > 1024 * 1024:
+            return None
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return value if isinstance(value, list) else None
 
 
 # --- Marp -----------------------------------------------------------------------------------------------------
@@ -127,7 +146,7 @@ def _md_table(block: slideplan.Block) -> str:
 
 def _md_block(block: slideplan.Block, files: str) -> str:
     if block.kind == "markdown":
-        return block.text
+        return join_soft_breaks(block.text)  # Marp renders every newline as <br>
     if block.kind == "code":
         return _fence(block.text, block.lang or "text")
     if block.kind == "text":
@@ -177,7 +196,7 @@ def _html_table(block: slideplan.Block) -> str:
 
 def _html_block(block: slideplan.Block, md, files: str) -> str:
     if block.kind == "markdown":
-        return md.render(block.text).strip()
+        return md.render(join_soft_breaks(block.text)).strip()
     if block.kind in ("code", "text"):
         lang = html.escape(block.lang or "text")
         return f'<pre><code class="language-{lang}">{html.escape(block.text)}</code></pre>'
@@ -289,19 +308,21 @@ def export(
     out: str | Path | None = None,
     force: bool = False,
     say: Callable[[str], None] = lambda line: None,
+    full: bool = False,
 ) -> list[Path]:
-    """Turn a run (default: the latest complete one) into decks; returns the files written."""
+    """Turn a run (default: the latest complete one) into decks (the talk, or ``full``: every notebook slide);
+    returns the files written."""
     if fmt not in FORMATS:
         raise UsageError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    if fmt == "pdf":  # before anything is written
-        find_marp(), find_chromium()
+    if fmt == "pdf":  # before anything is written: the tools, and a font for the Japanese text
+        find_marp(), find_chromium(), pdffonts.require_cjk_font()
     if out is not None:  # an --out that would be overwritten is refused before anything else is said or read
         _prepare_out(Path(out), force, explicit=True)
     folder, notebooks = executed_notebooks(run_dir, say)
     target = Path(out) if out else folder / "slides"
     if out is None:
         _prepare_out(target, force, explicit=False)
-    slides = deck_plan(notebooks)
+    slides = deck_plan(notebooks, full)
     _write_figures(slides, target / "deck_files")
     written = []
     if fmt in ("marp", "both", "pdf"):
@@ -316,5 +337,11 @@ def export(
             shutil.copyfile(source / part, local / part)
         written.append(write_text_atomic(target / "reveal.html", reveal_html(slides)))
     if fmt == "pdf":
-        written.append(marp_pdf(target / "deck.md"))
+        pdf = marp_pdf(target / "deck.md")
+        try:
+            pdffonts.check_pdf(pdf.read_bytes())
+        except MissingTool:
+            pdf.unlink()  # a deck of boxes is not kept
+            raise
+        written.append(pdf)
     return written

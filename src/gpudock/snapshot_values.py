@@ -73,12 +73,29 @@ def cap_text(text: str, limit: int = MAX_TEXT) -> str:
     return _LONG_LINE.sub(_cut_line, text) if len(text) > MAX_LINE else text
 
 
+# CDI specs (files under the CDI folders) are kept whole up to this size, or not at all: a spec cut in the
+# middle would be read as another spec. Nothing matches them line by line; they are parsed, bounded (gpudock.cdi).
+MAX_SPEC_TEXT = 256 * 1024
+SPEC_TOO_LARGE = "[gpudock: spec not kept: larger than 256 KiB]"
+_SPEC_PATH = re.compile(r"/(etc|var/run|run)/cdi/[^/]{1,255}\.(yaml|json)")
+
+
+def _spec_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return _SURROGATE.sub("\ufffd", value) if len(value) <= MAX_SPEC_TEXT else SPEC_TOO_LARGE
+
+
 def clean(value: Any, depth: int = 0) -> Any:
     """Every string in ``value`` capped and surrogate-free; keys too (they are shown as well)."""
     if isinstance(value, str):
         return cap_text(value)
     if isinstance(value, dict):
-        return {cap_text(str(k), 4096): clean(v, depth + 1) for k, v in value.items()}
+        spec = depth == 1  # the sections' entries: a spec is a file of `files`
+        return {
+            cap_text(str(k), 4096): _spec_text(v) if spec and _SPEC_PATH.fullmatch(str(k)) else clean(v, depth + 1)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [clean(v, depth + 1) for v in value[:1000]]
     return value

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .doctor import Report, check, probe_command
 from .exceptions import GpudockError
+from .images import NBODY_IMAGE
 from .layout import render_plain
 from .textsafety import printable
 from .views import findings_text, generations_text, host_line
@@ -178,6 +179,25 @@ class Session:
         for view in result_views(loaded):
             print(plain(view))
         return loaded
+
+    def check_image(self, image: str = NBODY_IMAGE) -> None:
+        """Before `docker run`: will the image's kernels run on this host's GPUs? (`gpudock check-image`).
+
+        In replay the image is not read (it lives on the host that has it, not in the snapshot): the cell
+        shows the command and the snapshot's GPUs, as check-image would compare them.
+        """
+        from .image import check_image
+        from .image.view import check_text, gpus_text
+
+        print(f"$ gpudock check-image {image}")
+        if self.replay and not Path(image).exists():
+            print("replay: the image is read on the host that stores it; this snapshot's GPUs, as it would compare:")
+            print(gpus_text(self.snap))
+            return
+        try:
+            print(check_text(check_image(image, self.snap)))
+        except GpudockError as err:
+            print(f"not checked: {err}")
 
     def nbody_sample(self, pull: bool = False) -> None:
         """NVIDIA's nbody sample in a container (the deck's benchmark), when it can run here."""

@@ -6,6 +6,9 @@ import os
 import subprocess
 import sys
 
+import matplotlib
+import matplotlib.colors
+import matplotlib.text
 import pytest
 
 from gpudock.bench import plot
@@ -127,8 +130,9 @@ def _texts(fig):
 def test_figures_answer_their_question_with_values_printed(tmp_path):
     figs = plot.figures(_h200_results())
     for key, fig in figs.items():
-        width, height = fig.get_size_inches()
-        assert width / height == pytest.approx(16 / 9) and width >= 12, key  # slide size
+        assert tuple(fig.get_size_inches()) == pytest.approx(plot.SLIDE), key  # the slides' figure box, 1:1
+        sizes = [t.get_fontsize() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+        assert min(sizes) >= plot.MIN_PT, key  # 13 pt at 100 dpi: 18 px on a 1280×720 slide
         fig.savefig(tmp_path / f"{key}.png", dpi=60)
         assert (tmp_path / f"{key}.png").stat().st_size > 5000
     a = " | ".join(_texts(figs["a"]))
@@ -139,7 +143,9 @@ def test_figures_answer_their_question_with_values_printed(tmp_path):
     assert "42.2\n(1.39×)" in b and "30.5" in b and "25.6\n(1.26×)" in b
     assert any("measured in the same run" in t.get_text() for t in figs["b"].axes[0].get_legend().get_texts())
     c = " | ".join(_texts(figs["c"]))
-    assert "0.998   host 42.2 TFLOP/s · container 42.1 TFLOP/s" in c and "0.990" in c
+    assert "0.998" in c and "0.990" in c and "beyond spread" in c
+    colours = {tuple(p.get_facecolor()) for ax in figs["c"].axes for p in ax.patches if p.get_height() == 0.5}
+    assert colours == {matplotlib.colors.to_rgba(plot.GREEN)}  # one colour: the side of 0 is the direction
     d = _texts(figs["d"])
     assert "42.2 TFLOP/s\n115×" in d and "366 GFLOP/s\n(fastmath)" in d and "4,275 GB/s\n46×" in d
     assert not any("1.37" in t for t in d)  # never against NumPy
@@ -148,10 +154,11 @@ def test_figures_answer_their_question_with_values_printed(tmp_path):
 def test_figures_say_what_is_missing_instead_of_plotting_nothing():
     cpu_only = Results({}, [row("nbody", 290.1, device=CPU, size=8192)])
     figs = plot.figures(cpu_only)
-    assert "no ceilings known" in _texts(figs["a"])[0]
-    assert "no NVIDIA reference" in _texts(figs["b"])[0]
-    assert "no host-and-container pair" in _texts(figs["c"])[0]
-    assert "need both a GPU and the compiled CPU baseline" in _texts(figs["d"])[0]
+    assert all(isinstance(f, plot.Missing) for f in figs.values())  # a sentence, not a blank canvas
+    assert "no ceilings known" in repr(figs["a"]) and repr(figs["a"]).startswith("(a) ")
+    assert "no NVIDIA reference" in repr(figs["b"])
+    assert "no host-and-container pair" in repr(figs["c"])
+    assert "need both a GPU and the compiled CPU baseline" in repr(figs["d"])
 
 
 def test_anchor_is_labelled_when_nvidia_was_not_run():

@@ -123,7 +123,8 @@ def test_systemd_in_wsl_is_stated_not_hedged():
 
 def test_the_cdi_link_is_the_engines_page_not_buildx():
     """O7."""
-    assert DOCS["docker_cdi"] == "https://docs.docker.com/reference/cli/dockerd/#configure-cdi-devices"
+    assert DOCS["dockerd_cdi"] == "https://docs.docker.com/reference/cli/dockerd/#configure-cdi-devices"
+    assert not [url for url in DOCS.values() if "build/building/cdi" in url]  # Buildx's page, not the Engine's
     assert not list(filter(lambda p: "build/building/cdi" in text(p), NOTEBOOKS))
 
 

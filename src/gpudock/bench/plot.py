@@ -6,7 +6,7 @@
 (d) fig_gpu_vs_cpu     the GPU against the compiled CPU baseline (never against NumPy)
 
 Each takes a Results (a merged file may hold host, container and reference rows) and returns a
-matplotlib Figure, or a figure that says in words what is missing, never an empty plot.
+matplotlib Figure, or a ``Missing`` that says in one sentence what is missing, never an empty plot.
 """
 
 from __future__ import annotations
@@ -15,8 +15,13 @@ from .ceilings import ceilings_for
 from .reference import pairs
 from .results import Result, Results
 
-SLIDE = (12.8, 7.2)  # inches: 16:9, 1280x720 at 100 dpi
-GREEN, GREY, BLUE, DARK = "#76b900", "#8c8c8c", "#1f77b4", "#333333"
+# inches at 100 dpi: the slides' figure box (1168x580 px under a slide's title), so a slide shows the figure at
+# about its own size: 14 pt at 100 dpi is 19.4 px, the smallest text any figure has (MIN_PT)
+SLIDE = (11.68, 5.8)
+MIN_PT = 14  # a figure the notebook saved wider than the box (bbox "tight") is shrunk a little: 14 pt keeps 18 px
+# One meaning per colour in every figure: green is gpudock's measurement on the GPU, grey what it is set
+# against (NVIDIA's sample, the compiled CPU baseline, a device's CPU), light grey a spread, dark a limit.
+GREEN, GREY, BLUE, DARK = "#76b900", "#8c8c8c", "#8c8c8c", "#333333"
 _FONT = {"font.size": 14, "axes.titlesize": 18, "axes.labelsize": 14, "xtick.labelsize": 13, "ytick.labelsize": 13}
 
 
@@ -31,18 +36,32 @@ def _figure(title: str):
 
 def _done(fig, tight: bool = True):
     import matplotlib.pyplot as plt
+    from matplotlib.text import Text
 
+    for text in fig.findobj(Text):  # no text under 18 px on a slide, whatever a figure asked for
+        if text.get_fontsize() < MIN_PT:
+            text.set_fontsize(MIN_PT)
     if tight:
         fig.tight_layout()
     plt.close(fig)  # returned, not shown: the caller (a notebook cell, savefig) decides
     return fig
 
 
-def _message(title: str, text: str):
-    fig, ax = _figure(title)
-    ax.axis("off")
-    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=16, wrap=True, transform=ax.transAxes)
-    return _done(fig)
+class Missing:
+    """What a figure would need, as a sentence: a notebook cell shows it as text, never as a blank canvas."""
+
+    def __init__(self, title: str, text: str):
+        self.title, self.text = title, " ".join(text.split())
+
+    def __repr__(self) -> str:
+        return f"{self.title}: {self.text}"
+
+    def savefig(self, *args, **kwargs) -> None:
+        raise ValueError(f"no figure to save: {self!r}")
+
+
+def _message(title: str, text: str) -> Missing:
+    return Missing(title, text)
 
 
 def _short(device: str) -> str:
@@ -136,7 +155,7 @@ def fig_ceilings(results: Results, ceilings: dict[str, dict[str, float]] | None 
     for ax, device in zip(axes[:, 0], devices, strict=True):
         mine = [b for b in bars if b[0] == device]
         y = list(range(len(mine)))[::-1]
-        colors = [GREEN if "nbody" in b[1] else BLUE for b in mine]
+        colors = [GREEN if device != "CPU" and not device.startswith("CPU ") else GREY for _ in mine]
         ax.barh(y, [min(b[2], 100) for b in mine], height=0.7, color=colors)
         for yi, (_, _, pct, detail, best) in zip(y, mine, strict=True):
             ax.text(min(pct, 100) + 1, yi, f"{pct:.0f} %  {detail}", va="center", fontsize=12)
@@ -208,9 +227,9 @@ def host_container_pairs(results: Results) -> list[tuple[Result, Result]]:
 
 def fig_host_container(results: Results):
     """The same benchmark on the host and in a container, paired: container / host as a bar from 1.0,
-    both figures printed, and each pair's measured spread as a grey band."""
+    the ratio printed, and each pair's measured spread as a grey band."""
     found = [(h, c) for h, c in host_container_pairs(results) if h.metric in ("GFLOP/s", "GB/s")]
-    title = "(c) Host and container: container / host for each benchmark"
+    title = "(c) Host and container: container − host, % of host"
     if not found:
         return _message(
             title,
@@ -224,18 +243,18 @@ def fig_host_container(results: Results):
         band = 50 * (h.spread + c.spread)
         ax.barh(yi, 2 * band, left=-band, height=0.8, color="#dddddd", zorder=0)
     bands = [50 * (h.spread + c.spread) for h, c in found]  # the same test as `bench compare`
-    colors = [GREEN if abs(d) <= band else "#d62728" for d, band in zip(diffs, bands, strict=True)]
-    ax.barh(y, diffs, height=0.5, color=colors, zorder=2)
+    beyond = [abs(d) > band for d, band in zip(diffs, bands, strict=True)]
+    ax.barh(y, diffs, height=0.5, color=GREEN, zorder=2)  # the direction is the bar's side, not its colour
     limit = max(5.0, max(abs(d) for d in diffs) * 1.2)
-    for yi, (h, c) in zip(y, found, strict=True):
-        text = f"{c.value / h.value:.3f}   host {_fmt(h.value, h.metric)} · container {_fmt(c.value, c.metric)}"
+    for yi, (h, c), out in zip(y, found, beyond, strict=True):
+        text = f"{c.value / h.value:.3f}{'  beyond spread' if out else ''}"
         ax.text(limit * 1.03, yi, text, va="center", fontsize=11)
     ax.set_yticks(y, [f"{h.name} {h.precision}" for h, _ in found], fontsize=max(8, min(12, 200 // len(found))))
     ax.set_xlim(-limit, limit)
     ax.axvline(0, color=DARK, linewidth=1)
-    ax.set_xlabel("container − host, % of host (grey band: the two runs' spread; red: beyond it)")
+    ax.set_xlabel("container − host, % of host (grey band: the two runs' spread); container / host on the right")
     fig.tight_layout()
-    fig.subplots_adjust(right=0.55)
+    fig.subplots_adjust(right=0.72)
     return _done(fig, tight=False)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..facts.host import HostInfo, host_info
 from ..findings import Finding
 from ..snapshot import Snapshot
-from . import apt, apt_sha1, container, docker, driver, engine, platform, smi, toolkit, toolkit_risks  # noqa: F401
+from . import apt, apt_sha1, cdi, container, docker, driver, engine, platform, smi, toolkit, toolkit_risks  # noqa: F401
 from .registry import LAYERS, RULES, SEVERITIES, Hit, RuleRecord, codes, layer_of, register
 
 _SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..facts.cdi import CDI_PROBE, cdi_not_in_use
 from ..facts.evidence import (
     CONTAINER_PROBES,
     HOST_SMI_PROBES,
@@ -200,6 +201,9 @@ def _failed_fix(snap, host, hit):
 # errors about the engine itself that explain any GPU container's failure on it (the snap's daemon does
 # not read the toolkit's configuration)
 ENGINE_CAUSES = ("docker-snap",)
+# an info note that cites the probe where the host's GPU containers work another way: on a CDI host, "--gpus needs
+# the toolkit" (gpudock.diagnose.cdi) is why docker_gpu fails, and the host is healthy (issue 21, point 3)
+NOTES_THAT_EXPLAIN = ("nvidia-toolkit-missing",)
 
 
 def _explained(result, findings) -> bool:
@@ -208,7 +212,10 @@ def _explained(result, findings) -> bool:
     Only an error explains it: a failing GPU container is never left to a warning (the host would be all-clear).
     """
     for finding in findings:
-        if finding.severity != "error" or finding.code == "doctor-rule-error":
+        if finding.code == "doctor-rule-error":
+            continue
+        if finding.severity != "error" and not (finding.severity == "info" and finding.code in NOTES_THAT_EXPLAIN):
+            continue
             continue
         if finding.code in ENGINE_CAUSES:
             return True
@@ -231,10 +238,10 @@ def _explained(result, findings) -> bool:
     follow_up=True,
 )
 def gpu_container_failed(snap, host, findings):
-    """The catch-all: never an all-clear while a GPU container fails."""
-    for name in CONTAINER_PROBES:
+    """The catch-all: never an all-clear while a GPU container fails (a CDI one too, where CDI is on)."""
+    for name in (*CONTAINER_PROBES, CDI_PROBE):
         result = snap.command(name)
-        if not result or container_saw_gpu(snap, [name]):
+        if not result or container_saw_gpu(snap, [name]) or (name == CDI_PROBE and cdi_not_in_use(result)):
             continue
         if not (result.failed or (result.rc in (0, None) and search(_FAILURE_WORDS, result.text))):
             continue
@@ -268,5 +275,5 @@ def gpu_container_failed(snap, host, findings):
 
 @register("gpu-ok", severity="ok", layer="container", order=90, title="A container sees the GPU")
 def gpu_ok(snap, host):
-    hit = container_saw_gpu(snap)
+    hit = container_saw_gpu(snap, (*CONTAINER_PROBES, "docker_cdi_gpu"))
     return Hit(cite(hit)) if hit else None

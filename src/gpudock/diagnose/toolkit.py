@@ -8,6 +8,7 @@ host with no image to run still gets its verdict.
 
 from __future__ import annotations
 
+from ..facts.cdi import cdi_works, engine
 from ..facts.evidence import (
     Line,
     cite,
@@ -15,6 +16,7 @@ from ..facts.evidence import (
     daemon_json_has_nvidia,
     docker_info_ok,
     find,
+    host_smi_ok,
     installed_packages,
     runtime_names,
     runtimes,
@@ -105,12 +107,24 @@ def _toolkit_missing_fix(snap, host, hit):
         ]
     else:
         steps = [
+            *_cdi_alternative(snap, host),
             "gpudock plan toolkit   # NVIDIA's repository with a signed-by keyring, nvidia-container-toolkit",
             "sudo nvidia-ctk runtime configure --runtime=docker",
             *docker_service(host, "restart"),
         ]
     steps.append(f"docker run --rm --gpus all {CUDA_IMAGE} nvidia-smi")
     return steps
+
+
+def _cdi_alternative(snap, host) -> list[str]:
+    """With Docker 25 or newer and a loaded driver, CDI needs no toolkit and no NVIDIA repository (offline too)."""
+    version = engine(snap)
+    if host.is_wsl or not version or version < (25,) or not host_smi_ok(snap):
+        return []
+    return [
+        "no toolkit needed with this Docker (25 or newer): sudo gpudock install cdi --apply   # a CDI spec from the "
+        "loaded driver, then `docker run --device nvidia.com/gpu=all …`; or, for `--gpus`, the toolkit:",
+    ]
 
 
 _TOOLKIT_MISSING_TITLE = "docker --gpus cannot work: the NVIDIA Container Toolkit is not installed or not registered"
@@ -126,7 +140,9 @@ _TOOLKIT_MISSING_TITLE = "docker --gpus cannot work: the NVIDIA Container Toolki
     docs=[DOCS["toolkit_install"]],
 )
 def toolkit_refused_by_docker(snap, host):
-    """Docker's own words: no device driver for the gpu capability."""
+    """Docker's own words: no device driver for the gpu capability (a note instead where CDI gives the GPU)."""
+    if cdi_works(snap):
+        return None
     hit = find(snap, r"could not select device driver .{0,80} with capabilities: \[\[gpu\]\]")
     return Hit(cite(hit)) if hit else None
 
@@ -142,7 +158,12 @@ def toolkit_refused_by_docker(snap, host):
 )
 def toolkit_not_installed(snap, host):
     """No container needed: the toolkit's commands are missing and nothing else shows it, while Docker answers."""
-    if host.docker_desktop or container_saw_gpu(snap) or find(snap, r"could not select device driver"):
+    if (
+        host.docker_desktop
+        or container_saw_gpu(snap)
+        or cdi_works(snap)
+        or find(snap, r"could not select device driver")
+    ):
         return None
     hello = snap.command("docker_hello")
     if not (docker_info_ok(snap) or (hello and hello.ok)):

@@ -6,6 +6,7 @@ another's module.
 
 - ``host``: the kind of host (distro, native / WSL 1 / WSL 2, architecture, systemd, user and groups,
   GPUs and driver version) as ``HostInfo``, the ``host`` object of ``doctor --json``;
+- ``gpus``: each GPU's compute capability and the driver's CUDA version, for ``gpudock check-image``;
 - ``evidence``: bounded line readers over the probes' text (installed packages, Docker's runtimes and
   engine version, the toolkit, CDI specs, a container that saw the GPU).
 - ``stack``: versions of the GPU stack (the toolkit, the driver's libraries on disk, the loaded kernel module)

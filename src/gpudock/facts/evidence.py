@@ -259,10 +259,15 @@ def toolkit_evidence(snap: Snapshot) -> list[str]:
         proof.append("docker info: Runtimes lists nvidia")
     if daemon_json_has_nvidia(snap):
         proof.append("/etc/docker/daemon.json has runtimes.nvidia")
-    specs = cdi_specs(snap)
+    specs = [p for p in cdi_specs(snap) if _toolkit_made(snap.file(p))]
     if specs:
         proof.append("CDI spec: " + ", ".join(specs))
     return proof
+
+
+def _toolkit_made(text: str | None) -> bool:
+    """A CDI spec proves the toolkit only when the toolkit wrote it (its hooks); None: not read, so counted."""
+    return text is None or not text or "nvidia-cdi-hook" in text[:300_000] or "nvidia-ctk" in text[:300_000]
 
 
 def toolkit_absent(snap: Snapshot) -> Line | None:

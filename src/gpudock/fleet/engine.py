@@ -135,7 +135,9 @@ def _inventory_list(runner, path: Path, limit: str | None, tmp: str) -> list[str
         cmdline_args=args,
         private_data_dir=tmp,
         quiet=True,
-        envvars={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "True", "ANSIBLE_NOCOLOR": "True"},
+        # the runner's pty mixes stderr into stdout: a Python warning (cryptography 51's DSA deprecation under
+        # ansible-core 2.19) would break the JSON
+        envvars={"ANSIBLE_INVENTORY_UNPARSED_FAILED": "True", "ANSIBLE_NOCOLOR": "True", "PYTHONWARNINGS": "ignore"},
     )
     if rc != 0:
         raise BadInventory(path, _first_error(err or out) or f"ansible-inventory exit {rc}")
