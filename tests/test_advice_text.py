@@ -1,4 +1,4 @@
-"""The review's text faults stay fixed: notebooks 00-05 and the README carry no outdated advice."""
+"""The review's text faults stay fixed: notebooks 00-07 and the README carry no outdated advice."""
 
 import re
 
@@ -6,7 +6,7 @@ import pytest
 
 from tests.helpers import ROOT
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[0-5]-*.md"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("0[0-7]-*.md"))
 PROSE_FILES = [*NOTEBOOKS, ROOT / "README.md", *(ROOT / "src" / "gpudock").rglob("*.py")]
 
 
@@ -52,8 +52,8 @@ def test_the_typo_notes_are_one_line_at_the_end_of_the_index():
     assert index.count("誤字") == 1
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS[1:], ids=[p.stem for p in NOTEBOOKS[1:]])
-def test_every_live_notebook_shows_todays_commands_as_static_blocks(path):
+@pytest.mark.parametrize("path", NOTEBOOKS[1:6], ids=[p.stem for p in NOTEBOOKS[1:6]])
+def test_every_live_notebook_shows_todays_commands_as_static_blocks(path):  # 01-05: the deck's steps
     text = path.read_text(encoding="utf-8")
     live = len(re.findall(r'```python tags=\["nbval-check-output"\]', text))
     static = len(re.findall(r"```console\n(?:(?!```).)*?\$ ", text, flags=re.S))

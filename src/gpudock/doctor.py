@@ -56,6 +56,17 @@ def verdict_of(findings: Iterable[Finding]) -> str:
     return next((s for s in _WORST_FIRST if s in severities), "ok")
 
 
+def probe_command(name: str) -> tuple[str, ...] | None:
+    """The probe table's command for a probe a snapshot recorded without its argv (older or composed files).
+
+    Only for probes that run no image: which image a container probe ran is not knowable afterwards.
+    """
+    from . import probe
+
+    found = next((p for p in probe.probes() if p.name == name), None)
+    return found.argv if found and found.image is None else None
+
+
 def load_or_probe(snapshot: str | Path | Snapshot | None = None, deep: bool = False, say=print, **probing) -> Snapshot:
     """The snapshot to work from: given, read from a file, or probed live (``say`` hears of image pulls).
 

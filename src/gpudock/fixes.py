@@ -51,7 +51,7 @@ DOCS = {
     "docker_postinstall": "https://docs.docker.com/engine/install/linux-postinstall/",
     "docker_daemon": "https://docs.docker.com/engine/daemon/start/",
     "docker_proxy": "https://docs.docker.com/engine/daemon/proxy/",
-    "docker_cdi": "https://docs.docker.com/build/building/cdi/",
+    # the Engine's CDI settings (docs.docker.com/build/building/cdi/ is Buildx's page: CDI in builds)
     "dockerd_cdi": "https://docs.docker.com/reference/cli/dockerd/#configure-cdi-devices",
     "docker_desktop_wsl": "https://docs.docker.com/desktop/features/wsl/",
     "docker_desktop_gpu": "https://docs.docker.com/desktop/features/gpu/",
@@ -59,6 +59,7 @@ DOCS = {
     "toolkit_troubleshooting": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/troubleshooting.html",
     "toolkit_cdi": "https://docs.nvidia.com/datacenter/cloud-native/container-toolkit/latest/cdi-support.html",
     "driver_install": "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html",
+    "driver_pinning": "https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/version-locking.html",
     "cuda_compat": "https://docs.nvidia.com/deploy/cuda-compatibility/index.html",
     "cuda_key_rotation": "https://developer.nvidia.com/blog/updating-the-cuda-linux-gpg-repository-key/",
     "nvidia_docker_archived": "https://github.com/NVIDIA/nvidia-docker",

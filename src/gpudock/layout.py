@@ -40,7 +40,7 @@ PROGRAMS = frozenset(
     dpkg-query dpkg-reconfigure systemctl service wsl wsl.exe curl wget sh bash grep ls cat lspci modprobe mokutil
     dkms newgrp usermod reboot which echo export rm tee nvcc podman journalctl dmesg uname pkill pgrep id groups
     sed test python3 pip powershell.exe cmd.exe docker-compose snap update-alternatives ln mkdir cp mv chmod
-    chown env sg""".split()
+    chown env sg command""".split()
 )
 COMMAND_STYLE = Style(bold=True)
 COMMENT_STYLE = Style(dim=True)

@@ -10,10 +10,11 @@ from __future__ import annotations
 import shlex
 from pathlib import Path
 
-from .doctor import Report, check
+from .doctor import Report, check, probe_command
 from .exceptions import GpudockError
 from .images import NBODY_IMAGE
 from .layout import render_plain
+from .textsafety import printable
 from .views import findings_text, generations_text, host_line
 
 # Which layers of the doctor's rule table (gpudock.diagnose.LAYERS) each notebook talks about.
@@ -50,11 +51,13 @@ class Session:
 
     # --- the host --------------------------------------------------------------------------
     def show_host(self) -> None:
-        print(
-            ("replay of a saved snapshot: " + Path(self.source).name)
-            if self.replay
-            else "live: this host, probed just now"
-        )
+        if self.replay:
+            print("replay of a saved snapshot: " + printable(Path(self.source).name))
+            caption = replay_caption(self.source)
+            if caption:
+                print(caption)
+        else:
+            print("live: this host, probed just now")
         print(host_line(self.host))
         for gpu in self.host.gpus:
             print(f"GPU: {gpu['name']}, driver {gpu['driver_version']}, {gpu['memory_total']}")
@@ -74,7 +77,7 @@ class Session:
         if result is None:
             print(f"({probe_name} was not probed" + (" in this snapshot)" if self.replay else ")"))
             return
-        argv = (self.snap.data["commands"][probe_name] or {}).get("argv")
+        argv = (self.snap.data["commands"][probe_name] or {}).get("argv") or probe_command(probe_name)
         print("$ " + (shlex.join(argv) if argv else probe_name))
         print(result.text.rstrip() or "(no output)")
         status = (
@@ -96,7 +99,7 @@ class Session:
         if "Unable to find image" in hello.text or "pull" in hello.text:
             print(
                 "\nhello-world cannot be pulled here (no registry). Building gpudock's local hello image instead "
-                "(FROM scratch + Debian's busybox-static):"
+                "(FROM scratch + the distribution's busybox-static):"
             )
             try:
                 from .dockerops import hello
@@ -159,7 +162,6 @@ class Session:
         """
         from .bench.results import Results
         from .bench.tables import result_views
-        from .textsafety import printable
 
         if results:
             loaded = Results.load(results)
@@ -216,6 +218,22 @@ class Session:
             )
         except GpudockError as err:
             print(f"nbody sample not run: {err}")
+
+
+def replay_caption(path: str | Path) -> str:
+    """The one-line ``caption`` a replayed document may carry beside ``snapshot`` (what host it was), else ''.
+
+    The snapshot was already read and validated by the doctor; this reads only that extra key, bounded, and
+    never fails a cell: an unreadable file or a caption that is not text gives ''.
+    """
+    from .files import parse_json, read_json_text
+
+    try:
+        doc = parse_json(read_json_text(Path(path)), str(path))
+    except GpudockError:
+        return ""
+    caption = doc.get("caption") if isinstance(doc, dict) else None
+    return printable(" ".join(caption.split())[:240]) if isinstance(caption, str) else ""
 
 
 def plain(renderable, width: int = 100) -> str:

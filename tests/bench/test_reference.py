@@ -99,7 +99,7 @@ def test_pairs_prefer_the_same_run_and_fall_back_to_the_labelled_anchor():
     found = pairs(anchored)
     assert [(p.precision, p.measured) for p in found] == [("fp32", False), ("fp64", False)]  # host first, once
     assert found[0].nvidia == 30465.0 and found[1].nvidia == 19745.0
-    assert "2026-11-28" in found[0].source and "nvidia-h200" in found[0].source and "not measured" in found[0].source
+    assert "2026-11-28" in found[0].source and "H200" in found[0].source and "not measured" in found[0].source
     assert pairs(anchored, use_anchor=False) == []
     other = Results({}, [_row("host", 1000.0, device="cuda:0 NVIDIA A100-SXM4-80GB")])
     assert pairs(other) == [] and anchor_for("cuda:0 NVIDIA A100-SXM4-80GB") is None

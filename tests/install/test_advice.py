@@ -31,9 +31,15 @@ def installs(p):
 
 @pytest.mark.parametrize("gpu", ["pascal", "volta"])
 def test_maxwell_pascal_volta_get_proprietary_modules_pinned_to_580(gpu):
+    """NVIDIA: the pinning package first, then the unversioned cuda-drivers (cuda-drivers-580 "will be removed",
+    and on its own it pulls 590 components); each its own apt transaction, the pin required."""
     p = plan("driver", gpu=gpu)
-    assert "cuda-drivers-580" in installs(p) and "nvidia-open" not in installs(p)
-    assert any("nvidia-driver-pinning-580" in s.argv for s in p.steps)
+    assert installs(p)[-2:] == ["nvidia-driver-pinning-580", "cuda-drivers"], installs(p)
+    assert not any(a.startswith("cuda-drivers-") or a.startswith("nvidia-open") for s in p.steps for a in s.argv)
+    pin = next(s for s in p.steps if "nvidia-driver-pinning-580" in s.argv)
+    assert pin.fallback is None and pin.verify is not None  # no `|| true`: without the pin apt takes 590
+    for step in p.steps:  # never both in one transaction
+        assert not ("cuda-drivers" in step.argv and any(a.startswith("nvidia-driver-pinning") for a in step.argv))
     with pytest.raises(PlanRefused, match="open kernel modules do not support"):
         plan("driver", gpu=gpu, modules="open")
     with pytest.raises(PlanRefused, match="last driver branch"):
@@ -68,7 +74,8 @@ def test_new_releases_are_planned_and_old_ones_warned():
         p = plan("driver", distro=distro)
         assert any(f"repos/{repo}/x86_64/cuda-keyring" in " ".join(s.argv) for s in p.steps)
         assert not any("--show-keys" in s.argv for s in p.steps)  # a new key: not pinned to 3bf863cc
-    assert any("End of life" in n for n in plan("driver", distro="ubuntu-20.04").notes)
+    old = " ".join(plan("driver", distro="ubuntu-20.04").notes)
+    assert "End of life" in old and "ESM only" in old  # O6: Ubuntu Pro's ESM continues; not "no security updates"
     assert not any("End of life" in n for n in plan("driver", distro="ubuntu-24.04").notes)
 
 
@@ -149,7 +156,8 @@ def test_cli_proprietary_flag_reaches_the_planner(tmp_path):
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 0 and "cuda-drivers-580" in proc.stdout, proc.stderr
+    assert proc.returncode == 0 and "apt-get install -y nvidia-driver-pinning-580\n" in proc.stdout, proc.stderr
+    assert "apt-get install -y cuda-drivers\n" in proc.stdout
     both = subprocess.run(
         [sys.executable, "-m", "gpudock", "plan", "driver", "--open", "--proprietary", "--snapshot", str(path)],
         capture_output=True,

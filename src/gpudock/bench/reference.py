@@ -42,7 +42,7 @@ class Anchor:
 H200_ANCHOR = Anchor(
     gpu="NVIDIA H200",
     date="2026-11-28",
-    machine="the nvidia-h200 device machine (driver 580.159.04, CUDA 13.0)",
+    machine="an H200 SXM machine (driver 580.159.04, CUDA 13.0)",
     program="NVIDIA cuda-samples nbody -benchmark, built for sm_90",
     values={
         ("fp32", 65536): 28175.0,

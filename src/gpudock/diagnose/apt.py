@@ -15,13 +15,18 @@ from .registry import Hit, register
 # The repository directory of NVIDIA's CUDA repo as it appears in apt's messages (safe characters only).
 _CUDA_REPO = r"https://developer\.download\.nvidia\.com/compute/cuda/repos/([a-z0-9-]{1,30})/([a-z0-9_]{1,20})"
 KEYRING_DEB = CUDA_KEYRING_DEB
+# apt-key "will last be available in Debian 12 and Ubuntu 24.04" (apt-key(8)): guarded, so the step is a
+# no-op where the command no longer exists instead of "command not found".
+OLD_KEY_STEP = (
+    "command -v apt-key >/dev/null && sudo apt-key del 7fa2af80   # the pre-2022 CUDA key, where apt-key exists"
+)
 
 
 def cuda_key_steps(repo_url: str | None) -> list[str]:
     """NVIDIA's order for the rotated CUDA key: old key and old list out, then cuda-keyring, then update."""
     if repo_url is None:  # no repository in the evidence: a placeholder can only be prose, never a command
         return [
-            "sudo apt-key del 7fa2af80   # the old CUDA key, if it is still in apt-key's store",
+            OLD_KEY_STEP,
             "first remove the old CUDA list entry (the one without signed-by): "
             "`grep -l developer.download.nvidia.com /etc/apt/sources.list /etc/apt/sources.list.d/*`, then delete "
             "that line or file (installing cuda-keyring beside it ends in 'Conflicting values set for option "
@@ -33,7 +38,7 @@ def cuda_key_steps(repo_url: str | None) -> list[str]:
         ]
     base = repo_url
     return [
-        "sudo apt-key del 7fa2af80   # the old CUDA key, if it is still in apt-key's store",
+        OLD_KEY_STEP,
         "first remove the old CUDA list entry (the one without signed-by): "
         "`grep -l developer.download.nvidia.com /etc/apt/sources.list /etc/apt/sources.list.d/*`, then delete "
         "that line or file (installing cuda-keyring beside it ends in 'Conflicting values set for option Signed-By')",

@@ -17,6 +17,7 @@ from ..facts.evidence import (
 )
 from ..facts.host import WSL2
 from ..fixes import DOCS, docker_service, windows
+from ..images import CUDA_IMAGE
 from .docker import OFFLINE
 from .registry import Hit, register
 
@@ -191,7 +192,7 @@ def _failed_fix(snap, host, hit):
     if hit.data.get("timed_out"):
         return [
             "the GPU container did not finish in time: run it by hand and watch where it stops "
-            "(`docker run --rm --gpus all ubuntu nvidia-smi`)",
+            f"(`docker run --rm --gpus all {CUDA_IMAGE} nvidia-smi`)",
             *NEXT_STEPS,
         ]
     return list(NEXT_STEPS)

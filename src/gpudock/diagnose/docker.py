@@ -54,7 +54,8 @@ def _cli_missing_fix(snap, host, hit):
     )
     if host.kind == WSL2 or hit.data.get("stub"):  # two ways, one of them: Docker Desktop's, or an engine in WSL
         return [
-            "with Docker Desktop on Windows: Settings → Resources → WSL integration → turn on this distro",
+            "with Docker Desktop on Windows: Settings → Resources → WSL integration → turn on this distro "
+            "(then skip the Docker Engine and Container Toolkit installs: Docker Desktop brings both)",
             ALTERNATIVE + "without Docker Desktop: " + plan,
         ]
     return [plan]
@@ -131,6 +132,12 @@ def _conflict_fix(snap, host, hit):
     ]
 
 
+def _local_toolkit_evidence(snap) -> list[str]:
+    """Toolkit evidence from this distro itself: with Docker Desktop, `docker info` describes Desktop's own VM,
+    whose Runtimes list `nvidia` on every healthy Desktop (its GPU support), so that line proves nothing here."""
+    return [proof for proof in toolkit_evidence(snap) if not proof.startswith("docker info:")]
+
+
 @register(
     "docker-desktop-conflict",
     severity="warning",
@@ -148,7 +155,7 @@ def docker_desktop_conflict(snap, host):
             hit = Line("dpkg_docker", "Docker Desktop engine in use, but installed in the distro: " + ", ".join(local))
         elif snap.path("/usr/bin/dockerd"):
             hit = Line("paths", "Docker Desktop engine in use, but /usr/bin/dockerd exists in the distro")
-        elif toolkit_evidence(snap):
+        elif _local_toolkit_evidence(snap):
             where = "in the distro" if host.is_wsl else "here"
             hit = Line("docker_info", f"Operating System: Docker Desktop while the NVIDIA Container Toolkit is {where}")
     context = current_context(snap)
@@ -289,8 +296,8 @@ _HELLO_CAUSES = [
         OFFLINE,
         [
             "this host reaches no registry (offline, DNS or a proxy): configure dockerd's proxy (docs below) or DNS",
-            "offline: `gpudock hello --build` makes a local hello image FROM scratch (Debian's busybox-static); "
-            "the GPU checks do not need the network",
+            "offline: `gpudock hello --build` makes a local hello image FROM scratch "
+            "(the distribution's busybox-static); the GPU checks do not need the network",
         ],
     ),
     (r"no space left on device", ["docker system df; docker system prune   # free space under /var/lib/docker"]),

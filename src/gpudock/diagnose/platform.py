@@ -12,7 +12,8 @@ from ..fixes import DOCS, windows, wsl_restart_steps
 from ..snapshot_values import invalid_evidence
 from .registry import Hit, register
 
-# GPU paravirtualization reached Windows 10 with 21H2 (build 19044); Windows 11 is 22000 and later.
+# GPU paravirtualization reached Windows 10 with 21H2 (build 19044); Windows 11 is 22000 and later, and
+# Windows 10 left support on 2025-10-14 (learn.microsoft.com/lifecycle/products/windows-10-home-and-pro).
 MIN_WINDOWS_BUILD = 19044
 LINUX_DRIVER_PACKAGES = (
     r"nvidia-driver(-\S+)?|nvidia-utils-\S+|libnvidia-compute-\S+|cuda-drivers(-\S+)?|nvidia-open(-\S+)?"
@@ -74,8 +75,8 @@ def _not_exposed_fix(snap, host, hit):
     build = hit.data.get("build")
     if build and build < MIN_WINDOWS_BUILD:
         steps.append(
-            f"Windows build {build} predates GPU support in WSL: update Windows 10 to 21H2 (build 19044) "
-            "or newer, or use Windows 11"
+            f"Windows build {build} predates GPU support in WSL: use Windows 11 (NVIDIA's WSL guide targets it; "
+            "Windows 10 left support on 2025-10-14), or at least Windows 10 21H2 (build 19044)"
         )
     steps += [
         "install the current NVIDIA driver for your GPU on Windows (not inside Linux)",

@@ -24,6 +24,7 @@ from ..facts.evidence import (
     toolkit_evidence,
 )
 from ..fixes import DOCS, LEGACY_LIST_PATTERNS, docker_service
+from ..images import CUDA_IMAGE
 from .docker import current_context
 from .registry import Hit, register
 
@@ -111,7 +112,7 @@ def _toolkit_missing_fix(snap, host, hit):
             "sudo nvidia-ctk runtime configure --runtime=docker",
             *docker_service(host, "restart"),
         ]
-    steps.append("docker run --rm --gpus all ubuntu nvidia-smi")
+    steps.append(f"docker run --rm --gpus all {CUDA_IMAGE} nvidia-smi")
     return steps
 
 

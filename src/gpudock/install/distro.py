@@ -7,11 +7,14 @@ from ..facts.host import KIND_LABELS, HostInfo
 from ..fixes import CUDA_REPOS, NEW_KEY_REPOS  # noqa: F401  (NEW_KEY_REPOS: read as distro.NEW_KEY_REPOS)
 
 # NVIDIA's CUDA repositories per release (the doctor's apt fixes name them too): one home in gpudock.fixes.
-# Releases past their end of life (no security updates): Ubuntu 20.04 standard support ended in May 2025,
-# Debian 11 LTS in August 2026. Plans still work; the plan warns.
+# Releases past their standard support: Ubuntu 20.04's ended in May 2025 (security updates continue only as
+# ESM with Ubuntu Pro, to 2030: https://ubuntu.com/about/release-cycle), Debian 11's LTS in August 2026
+# (https://wiki.debian.org/LTS). Plans still work; the plan warns.
 END_OF_LIFE = {
-    ("ubuntu", "20.04"): "Ubuntu 20.04 left standard support in May 2025",
-    ("debian", "11"): "Debian 11 (bullseye) left long-term support in August 2026",
+    ("ubuntu", "20.04"): (
+        "Ubuntu 20.04 left standard support in May 2025: no standard security updates (ESM only, with Ubuntu Pro)"
+    ),
+    ("debian", "11"): "Debian 11 (bullseye) left long-term support in August 2026: no security updates from Debian",
 }
 # The distributions' own docker.io that predates Docker Engine 25 (no CDI; 20.10 is past Docker's end of life).
 DISTRO_DOCKER_IO = {
@@ -21,8 +24,9 @@ DISTRO_DOCKER_IO = {
 
 
 def end_of_life(host: HostInfo) -> str | None:
-    """A warning when the host's release gets no security updates any more."""
-    return END_OF_LIFE.get((host.distro_id, host.distro_version))
+    """A plan note when the host's release is past its standard support, else None."""
+    eol = END_OF_LIFE.get((host.distro_id, host.distro_version))
+    return f"End of life: {eol}." if eol else None
 
 
 DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "amd64": "amd64", "arm64": "arm64"}

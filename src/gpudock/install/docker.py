@@ -194,7 +194,7 @@ def plan_docker(snap: Snapshot, host: HostInfo, source: str = "distro") -> Plan:
         )
     eol = distro.end_of_life(host)
     if eol:
-        notes.insert(0, f"End of life: {eol}; it gets no security updates.")
+        notes.insert(0, eol)
     if fixes.service_manager(host) == "unknown":
         notes.append("The snapshot does not say whether systemd runs: systemctl is tried first, then the init script.")
     return Plan("docker", distro.describe(host), steps, verify=[DOCKER_ANSWERS], notes=notes)

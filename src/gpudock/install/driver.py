@@ -5,10 +5,14 @@ Official steps: https://docs.nvidia.com/datacenter/tesla/driver-installation-gui
 (…/kernel-modules.html): "Starting in the 560 driver release series, the open kernel module flavor is
 the default and suggested installation"; open modules are "supported only on Turing and newer"; the
 proprietary flavour "is required for older GPUs from the Maxwell, Pascal, or Volta architectures", whose
-last driver branch is R580 (…/drivers/cuda-toolkit-driver-and-architecture-matrix.html), and R620 removes
-the proprietary modules altogether. So: `nvidia-open` by default; `cuda-drivers` pinned to 580 for a
-Maxwell/Pascal/Volta GPU, chosen from the chip code lspci shows (GM…, GP…, GV…). Branch pinning: from
-R590 the guide installs `nvidia-driver-pinning-<branch>` before the unversioned meta package.
+last driver branch is R580 (…/drivers/cuda-toolkit-driver-and-architecture-matrix.html); R620's kernel-modules
+page (…/620/kernel-modules.html) describes only the open modules. So: `nvidia-open` by default; `cuda-drivers`
+pinned to 580 for a Maxwell/Pascal/Volta GPU, chosen from the chip code lspci shows (GM…, GP…, GV…).
+Branch pinning (…/version-locking.html, and "Recent Updates": "we suggest to install the pinning package
+prior to installing the driver"; the versioned `cuda-drivers-580` "will be removed"): from R580 the plan
+installs `nvidia-driver-pinning-<branch>` in a step of its own, then the unversioned meta package in the next.
+A versioned `cuda-drivers-580` alone does not hold the branch: its dependencies are `>=` only, so apt pulls
+590 components (https://forums.developer.nvidia.com/t/353805).
 WSL 2 never gets a Linux driver: https://docs.nvidia.com/cuda/wsl-user-guide/index.html
 """
 
@@ -25,6 +29,7 @@ from . import distro
 from .plan import Check, Plan, RootFile, Step, Work, apt_get, command_exists, dpkg_installed, key_fingerprint, writes
 
 DOCS = fixes.DOCS["driver_install"]
+DOCS_PINNING = fixes.DOCS["driver_pinning"]
 DOCS_WSL = fixes.DOCS["wsl_cuda"]
 KEYRING_DEB = fixes.CUDA_KEYRING_DEB
 NVIDIA_SMI = Check(("nvidia-smi",), what="nvidia-smi answers")
@@ -45,8 +50,8 @@ WSL_REFUSAL = (
 
 PRE_TURING = ("Maxwell", "Pascal", "Volta")  # proprietary modules only, last branch R580
 LAST_PRE_TURING_BRANCH = 580
-NO_PROPRIETARY_FROM = 620  # R620 removed the proprietary kernel modules
-PINNING_FROM = 590  # the guide's pinning package + unversioned meta package; older branches: versioned names
+NO_PROPRIETARY_FROM = 620  # R620's guide has only the open kernel modules
+PINNING_FROM = 580  # pinning package, then the unversioned meta package; older branches: versioned names
 MODULES = ("open", "proprietary")
 UNKNOWN_GPU_NOTE = (
     "No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, "
@@ -181,7 +186,7 @@ def plan_driver(
     notes: list[str] = []
     eol = distro.end_of_life(host)
     if eol:
-        notes.append(f"End of life: {eol}; it gets no security updates.")
+        notes.append(eol)
     steps = [
         Step(
             "install curl and gpg to download and check the keyring package",
@@ -296,22 +301,23 @@ def _headers_steps(host: HostInfo, notes: list[str]) -> list[Step]:
 
 
 def _pin_steps(choice: DriverChoice) -> list[Step]:
-    """The branch pin (NVIDIA's pinning package), where a branch was chosen."""
+    """The branch pin (NVIDIA's pinning package), where a branch was chosen: its own apt transaction, first."""
     if not choice.pinning_package:
         return []
     pin = dpkg_installed(choice.pinning_package)
-    title = f"pin the driver to the {choice.branch} branch (NVIDIA's pinning package)"
+    title = f"pin the driver to the {choice.branch} branch first (NVIDIA's pinning package, its own transaction)"
     argv = apt_get("install", "-y", choice.pinning_package)
     if choice.branch >= PINNING_FROM:
-        return [Step(title, argv, check=pin, docs=DOCS)]
-    # NVIDIA's repositories carry pinning packages for 580 as well; older branches have none, and
-    # their versioned meta package below pins the branch by itself.
+        # required: without the pin the unversioned meta package after it installs the newest branch
+        return [Step(title, argv, check=pin, verify=pin, docs=DOCS_PINNING)]
+    # Branches before 580 have no pinning package in NVIDIA's repositories; their versioned meta package
+    # below names the branch by itself.
     fallback = Step(
         f"no pinning package for {choice.branch}: the versioned {choice.meta_package} pins the branch",
         ("true",),
         root=False,
     )
-    return [Step(title, argv, check=pin, fallback=fallback, docs=DOCS)]
+    return [Step(title, argv, check=pin, fallback=fallback, docs=DOCS_PINNING)]
 
 
 def _driver_steps(choice: DriverChoice) -> list[Step]:

@@ -115,7 +115,7 @@ def cdi_refusal(snap: Snapshot) -> str | None:
         f"--cdi needs Docker Engine 25 or newer (CDI is opt-in from 25, on by default from 28.2); this host runs "
         f"{shown}. Replace it with Docker's own engine first: `sudo apt-get remove docker.io` (images and "
         f"containers stay in /var/lib/docker), then `gpudock install docker --source docker-ce --apply`; then plan "
-        f"the toolkit with --cdi again; see {fixes.DOCS['docker_cdi']}"
+        f"the toolkit with --cdi again; see {fixes.DOCS['dockerd_cdi']}"
     )
 
 
@@ -150,7 +150,7 @@ def plan_toolkit(
         *cdi_steps,
     ]
     eol = distro.end_of_life(host)
-    notes_eol = [f"End of life: {eol}; it gets no security updates."] if eol else []
+    notes_eol = [eol] if eol else []
     notes = [
         "Docker registers --gpus only if nvidia-container-runtime-hook "
         "was on PATH when dockerd started: hence the restart."

@@ -6,7 +6,7 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
-# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
+# End of life: Debian 11 (bullseye) left long-term support in August 2026: no security updates from Debian.
 # Driver: open kernel modules (NVIDIA's default since R560).
 # Do not mix NVIDIA's packages with Debian's own nvidia-driver packages (non-free) on one machine.
 # No NVIDIA GPU model is known here (no lspci line with a chip code), so this plan installs nvidia-open, NVIDIA's default since R560, for Turing and newer GPUs (GeForce GTX 16xx / RTX 20xx and later, Quadro RTX, T4, A100, H100 and newer). A Maxwell, Pascal or Volta GPU (GeForce GTX 9xx/10xx, Quadro M/P/GV, Tesla M/P/V100) needs the proprietary modules instead: plan again with --proprietary (cuda-drivers pinned to 580, the last branch for those GPUs). `lspci -d 10de:` names the chip (GM…, GP…, GV…: proprietary).

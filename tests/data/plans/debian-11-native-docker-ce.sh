@@ -6,7 +6,7 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
-# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
+# End of life: Debian 11 (bullseye) left long-term support in August 2026: no security updates from Debian.
 # docker-ce replaces the distribution's docker.io (removed first, as Docker's docs say).
 # 1. remove docker.io, which conflicts with docker-ce  (https://docs.docker.com/engine/install/debian/)
 #    skipped if docker.io is not installed

@@ -4,7 +4,7 @@
 # shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
 set -euo pipefail
 
-# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
+# End of life: Debian 11 (bullseye) left long-term support in August 2026: no security updates from Debian.
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # Debian GNU/Linux 11 (bullseye) ships docker.io 20.10: past Docker's end of life and without CDI (Docker Engine 25 or newer). For CDI, or a supported engine, use --source docker-ce.
 # 1. refresh the package lists

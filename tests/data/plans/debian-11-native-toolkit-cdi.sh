@@ -6,7 +6,7 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
-# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
+# End of life: Debian 11 (bullseye) left long-term support in August 2026: no security updates from Debian.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # CDI: with toolkit 1.18 or newer and systemd, nvidia-cdi-refresh writes /var/run/cdi/nvidia.yaml at install, on driver changes and at boot; gpudock writes no spec of its own (two specs would clash). Check with `nvidia-ctk cdi list`.
 # CDI needs Docker Engine 25 or newer (on by default from 28.2); `docker version` shows it.

@@ -6,7 +6,7 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
-# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
+# End of life: Debian 11 (bullseye) left long-term support in August 2026: no security updates from Debian.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.
 # CDI: regenerate /etc/cdi/nvidia.yaml after every driver update (`sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`); use it with `docker run --device nvidia.com/gpu=all …`.

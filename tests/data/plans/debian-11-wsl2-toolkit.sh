@@ -6,7 +6,7 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
-# End of life: Debian 11 (bullseye) left long-term support in August 2026; it gets no security updates.
+# End of life: Debian 11 (bullseye) left long-term support in August 2026: no security updates from Debian.
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.
 # WSL 2: the toolkit finds the Windows driver through /usr/lib/wsl/lib; install no Linux driver.
 # The final check runs with sudo: this login session is not in the docker group yet (the group takes effect at the next login). To use docker without sudo, close the distro's windows and run `wsl --terminate Ubuntu` in Windows, then open it again; restart `gpudock lab` (and Jupyter) afterwards.

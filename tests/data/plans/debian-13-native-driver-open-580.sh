@@ -36,8 +36,8 @@ if ! dpkg-query -W '-f=${Status}' -- cuda-keyring 2>/dev/null | grep -qE 'instal
 fi
 
 # 5. refresh the package lists
-#    skipped if nvidia-open-580 is installed
-if ! dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed'; then
+#    skipped if nvidia-open is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed'; then
   sudo env DEBIAN_FRONTEND=noninteractive apt-get update
 fi
 
@@ -47,17 +47,18 @@ if ! dpkg-query -W '-f=${Status}' -- linux-headers-6.1.0-26-amd64 2>/dev/null | 
   sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y linux-headers-6.1.0-26-amd64
 fi
 
-# 7. pin the driver to the 580 branch (NVIDIA's pinning package)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+# 7. pin the driver to the 580 branch first (NVIDIA's pinning package, its own transaction)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/version-locking.html)
 #    skipped if nvidia-driver-pinning-580 is installed
 if ! dpkg-query -W '-f=${Status}' -- nvidia-driver-pinning-580 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-driver-pinning-580 || true
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-driver-pinning-580
+  dpkg-query -W '-f=${Status}' -- nvidia-driver-pinning-580 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 7 did not verify: expected nvidia-driver-pinning-580 is installed' >&2; exit 1; }
 fi
 
-# 8. install the driver: nvidia-open-580 (open kernel modules)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
-#    skipped if nvidia-open-580 is installed
-if ! dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed'; then
-  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-open-580
-  dpkg-query -W '-f=${Status}' -- nvidia-open-580 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 8 did not verify: expected nvidia-open-580 is installed' >&2; exit 1; }
+# 8. install the driver: nvidia-open (open kernel modules)  (https://docs.nvidia.com/datacenter/tesla/driver-installation-guide/index.html)
+#    skipped if nvidia-open is installed
+if ! dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed'; then
+  sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y nvidia-open
+  dpkg-query -W '-f=${Status}' -- nvidia-open 2>/dev/null | grep -qE 'install ok installed' || { echo 'gpudock: step 8 did not verify: expected nvidia-open is installed' >&2; exit 1; }
 fi
 
 # 9. reboot so the new kernel module loads

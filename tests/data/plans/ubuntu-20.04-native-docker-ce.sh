@@ -6,7 +6,7 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
-# End of life: Ubuntu 20.04 left standard support in May 2025; it gets no security updates.
+# End of life: Ubuntu 20.04 left standard support in May 2025: no standard security updates (ESM only, with Ubuntu Pro).
 # docker-ce replaces the distribution's docker.io (removed first, as Docker's docs say).
 # 1. remove docker.io, which conflicts with docker-ce  (https://docs.docker.com/engine/install/ubuntu/)
 #    skipped if docker.io is not installed

@@ -4,7 +4,7 @@
 # shellcheck disable=SC2016  # ${Status} is dpkg-query's format, not shell
 set -euo pipefail
 
-# End of life: Ubuntu 20.04 left standard support in May 2025; it gets no security updates.
+# End of life: Ubuntu 20.04 left standard support in May 2025: no standard security updates (ESM only, with Ubuntu Pro).
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # 1. refresh the package lists
 #    skipped if docker.io is installed

@@ -7,7 +7,7 @@ GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
 # driver: skipped on WSL; the Windows NVIDIA driver provides the GPU
-# End of life: Ubuntu 20.04 left standard support in May 2025; it gets no security updates.
+# End of life: Ubuntu 20.04 left standard support in May 2025: no standard security updates (ESM only, with Ubuntu Pro).
 # docker.io conflicts with Docker's docker-ce packages: use one source only.
 # This WSL distro runs without systemd (an older or imported distro, or `[boot] systemd=false`): the daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or turn systemd on in /etc/wsl.conf (`[boot]` / `systemd=true`).
 # Docker registers --gpus only if nvidia-container-runtime-hook was on PATH when dockerd started: hence the restart.

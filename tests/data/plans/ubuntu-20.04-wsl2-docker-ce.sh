@@ -6,7 +6,7 @@ set -euo pipefail
 GPUDOCK_WORK="$(mktemp -d)"  # private folder for downloads and files to install
 trap 'rm -rf -- "$GPUDOCK_WORK"' EXIT
 
-# End of life: Ubuntu 20.04 left standard support in May 2025; it gets no security updates.
+# End of life: Ubuntu 20.04 left standard support in May 2025: no standard security updates (ESM only, with Ubuntu Pro).
 # docker-ce replaces the distribution's docker.io (removed first, as Docker's docs say).
 # This WSL distro runs without systemd (an older or imported distro, or `[boot] systemd=false`): the daemon does not start by itself; run `sudo service docker start` after each `wsl --shutdown`, or turn systemd on in /etc/wsl.conf (`[boot]` / `systemd=true`).
 # 1. remove docker.io, which conflicts with docker-ce  (https://docs.docker.com/engine/install/ubuntu/)
