@@ -11,8 +11,9 @@ import time
 import pytest
 
 from gpudock import cli
+from gpudock.bench.compare import compare
 from gpudock.bench.container import parse_nbody
-from gpudock.bench.results import RESULT_KEYS, Result, Results, compare
+from gpudock.bench.results import RESULT_KEYS, Result, Results
 from gpudock.exceptions import BenchmarkError, ResultsFileError
 from gpudock.exitcodes import ExitCode
 from gpudock.fleet import bench as fleet_bench
@@ -58,6 +59,16 @@ def test_compare_is_linear_in_rows(tmp_path):
     started = time.monotonic()
     pairs = compare(a, b)
     assert len(pairs) == 20_000 and time.monotonic() - started < 3
+
+
+def test_compare_is_linear_when_every_row_is_one_point():
+    """20,000 rows of one point on distinct devices: each B row used to scan every free A row."""
+    row = json.loads(H200.read_text())["results"][0]
+    rows = [Result(**{**{k: row[k] for k in RESULT_KEYS}, "device": f"cuda:{n}"}) for n in range(20_000)]
+    started = time.monotonic()
+    pairs = compare(Results({}, rows), Results({}, rows[::-1]))
+    assert time.monotonic() - started < 3
+    assert [(c.device_a, c.device_b) for c in pairs[:2]] == [("cuda:19999", "cuda:19999"), ("cuda:19998", "cuda:19998")]
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,9 @@ from markdown_it import MarkdownIt
 from rich.console import Console
 
 from gpudock import slideplan, slides
+from gpudock.bench.compare import compare
 from gpudock.bench.container import parse_nbody
-from gpudock.bench.results import Results, compare
+from gpudock.bench.results import Results
 from gpudock.bench.tables import print_comparison, print_results
 from gpudock.exceptions import BenchmarkError, GpudockError, ResultsFileError
 from gpudock.fleet import bench as fleet_bench

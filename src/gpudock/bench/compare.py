@@ -15,6 +15,7 @@ container, NVIDIA's program), the notes numbered below it.
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass, field
 
 from rich.console import Console, Group
@@ -38,25 +39,34 @@ def _point(r: Result) -> tuple:
     return (r.name, r.precision, r.size, r.metric, r.where == "reference")
 
 
-def _likeness(a: Result, b: Result) -> int:
-    """How alike two rows of one point are: higher pairs first."""
-    same_kind = _kind(a.device) == _kind(b.device)
-    return 8 * (a.device == b.device) + 4 * same_kind + 2 * (a.where == b.where)
+def _levels(r: Result) -> tuple[tuple, ...]:
+    """The keys a row is found under, most alike first: same device and place, same device, same kind (GPU or
+    CPU) and place, same kind, same place, any. A row's first level with a free row holds its best partner."""
+    kind = _kind(r.device)
+    return (("device", r.device, r.where), ("device", r.device), ("kind", kind, r.where), ("kind", kind),
+            ("where", r.where), ("any",))  # fmt: skip
 
 
 def pairs(a: Results, b: Results) -> list[tuple[Result, Result]]:
-    """(A row, B row) for every point both files measured, in B's order; each row used at most once."""
-    free: dict[tuple, list[Result]] = {}
-    for r in a.results:
-        free.setdefault(_point(r), []).append(r)
+    """(A row, B row) for every point both files measured, in B's order; each row used at most once.
+
+    Each A row is queued under every level of its point (file order); a taken row is skipped when met, so the
+    work is linear in the rows even when thousands share one point."""
+    queues: dict[tuple, deque[int]] = {}
+    for index, r in enumerate(a.results):
+        for level in _levels(r):
+            queues.setdefault((_point(r), level), deque()).append(index)
+    taken: set[int] = set()
     found = []
     for r in b.results:
-        candidates = free.get(_point(r))
-        if not candidates:
-            continue
-        best = max(candidates, key=lambda x: _likeness(x, r))  # max keeps the first of equals: file order
-        candidates.remove(best)
-        found.append((best, r))
+        for level in _levels(r):
+            queue = queues.get((_point(r), level))
+            while queue and queue[0] in taken:
+                queue.popleft()
+            if queue:
+                taken.add(queue[0])
+                found.append((a.results[queue.popleft()], r))
+                break
     return found
 
 
