@@ -267,6 +267,27 @@ def test_ctrl_c_ends_the_doctor_within_2_s_and_kills_its_probes(tmp_path):
     assert not alive, "a probe was left running"
 
 
+def test_a_probe_starting_while_ctrl_c_is_handled_is_killed_too(monkeypatch):
+    """The race behind a doctor that said "interrupted" and then waited: a probe's Popen returned just after
+    kill_running() had looked, so nothing killed it and the exiting interpreter waited for its thread."""
+    from gpudock import probe_run
+
+    real = subprocess.Popen
+
+    def racing(*args, **kwargs):
+        proc = real(*args, **kwargs)
+        probe_run.kill_running()  # Ctrl-C handled between run_command's stop check and its registration
+        return proc
+
+    monkeypatch.setattr(probe_run.subprocess, "Popen", racing)
+    started = time.monotonic()
+    try:
+        result = probe_run.run_command(["sleep", "30"], timeout=20)
+    finally:
+        probe_run.allow_runs()
+    assert time.monotonic() - started < 5 and result["rc"] == -signal.SIGKILL
+
+
 def test_deep_apt_probe_reads_into_a_private_folder():
     from gpudock.probe import _APT_PRIVATE, APT_CONFIG, probes
 

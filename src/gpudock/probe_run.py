@@ -82,6 +82,9 @@ def run_command(
         return {"rc": None, "stdout": "", "stderr": f"{argv[0]}: cannot start: {err}"}
     with _RUNNING_LOCK:
         _RUNNING.add(proc)
+        stopping = _STOPPING.is_set()
+    if stopping:  # Ctrl-C came between the check above and Popen: kill_running() could not see this one
+        _kill_group(proc)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
