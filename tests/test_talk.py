@@ -43,7 +43,7 @@ def test_talk_follows_the_seed_decks_flow_in_at_most_20_slides(reference_run):
 
 def test_what_a_slide_leaves_out_is_in_its_notes(reference_run):
     deck, _ = _talk(reference_run)
-    run = talk.read_run([(p.stem, slides._read(p).cells) for p in sorted(reference_run.glob("*.ipynb"))], None)
+    run = talk.read_run([(p.stem, slides.read_notebook(p).cells) for p in sorted(reference_run.glob("*.ipynb"))], None)
     hello = next(s for s in deck if s.title.startswith("1.1."))
     for block in [b for s in run.find("01", "1.1") for b in s.blocks]:
         carried = block in hello.blocks or any(block.text.strip() in note for note in hello.notes)

@@ -86,6 +86,15 @@ def run_command(
     if stopping:  # Ctrl-C came between the check above and Popen: kill_running() could not see this one
         _kill_group(proc)
     try:
+        return _wait(proc, timeout)
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(proc)
+
+
+def _wait(proc: subprocess.Popen, timeout: float) -> dict:
+    """The command's entry once it ends, or once ``timeout`` passed and its group was killed."""
+    try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
@@ -102,9 +111,6 @@ def run_command(
     except BaseException:  # Ctrl-C in the calling thread: the probe's whole group goes too
         _kill_group(proc)
         raise
-    finally:
-        with _RUNNING_LOCK:
-            _RUNNING.discard(proc)
     return {"rc": proc.returncode, "stdout": _decode(out), "stderr": _decode(err)}
 
 

@@ -129,7 +129,7 @@ def add_hello(sub) -> None:
         "container. Exit 3 when no Docker daemon answers.",
         example=(
             "gpudock hello           # run it (build it first with --build)",
-            "gpudock hello --build   # build it from the distribution's busybox-static, then run it",
+            "gpudock hello --build   # build it from busybox-static, then run it",
         ),
     )
     hello.add_argument("--build", action="store_true", help="build it first from the distribution's busybox-static")
