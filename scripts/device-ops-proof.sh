@@ -4,10 +4,11 @@
 #   gpudock doctor --check (the Slurm/NPD line, timed) -> gpudock plan all (starts no container: docker events)
 #   -> gpudock bench --quick -> doctor --check --prometheus (findings, verdict and the bench figures as metrics)
 #   -> scripts/slurm-healthcheck with a recording scontrol: healthy (nothing done), the CDI spec moved away
-#      (the node drained with gpudock's reason), the spec back (resumed, as gpudock drained it).
+#      (the node drained with gpudock's reason), the spec back (still drained: Docker 26 stopped reading its spec
+#      folder, docs/benchmarks/cdi-refresh-h100), the doctor's fix followed (dockerd restarted), resumed.
 # Run after the CDI proof, with the same OUT and GPUDOCK_SRC:
 #   OUT=/tmp/out GPUDOCK_SRC=.dev/src bash scripts/device-ops-proof.sh
-# Everything lands in $OUT/ops: transcript.txt, gpudock-healthy.prom, gpudock-broken.prom, scontrol.log, summary.json.
+# Everything lands in $OUT/ops (and $OUT/ops.tar.gz): transcript.txt, the .prom files, scontrol.log, summary.json.
 set -u
 OUT=${OUT:?set OUT to the output folder of the CDI proof}
 SRC=$(cd "${GPUDOCK_SRC:?set GPUDOCK_SRC to the src folder of gpudock}" && pwd)
@@ -41,10 +42,11 @@ gpudock --version
 timed gpudock doctor --check > "$O/check-healthy.txt"; echo "check exit: $?"; cat "$O/check-healthy.txt"
 
 step "gpudock plan all starts no container (docker events over the plan's run)"
-since=$(date +%s)
+sleep 1  # the doctor's own containers (hello, the CDI GPU check) end before the window opens
+since=$(date +%s.%N)
 timed gpudock plan all --format json > "$O/plan-all.json"
-sleep 1
-docker events --since "$since" --until "$(date +%s)" --filter type=container --format '{{.Action}} {{.Actor.Attributes.image}}' > "$O/plan-events.txt"
+until=$(date +%s.%N)
+docker events --since "$since" --until "$until" --filter type=container --format '{{.Action}} {{.Actor.Attributes.image}}' > "$O/plan-events.txt"
 echo "container events during the plan: $(wc -l < "$O/plan-events.txt")"; cat "$O/plan-events.txt"
 
 step "gpudock bench --quick --no-cpu (its figures become the last bench the metrics export)"
@@ -60,11 +62,30 @@ GPUDOCK_PROM=$O/gpudock-slurm.prom timed sh "$SCRIPTS/slurm-healthcheck"; echo "
 step "the CDI spec moved away: the health check drains the node with gpudock's reason"
 mv /etc/cdi/nvidia.yaml "$O/nvidia.yaml.away"
 timed gpudock doctor --check > "$O/check-broken.txt"; echo "check exit: $?"; cat "$O/check-broken.txt"
+gpudock doctor --json > "$O/doctor-broken.json"
+python3 -c 'import json,sys; [print(f["severity"], f["code"]) for f in json.load(open(sys.argv[1]))["findings"]]' "$O/doctor-broken.json"
 gpudock doctor --check --prometheus "$O/gpudock-broken.prom" > /dev/null
 GPUDOCK_PROM=$O/gpudock-slurm.prom timed sh "$SCRIPTS/slurm-healthcheck"; echo "healthcheck exit: $?"
 
-step "the spec back: the health check resumes the node (gpudock drained it)"
+step "the spec back: the health check still drains (dockerd stopped reading its spec folder)"
 mv "$O/nvidia.yaml.away" /etc/cdi/nvidia.yaml
+sleep 3
+timed gpudock doctor --check > "$O/check-restored.txt"; echo "check exit: $?"; cat "$O/check-restored.txt"
+gpudock doctor --json > "$O/doctor-restored.json"
+python3 -c 'import json,sys; [print(f["severity"], f["code"]) for f in json.load(open(sys.argv[1]))["findings"]]' "$O/doctor-restored.json"
+docker run --rm --network none --device nvidia.com/gpu=all gpudock-test/glibc:cdi nvidia-smi -L; echo "[CDI container exit $?]"
+GPUDOCK_PROM=$O/gpudock-slurm.prom timed sh "$SCRIPTS/slurm-healthcheck"; echo "healthcheck exit: $?"
+
+step "the doctor on the restored host, and its fix followed (Docker 26 reads no spec again until it restarts)"
+gpudock doctor; echo "[doctor exit $?]"
+# the fix's line for a dockerd gpudock started (this host has no systemd): stop it through its pidfile, start it
+start-stop-daemon --stop --oknodo --retry TERM/20/KILL/5 --pidfile /run/gpudock-dockerd.pid --exec /usr/bin/dockerd
+setsid dockerd --config-file /etc/docker/daemon.json --pidfile /run/gpudock-dockerd.pid >> /var/log/gpudock-dockerd.log 2>&1 < /dev/null &
+for _ in $(seq 60); do docker info > /dev/null 2>&1 && break; sleep 0.5; done
+docker run --rm --network none --device nvidia.com/gpu=all gpudock-test/glibc:cdi nvidia-smi -L; echo "[CDI container exit $?]"
+GPUDOCK_PROM=$O/gpudock-slurm.prom timed sh "$SCRIPTS/slurm-healthcheck"; echo "healthcheck exit: $?"
+step "after the restart: the health check resumes the node (gpudock drained it)"
+timed gpudock doctor --check > "$O/check-after-restart.txt"; echo "check exit: $?"; cat "$O/check-after-restart.txt"
 GPUDOCK_PROM=$O/gpudock-slurm.prom timed sh "$SCRIPTS/slurm-healthcheck"; echo "healthcheck exit: $?"
 echo "--- scontrol calls:"; cat "$O/scontrol.log"
 
@@ -76,6 +97,8 @@ read = lambda name: (o / name).read_text() if (o / name).exists() else ""
 summary = {
     "check_healthy": read("check-healthy.txt").strip(),
     "check_broken": read("check-broken.txt").strip(),
+    "check_restored": read("check-restored.txt").strip(),
+    "check_after_restart": read("check-after-restart.txt").strip(),
     "plan_container_events": len(read("plan-events.txt").splitlines()),
     "scontrol": read("scontrol.log").splitlines(),
     "prometheus_healthy_lines": len([l for l in read("gpudock-healthy.prom").splitlines() if l and not l.startswith("#")]),
@@ -84,3 +107,4 @@ summary = {
 print(json.dumps(summary, indent=2))
 EOF
 echo "ops proof took $((SECONDS - started)) s"
+tar -C "$O" --exclude bin -czf "$OUT/ops.tar.gz" .

@@ -186,3 +186,43 @@ def test_a_cdi_container_failing_with_unknown_text_is_never_an_all_clear():
     assert "gpu-container-failed" in _codes(doc, "error")
     doc = before()  # gpudock's own CDI probe on an engine with CDI off: the toolkit finding says it all
     assert "gpu-container-failed" not in _codes(doc)
+
+
+def _unseen(asked="nvidia.com/gpu=all"):
+    from tests.helpers import load_case
+
+    doc = copy.deepcopy(load_case("cdi-unresolvable-spec-unseen-docker26-h100.json")["snapshot"])
+    doc["commands"]["docker_cdi_gpu"]["stderr"] = (
+        f"docker: Error response from daemon: CDI device injection failed: unresolvable CDI devices {asked}.\n"
+    )
+    return doc
+
+
+def test_a_spec_dockerd_stopped_reading_is_fixed_by_a_restart_not_by_writing_it_again():
+    """Seen on the H100 with Docker 26.1.5 (docs/benchmarks/cdi-refresh-h100): `install cdi` said 'already
+    satisfied' and 'still fails'; only a dockerd restart made the spec resolve again."""
+    doc = _unseen()
+    unresolvable = _finding(doc, "cdi-device-unresolvable")
+    assert unresolvable.severity == "error" and "restart it" in unresolvable.title
+    assert unresolvable.fix[0].startswith("sudo service docker restart")  # no systemd on that host
+    assert not any("install cdi" in step for step in unresolvable.fix)
+    assert _finding(doc, "nvidia-toolkit-missing").severity == "info"  # the CDI route is set up
+    assert "gpu-container-failed" not in _codes(doc)
+
+
+def test_a_device_the_spec_does_not_provide_is_still_a_spec_to_write():
+    doc = _unseen("nvidia.com/gpu=7")
+    unresolvable = _finding(doc, "cdi-device-unresolvable")
+    assert "restart it" not in unresolvable.title and any("install cdi" in step for step in unresolvable.fix)
+    assert _finding(doc, "nvidia-toolkit-missing").severity == "error"
+
+
+def test_the_cdi_plan_restarts_a_dockerd_that_stopped_reading_its_spec():
+    from gpudock.facts.host import host_info
+    from gpudock.install import make_plan
+
+    for asked, restarts in (("nvidia.com/gpu=all", True), ("nvidia.com/gpu=7", False)):
+        snap = Snapshot(_unseen(asked))
+        plan = make_plan("cdi", snap, host_info(snap), spec_text=snap.file("/etc/cdi/nvidia.yaml"))
+        titles = " | ".join(step.title for step in plan.steps)
+        assert ("restart" in titles or "stop the dockerd" in titles) is restarts, titles

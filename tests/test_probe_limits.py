@@ -93,3 +93,20 @@ def test_logs_go_to_one_folder_whatever_the_working_folder(tmp_path, monkeypatch
     monkeypatch.setenv("GPUDOCK_LOG_DIR", str(tmp_path / "mine"))
     assert paths.new_log_dir(None, "install-all").parent == tmp_path / "mine"
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_plan_probe_keeps_the_image_listing_it_read(tmp_path):
+    """No container runs for a plan, but the images here are kept: the plan's checks run one of them unpulled."""
+    snap = probe.collect(env=fake_docker(tmp_path, ["gpudock/hello:latest"]), containers=False)
+    assert not [call for call in _calls(tmp_path) if call.startswith("run ")]
+    listing = snap.data["commands"]["docker_images"]
+    assert (
+        listing["rc"] == 0
+        and "gpudock/hello:latest" in listing["stdout"]
+        and listing["argv"][:3]
+        == [
+            "docker",
+            "image",
+            "ls",
+        ]
+    )

@@ -9,3 +9,5 @@ HELLO_IMAGE = "gpudock/hello:latest"
 CUDA_IMAGE = "ubuntu:24.04"
 # The benchmark of Docker's and NVIDIA's GPU docs (deck's last step).
 NBODY_IMAGE = "nvcr.io/nvidia/k8s/cuda-sample:nbody"
+# The probe that keeps `docker image ls` in a snapshot: which of these images a plan's check may run unpulled.
+IMAGES_PROBE = "docker_images"

@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .images import CUDA_IMAGE, HELLO_IMAGE, NBODY_IMAGE, OFFICIAL_HELLO_IMAGE
+from .facts.engine import local_images
+from .images import CUDA_IMAGE, HELLO_IMAGE, IMAGES_PROBE, NBODY_IMAGE, OFFICIAL_HELLO_IMAGE
 from .probe_run import MAX_OUTPUT, allow_runs, kill_running, read_file, run_command
 
 __all__ = ["MAX_OUTPUT", "Probe", "collect", "kill_running", "probes", "run_command"]
@@ -179,15 +180,11 @@ def probes(
     ]
 
 
-def _local_images(env: Mapping[str, str] | None, user, timeout: float = 10) -> set[str] | None:
-    """The images on this host, or None when Docker did not answer (then nothing is known about them)."""
-    listing = run_command(
-        ["docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"], timeout=timeout, env=env, user=user
-    )
-    if listing.get("rc") != 0:
-        return None
-    names = set(listing["stdout"].split())
-    return names | {n.rsplit(":", 1)[0] for n in names if n.endswith(":latest")}
+IMAGES_ARGV = ("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")
+
+
+def _image_listing(env: Mapping[str, str] | None, user, timeout: float = 10) -> dict:
+    return {**run_command(IMAGES_ARGV, timeout=timeout, env=env, user=user), "argv": list(IMAGES_ARGV)}
 
 
 def _time_left(timeout: float, deadline: float | None) -> float:
@@ -257,7 +254,8 @@ def collect(
     deadline = None if budget_s is None else time.monotonic() + budget_s
     as_root = os.geteuid() == 0 and user is None
     wanted = set(names) if names is not None else None
-    local = _local_images(env, user, _time_left(10, deadline))
+    listing = _image_listing(env, user, _time_left(10, deadline))
+    local = local_images(listing)
     hello, gpu = choose_images(local or set())
     from .cdi.probes import cdi_evidence, cdi_gpu_argv
     from .cdi.snapview import NODE_PROBE
@@ -303,6 +301,6 @@ def collect(
             "env": {k: merged_env[k] for k in ENV_KEYS if k in merged_env},
             "files": files,
             "paths": {**spec_paths, **{p: os.path.exists(p) for p in PATHS}},
-            "commands": results,
+            "commands": {**results, **({IMAGES_PROBE: listing} if wanted is None or IMAGES_PROBE in wanted else {})},
         }
     )

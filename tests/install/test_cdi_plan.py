@@ -168,3 +168,36 @@ def test_features_cdi_is_merged_keeping_keys_and_comments(before_text, after_tex
 def test_daemon_json_that_cannot_be_edited_safely_is_refused(text):
     with pytest.raises(DaemonJsonError):
         with_cdi(text)
+
+
+def _verify_argv(commands_kept: tuple[str, ...], listing: str | None) -> tuple[str, ...]:
+    doc = before()
+    doc["commands"] = {k: v for k, v in doc["commands"].items() if k in commands_kept}
+    if listing is not None:
+        doc["commands"]["docker_images"] = {"rc": 0, "stdout": listing, "stderr": ""}
+    return _plan(doc).verify[0].argv
+
+
+@pytest.mark.parametrize(
+    ("listing", "image", "pulled"),
+    [
+        ("gpudock/hello:latest\nbusybox:latest\n", "gpudock/hello:latest", False),
+        ("ubuntu:24.04\ngpudock/hello:latest\n", "ubuntu:24.04", False),  # nvidia-smi is the better proof
+        ("debian:12\n", "ubuntu:24.04", True),
+        (None, "ubuntu:24.04", True),
+    ],
+)
+def test_a_plan_probe_that_ran_no_container_verifies_with_an_image_it_listed(listing, image, pulled):
+    """Seen on the GPU machine: `plan`'s probe runs no container (issue 24), so the check fell back to
+    ubuntu:24.04 with --pull never, and `install cdi --apply` said "still fails" on a healthy host without it."""
+    argv = _verify_argv(("docker_version", "docker_info"), listing)
+    assert image in argv
+    assert (("--pull", "never") == argv[3:5]) is not pulled, argv
+
+
+def test_the_image_listing_is_never_read_as_a_message():
+    from gpudock.facts.evidence import find
+
+    doc = before()
+    doc["commands"]["docker_images"] = {"rc": 0, "stdout": "unresolvable-cdi-devices:latest\n", "stderr": ""}
+    assert find(Snapshot(doc), r"unresolvable.CDI.devices") is None

@@ -14,16 +14,33 @@ from __future__ import annotations
 import re
 
 from ..cdi.check import MISSING, STALE
-from ..facts.cdi import CDI_OFF, CDI_PROBE, NO_CDI_ENGINE, cdi_works, engine, engine_uses_cdi, podman, results
+from ..facts.cdi import (
+    CDI_OFF,
+    CDI_PROBE,
+    NO_CDI_ENGINE,
+    UNRESOLVABLE,
+    cdi_works,
+    engine,
+    engine_uses_cdi,
+    podman,
+    results,
+    spec_unseen,
+)
 from ..facts.evidence import Line, cite, find
-from ..fixes import DOCS
+from ..fixes import DOCS, docker_service
 from .registry import Hit, register
 
+GPUS_BEFORE_28_2 = (
+    "`--gpus all` on Docker 25–28.1 needs the NVIDIA Container Toolkit (its nvidia-container-runtime-hook "
+    "on PATH when dockerd starts); from Docker 28.2 `--gpus` resolves through the CDI spec as well"
+)
+UNSEEN_TITLE = (
+    "The spec on disk provides the device and checks clean, yet the engine cannot resolve it: dockerd is not "
+    "reading its spec folder (Docker 26 stops after a container asked while no spec existed); restart it"
+)
 INSTALL = "sudo gpudock install cdi --apply   # spec from the loaded driver, features.cdi, restart, verify"
 CHECK = "gpudock cdi check   # every spec against this host: one line per problem"
 CDI_DOCS = [DOCS["toolkit_cdi"], DOCS["dockerd_cdi"]]
-# as reported, also with the words broken by a terminal's line wrap ("unresolvable CDI de          vices")
-_UNRESOLVABLE = r"unresolvable CDI de\s{0,20}vices?:? {0,3}\S{0,200}"
 _STALE_TEXT = (
     r"failed to stat CDI host device|conflicting device \"|"
     r"(error stat'ing file|cannot stat) .{0,3}/\S{1,300}\.so[.\d]{0,20}.{0,3}: No such file or directory|"
@@ -54,7 +71,7 @@ def cdi_spec_missing(snap, host):
     missing = (result is not None and any(p.code == MISSING for p in result.problems)) or none_listed
     if not missing:
         return None
-    unresolvable = find(snap, _UNRESOLVABLE)
+    unresolvable = find(snap, UNRESOLVABLE)
     if unresolvable:
         return Hit(
             cite(unresolvable),
@@ -81,6 +98,12 @@ def _unresolvable_fix(snap, host, hit):
         )
     elif hit.data.get("old"):
         steps.append("CDI needs Docker Engine 25 or newer: `gpudock plan docker --source docker-ce`, then " + INSTALL)
+    elif hit.data.get("unseen"):  # the spec is right: writing it again changes nothing, a restart rereads it
+        return [
+            *docker_service(host, "restart"),
+            "docker run --rm --device nvidia.com/gpu=all ubuntu:24.04 nvidia-smi -L   # resolves again",
+            "podman: nothing to restart; check --cdi-spec-dir and the spec folders it names",
+        ]
     else:
         if devices:
             steps.append("the specs here provide: " + ", ".join(f"nvidia.com/gpu={d}" for d in devices[:12]))
@@ -100,10 +123,12 @@ def _unresolvable_fix(snap, host, hit):
 def cdi_device_unresolvable(snap, host):
     result = results(snap, host)
     no_spec = result is not None and any(p.code == MISSING for p in result.problems)
-    unresolvable = find(snap, _UNRESOLVABLE)
+    unresolvable = find(snap, UNRESOLVABLE)
     if unresolvable and not no_spec and not find(snap, r"Found 0 CDI devices"):
         if re.search(r"conflicting", unresolvable.text):
             return None  # two specs define the device: cdi-spec-stale says which
+        if spec_unseen(snap, host):
+            return Hit(cite(unresolvable), {"unseen": True}, title=UNSEEN_TITLE)
         return Hit(cite(unresolvable), {"devices": result.devices() if result else []})
     for pattern, key, title in (
         (CDI_OFF, "off", "Docker's CDI support is off: --device nvidia.com/gpu=… cannot resolve"),
@@ -163,8 +188,7 @@ def _gpus_note(snap, host, hit):
         return ["this engine (28.2 or newer) resolves `docker run --gpus all` through the CDI spec too"]
     return [
         "use `docker run --device nvidia.com/gpu=all …` (or nvidia.com/gpu=0, …): it works here through CDI",
-        "`--gpus all` on Docker 25–28.1 needs the NVIDIA Container Toolkit (its nvidia-container-runtime-hook "
-        "on PATH when dockerd starts); from Docker 28.2 `--gpus` resolves through the CDI spec as well",
+        GPUS_BEFORE_28_2,
     ]
 
 

@@ -8,7 +8,7 @@ host with no image to run still gets its verdict.
 
 from __future__ import annotations
 
-from ..facts.cdi import cdi_works, engine
+from ..facts.cdi import cdi_works, engine, spec_unseen
 from ..facts.evidence import (
     Line,
     cite,
@@ -25,6 +25,7 @@ from ..facts.evidence import (
 )
 from ..fixes import DOCS, LEGACY_LIST_PATTERNS, docker_service
 from ..images import CUDA_IMAGE
+from .cdi import GPUS_BEFORE_28_2
 from .docker import current_context
 from .registry import Hit, register
 
@@ -87,7 +88,13 @@ def find_line(text: str, needle: str) -> str | None:
     return None
 
 
+CDI_ROUTE_TITLE = "--gpus needs the NVIDIA Container Toolkit on this engine; this host's GPU containers go through CDI"
+
+
 def _toolkit_missing_fix(snap, host, hit):
+    if hit.data.get("cdi_route"):
+        return ["`docker run --device nvidia.com/gpu=all …` once dockerd reads its spec (cdi-device-unresolvable)",
+                GPUS_BEFORE_28_2]  # fmt: skip
     if host.docker_desktop:
         steps = [
             "Docker Desktop: use the WSL 2 backend, update Docker Desktop and the NVIDIA Windows driver, "
@@ -140,10 +147,13 @@ _TOOLKIT_MISSING_TITLE = "docker --gpus cannot work: the NVIDIA Container Toolki
     docs=[DOCS["toolkit_install"]],
 )
 def toolkit_refused_by_docker(snap, host):
-    """Docker's own words: no device driver for the gpu capability (a note instead where CDI gives the GPU)."""
+    """Docker's own words: no device driver for the gpu capability (a note instead where CDI gives the GPU, or where
+    the CDI route is set up and only dockerd's view of the spec is stale: cdi-device-unresolvable says so)."""
     if cdi_works(snap):
         return None
     hit = find(snap, r"could not select device driver .{0,80} with capabilities: \[\[gpu\]\]")
+    if hit and spec_unseen(snap, host):
+        return Hit(cite(hit), {"cdi_route": True}, severity="info", title=CDI_ROUTE_TITLE)
     return Hit(cite(hit)) if hit else None
 
 
@@ -162,6 +172,7 @@ def toolkit_not_installed(snap, host):
         host.docker_desktop
         or container_saw_gpu(snap)
         or cdi_works(snap)
+        or spec_unseen(snap, host)
         or find(snap, r"could not select device driver")
     ):
         return None

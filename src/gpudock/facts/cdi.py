@@ -3,6 +3,8 @@ whether a container got the GPU through CDI, and ``gpudock cdi check`` over the 
 
 from __future__ import annotations
 
+import re
+
 from ..cdi.check import Result, check
 from ..cdi.snapview import SnapshotView
 from .evidence import Line, container_saw_gpu, daemon_json, engine_version, find, search, version_tuple
@@ -68,3 +70,24 @@ NO_CDI_ENGINE = r"error gathering device information while adding custom device 
 def cdi_not_in_use(result) -> bool:
     """The CDI probe failed only because this engine has CDI off or none (< 25): not a broken GPU path."""
     return bool(search(CDI_OFF, result.text) or search(NO_CDI_ENGINE, result.text))
+
+
+# the engines' words for a device no spec they loaded provides (also broken by a terminal's line wrap)
+UNRESOLVABLE = r"unresolvable CDI de\s{0,20}vices?:? {0,3}\S{0,200}"
+_ASKED = re.compile(r"unresolvable CDI de\s{0,20}vices?:? {0,3}(\S{1,200})")
+
+
+def spec_unseen(snap, host) -> Line | None:
+    """The engine's "unresolvable CDI devices X" while the specs on disk check clean and provide X: the engine
+    is not reading the specs it has. Seen with Docker 26.1 (docs/benchmarks/cdi-refresh-h100): once a container
+    asked for a device while no spec existed, dockerd logged "failed to monitor for changes" and resolved nothing
+    more, even with the spec back, until it was restarted."""
+    line = find(snap, UNRESOLVABLE)
+    result = results(snap, host)
+    if line is None or result is None or not result.ok or not result.devices():
+        return None
+    asked = _ASKED.search(line.text)
+    names = [name for name in re.split(r",\s*", asked.group(1).rstrip(".,;")) if name] if asked else []
+    if not names or not all(name.startswith("nvidia.com/gpu=") for name in names):
+        return None
+    return line if {name.split("=", 1)[1] for name in names} <= set(result.devices()) else None

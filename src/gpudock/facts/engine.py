@@ -139,3 +139,12 @@ def docker_group_pending(snap: Snapshot, user: str | None) -> Line | None:
     if elsewhere:
         return Line(elsewhere.probe, f"{elsewhere.text}; `id` (this session) lacks docker")
     return None
+
+
+def local_images(listing: dict | None) -> set[str] | None:
+    """The images of a ``docker image ls`` entry (``repo:tag``, and ``repo`` for ``:latest``), or None when
+    Docker did not answer: then nothing is known about them."""
+    if not listing or listing.get("rc") != 0:
+        return None
+    names = set((listing.get("stdout") or "").split())
+    return names | {n.rsplit(":", 1)[0] for n in names if n.endswith(":latest")}

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
+from ..images import IMAGES_PROBE
 from ..snapshot import CommandResult, Snapshot
 
 MAX_LINE = 1000  # characters of one line a pattern looks at; real error lines are far shorter
@@ -56,7 +57,9 @@ def _lines(text: str) -> tuple[str, ...]:
 
 
 def probe_names(snap: Snapshot) -> list[str]:
-    return sorted((snap.data.get("commands") or {}).keys())
+    """The probes whose output may hold a message; the image listing holds names only (an image may be called
+    anything), so a search over all probes never reads it."""
+    return sorted(name for name in (snap.data.get("commands") or {}) if name != IMAGES_PROBE)
 
 
 def results(snap: Snapshot, names: Iterable[str] | None = None) -> list[CommandResult]:

@@ -21,10 +21,11 @@ import shlex
 from .. import fixes
 from ..cdi.spec import InvalidSpec, load
 from ..exceptions import PlanRefused
-from ..facts.cdi import cdi_feature, engine, podman
+from ..facts.cdi import cdi_feature, engine, podman, spec_unseen
+from ..facts.engine import local_images
 from ..facts.evidence import find
 from ..facts.host import HostInfo
-from ..images import CUDA_IMAGE, HELLO_IMAGE, OFFICIAL_HELLO_IMAGE
+from ..images import CUDA_IMAGE, HELLO_IMAGE, IMAGES_PROBE
 from ..snapshot import Snapshot
 from . import distro
 from .daemonjson import DaemonJsonError, with_cdi
@@ -41,28 +42,26 @@ CDI_ON = r'"cdi"[[:space:]]*:[[:space:]]*true'
 _CDI_OFF_TEXT = r"could not select device driver \"cdi\" with capabilities: \[\]"
 
 
-def _verify_image(snap: Snapshot) -> tuple[str, tuple[str, ...]]:
-    """The image a probe of this host already ran (so it is here), and a command proving the GPU in it."""
+def _verify_image(snap: Snapshot) -> tuple[str, tuple[str, ...], bool]:
+    """The image to prove the GPU with, its command, and whether it is known to be here (then never pulled).
+
+    First the image a container probe of this host already ran; else one of the probe's image listing (a
+    plan's probe runs no container, so that listing is what it knows); else the CUDA image, pulled if missing."""
     commands = snap.data.get("commands") or {}
-    for name in ("docker_cdi_gpu", "docker_gpu", "docker_hello"):
-        argv = (commands.get(name) or {}).get("argv") or []
-        for image in (CUDA_IMAGE, HELLO_IMAGE, OFFICIAL_HELLO_IMAGE):
-            if image in argv:
-                break
-        else:
-            continue
-        break
-    else:
-        image = CUDA_IMAGE
+    argvs = [(commands.get(name) or {}).get("argv") or [] for name in ("docker_cdi_gpu", "docker_gpu", "docker_hello")]
+    ran = [image for argv in argvs for image in (CUDA_IMAGE, HELLO_IMAGE) if image in argv]
+    here = local_images(commands.get(IMAGES_PROBE)) or set()
+    image = next(iter(ran), None) or next((i for i in (CUDA_IMAGE, HELLO_IMAGE) if i in here), None)
     command = {CUDA_IMAGE: ("nvidia-smi", "-L"), HELLO_IMAGE: ("/bin/busybox", "ls", "/dev/nvidiactl", "/dev/dxg")}
-    return image, command.get(image, ())
+    return image or CUDA_IMAGE, command[image or CUDA_IMAGE], image is not None
 
 
 def verification(snap: Snapshot, host: HostInfo, engine_name: str = "docker") -> Check:
-    image, command = _verify_image(snap)
+    image, command, here = _verify_image(snap)
     if image == HELLO_IMAGE:  # busybox ls: the node of this kind of host (dxg on WSL 2)
         command = ("/bin/busybox", "ls", "/dev/dxg" if host.is_wsl else "/dev/nvidiactl")
-    argv = (engine_name, "run", "--rm", "--pull", "never", "--network", "none", "--device", "nvidia.com/gpu=all")
+    pull = ("--pull", "never") if here else ()  # not known to be here: `docker run` pulls it, as it says
+    argv = (engine_name, "run", "--rm", *pull, "--network", "none", "--device", "nvidia.com/gpu=all")
     return Check((*argv, image, *command), root=True, what="a container gets the GPU through CDI")
 
 
@@ -155,7 +154,8 @@ def _daemon_steps(snap: Snapshot, host: HostInfo) -> list[Step]:
             )
         )
     off_now = find(snap, _CDI_OFF_TEXT, ["docker_cdi_gpu"])
-    if merged is not None or (cdi_feature(snap) and off_now):  # the running dockerd must read it
+    # the running dockerd must read it: a new daemon.json, CDI still off, or a spec it stopped reading
+    if merged is not None or (cdi_feature(snap) and off_now) or spec_unseen(snap, host):
         steps += daemon_steps(host, "restart")
     return steps
 
