@@ -289,11 +289,12 @@ def test_generated_snapshots_never_crash_and_replay_the_same(seed, draw):
     _fuzz(seed, draw)
 
 
-@pytest.mark.slow  # .ci/run runs it once, in a step of its own (`pytest -m slow`)
-@settings(**_FUZZ, max_examples=10_000 // PER_EXAMPLE)
+@pytest.mark.slow  # .ci/run runs it once, in a step of its own (`pytest -m slow --dist load`)
+@pytest.mark.parametrize("half", [0, 1])  # two halves of 5,000 documents: one per worker
+@settings(**_FUZZ, max_examples=10_000 // PER_EXAMPLE // 2)
 @given(st.integers(0, 2**32), st.integers(0, 19))
-def test_10_000_generated_snapshots_never_crash_and_replay_the_same(seed, draw):
-    _fuzz(seed, draw)
+def test_10_000_generated_snapshots_never_crash_and_replay_the_same(half, seed, draw):
+    _fuzz(seed + half * 2**33, draw)  # the halves draw from seed ranges of their own
 
 
 def _mutate(r: random.Random, base: dict) -> dict:
