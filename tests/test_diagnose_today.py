@@ -215,6 +215,12 @@ def test_docker_desktop_is_told_to_update_docker_desktop():
 
 INFO_SYSTEMD = " Server Version: 28.0.1\n Cgroup Driver: systemd\n Cgroup Version: 2\n"
 INFO_SYSTEMD += " Runtimes: io.containerd.runc.v2 nvidia runc\n"
+INFO_29_CDI = INFO_SYSTEMD.replace("28.0.1", "29.7.2") + " Discovered Devices:\n  cdi: nvidia.com/gpu=all\n"
+
+
+def test_an_engine_older_than_28_2_with_cdi_devices_listed_still_runs_gpus_through_the_hook():
+    doc = {"platform": NATIVE, "paths": {}, "commands": {"docker_info": cmd(INFO_29_CDI.replace("29.7.2", "28.1.1"))}}
+    assert "nvml-unknown-error-risk" in codes(doc)
 
 
 def test_systemd_cgroups_with_the_legacy_hook_and_no_dev_char_links_are_a_risk():
@@ -232,6 +238,9 @@ def test_systemd_cgroups_with_the_legacy_hook_and_no_dev_char_links_are_a_risk()
         {"commands": {"docker_info": cmd(INFO_SYSTEMD.replace("systemd", "cgroupfs"))}},
         {"commands": {"docker_info": cmd(INFO_SYSTEMD.replace(" nvidia", ""))}},
         {"platform": WSL2},
+        # Docker 28.2+ lists the NVIDIA CDI devices it found and resolves --gpus through them (docker/cli#6078):
+        # the devices are in the OCI spec, where runc keeps them across a reload (a 2026 report's docker info)
+        {"commands": {"docker_info": cmd(INFO_29_CDI)}},
     ],
 )
 def test_no_risk_where_links_exist_cgroupfs_runs_no_toolkit_or_wsl(change):

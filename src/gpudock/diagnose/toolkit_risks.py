@@ -11,6 +11,7 @@ CDI, or the cgroupfs driver).
 
 from __future__ import annotations
 
+from ..facts.cdi import gpus_through_cdi
 from ..facts.engine import cgroup_driver
 from ..facts.evidence import CONTAINER_PROBES, Line, cite, container_saw_gpu, find, toolkit_evidence
 from ..facts.host import UNKNOWN, WSL2
@@ -148,6 +149,8 @@ def nvml_unknown_error_risk(snap, host):
     # the hook injects GPUs here: the toolkit shows, or a container saw the GPU or lost it (NVML Unknown Error)
     injected = toolkit_evidence(snap) or container_saw_gpu(snap) or find(snap, NVML_UNKNOWN)
     if driver != "systemd" or not injected:
+        return None
+    if gpus_through_cdi(snap):  # the devices are in the OCI spec: runc's rules survive a reload
         return None
     for path in ("/dev/char/195:255", "/lib/udev/rules.d/71-nvidia-dev-char.rules"):
         if snap.path(path):

@@ -41,6 +41,15 @@ def engine_uses_cdi(snap) -> str | None:
     return None
 
 
+def gpus_through_cdi(snap) -> Line | None:
+    """`docker info` lists NVIDIA CDI devices ("Discovered Devices: cdi: nvidia.com/gpu=…") on an engine that
+    resolves `--gpus` through them (28.2 or newer): then the devices are in the container's OCI spec, not added
+    behind runc's back by the toolkit's hook."""
+    version = engine(snap)
+    line = find(snap, r"^\s*(Discovered Devices:\s*)?cdi: nvidia\.com/gpu=\S", ["docker_info"])
+    return line if line and (version is None or version >= (28, 2)) and cdi_feature(snap) is not False else None
+
+
 def cdi_works(snap) -> Line | None:
     """A container got the GPU through ``--device nvidia.com/gpu=all``: nvidia-smi ran, or it saw the GPU's nodes."""
     saw = container_saw_gpu(snap, [CDI_PROBE])
