@@ -21,6 +21,19 @@ WAIT = textwrap.dedent("""
 """)
 
 
+def _read_all(master: int) -> bytes:
+    """Everything the terminal side of a pty shows until the program closes it."""
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            return shown
+        if not chunk:
+            return shown
+        shown += chunk
+
+
 def run_on_terminal(seconds: float, after: float = 2.0, **env: str) -> tuple[str, str]:
     """Run a wait with stderr on a pseudo-terminal; (what the terminal showed, stdout)."""
     master, slave = pty.openpty()
@@ -32,15 +45,7 @@ def run_on_terminal(seconds: float, after: float = 2.0, **env: str) -> tuple[str
         env={**os.environ, "TERM": "xterm", "COLUMNS": "80", **env},
     )
     os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
+    shown = _read_all(master)
     out = proc.communicate(timeout=30)[0]
     os.close(master)
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace")), out
@@ -109,15 +114,7 @@ def test_the_live_probe_says_which_commands_it_waits_for(tmp_path):
     env = {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}", "TERM": "xterm", "COLUMNS": "200"}
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=slave, env=env)
     os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
+    shown = _read_all(master)
     proc.communicate(timeout=30)
     os.close(master)
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.decode("utf-8", "replace"))
