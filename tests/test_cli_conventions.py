@@ -142,3 +142,39 @@ def test_bash_completion_is_generated_from_the_parser(tmp_path):
 def test_completion_for_other_shells(shell, marker):
     proc = gpudock("completion", shell)
     assert proc.returncode == 0 and "doctor" in proc.stdout and marker in proc.stdout
+
+
+def test_what_the_merged_tree_review_found_is_one_line_each(monkeypatch, capsys, tmp_path):
+    """`gpudock cdi` alone is its help (as `gpudock fleet`); a port in other digits is refused as a port; an
+    environment without shtab is exit 3 with what to do; an unwritable --prometheus names the user's path."""
+    assert main(["cdi"]) == 0 and "{generate,check}" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        main(["lab", "--port", "\uff18\uff18\uff18\uff18"])
+    assert stop.value.code == 2 and "a TCP port from 1 to 65535" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "shtab", None)  # import shtab raises ImportError
+    assert main(["completion", "bash"]) == 3
+    assert capsys.readouterr().err.strip() == (
+        "gpudock: shtab (which writes the completion scripts) is not installed; rerun `scripts/bootstrap`"
+    )
+    (tmp_path / "file").write_text("")
+    assert main(["doctor", "--check", "--prometheus", str(tmp_path / "file" / "a.prom")]) != 0
+    assert f"cannot write {tmp_path / 'file' / 'a.prom'}: Not a directory" in capsys.readouterr().err
+
+
+def test_bench_out_is_saved_when_the_reader_closed_the_pipe(monkeypatch, tmp_path):
+    """`gpudock bench --out F | head -1`: rich ends the print with SystemExit(1) on the closed pipe, and the
+    measured results were never saved."""
+    from gpudock.bench import run, tables
+    from gpudock.bench.results import Results
+
+    measured = Results.load(ROOT / "docs" / "benchmarks" / "h200-host.json")
+    monkeypatch.setattr(run, "run_benchmarks", lambda **kwargs: measured)
+    monkeypatch.setattr("gpudock.metrics.remember_bench", lambda results, say: None)
+
+    def closed_pipe(*args, **kwargs):
+        raise SystemExit(1)
+
+    monkeypatch.setattr(tables, "print_results", closed_pipe)
+    with pytest.raises(SystemExit):
+        main(["bench", "--out", str(tmp_path / "b.json")])
+    assert Results.load(tmp_path / "b.json").results == measured.results

@@ -66,7 +66,11 @@ def check_writable(path: str | Path) -> Path:
         raise IsADirectoryError(21, "Is a directory", str(target))
     if not folder.exists():
         folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+    except OSError as err:
+        err.filename = str(target)  # the path the person gave, not the probe file's name
+        raise
     os.close(fd)
     os.unlink(tmp)
     return target

@@ -137,3 +137,22 @@ def test_wheels_are_built_from_a_private_copy_never_in_the_checkout(tmp_path, mo
         assert (source / "pyproject.toml").is_file() and (source / "src" / "gpudock" / "cli" / "__init__.py").is_file()
         assert not list(source.rglob("__pycache__"))
     assert str(source) in calls[0][0] and all(cwd == private / "build" for _, cwd in calls)
+
+
+@pytest.mark.requires_ansible
+def test_an_inventory_that_takes_host_key_checking_away_is_named_before_anything_runs(tmp_path):
+    """The merged tree's review: a host's ansible_ssh_extra_args replaced gpudock's StrictHostKeyChecking and
+    UserKnownHostsFile, and ansible_host_key_checking=false put StrictHostKeyChecking=no first, silently."""
+    path = tmp_path / "hosts.ini"
+    path.write_text(
+        "extra ansible_host=127.0.0.1 ansible_ssh_extra_args='-o ProxyJump=bastion'\n"
+        "off ansible_host=127.0.0.2 ansible_host_key_checking=false\n"
+        "common ansible_host=127.0.0.3 ansible_ssh_common_args='-o StrictHostKeyChecking=no'\n"
+        "plain ansible_host=127.0.0.4 ansible_ssh_common_args='-o ConnectTimeout=5'\n"
+    )
+    said: list[str] = []
+    inventory = engine.read_inventory(path, warn=said.append)
+    assert inventory.hosts == ("extra", "off", "common", "plain")
+    named = [line for line in said if line.startswith("inventory: ")]
+    assert [line.split(":")[1].strip() for line in named] == ["extra", "off", "common"], said
+    assert "replaces gpudock's ssh options" in named[0] and "ansible_host_key_checking is off" in named[1]

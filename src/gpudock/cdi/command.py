@@ -30,7 +30,7 @@ def add_parser(sub, parser_class, top: bool = False) -> None:
             description="Write a CDI spec for the loaded NVIDIA driver, or check the specs a host has.",
             epilog=_examples("sudo gpudock cdi generate --output /etc/cdi/nvidia.yaml", "gpudock cdi check"),
         )
-        cdi_sub = cdi.add_subparsers(dest="cdi_command", required=True, parser_class=parser_class)
+        cdi_sub = cdi.add_subparsers(dest="cdi_command", metavar="{generate,check}", parser_class=parser_class)
     generate = cdi_sub.add_parser(
         "generate",
         help="a CDI spec (nvidia.com/gpu) for the loaded driver, from /proc and /dev",

@@ -81,14 +81,17 @@ def bench_command(args) -> ExitCode:
         nvidia_nbody=args.nvidia_nbody,
         only=args.only,
     )
-    # printed first, saved second: a disk that filled meanwhile loses the file, never the measurement
-    if args.json:
-        print(results.to_json(), flush=True)
-    else:
-        print_results(results, verbose=args.verbose)
-    if args.out:
-        results.save(args.out)
-    remember_bench(results, say)
+    # printed first, saved second: a disk that filled meanwhile loses the file, never the measurement;
+    # saved even when printing fails (`| head` closed the pipe): the reader left, the file is still wanted
+    try:
+        if args.json:
+            print(results.to_json(), flush=True)
+        else:
+            print_results(results, verbose=args.verbose)
+    finally:
+        if args.out:
+            results.save(args.out)
+        remember_bench(results, say)
     return ExitCode.OK
 
 

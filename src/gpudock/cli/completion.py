@@ -36,7 +36,14 @@ def add_completion(sub) -> None:
 
 def script(parser, shell: str) -> str:
     """The completion script of ``parser`` (gpudock's whole parser) for ``shell``."""
-    import shtab
+    try:
+        import shtab
+    except ImportError:  # an environment made before shtab was a dependency
+        from ..exceptions import MissingTool
+
+        raise MissingTool(
+            "shtab (which writes the completion scripts) is not installed", "rerun `scripts/bootstrap`"
+        ) from None
 
     for action in _actions(parser):
         if action.metavar in _FILES:

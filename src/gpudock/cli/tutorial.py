@@ -101,7 +101,7 @@ class PassThroughParser(Parser):
 
 
 def port(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"a TCP port from 1 to 65535, not {text!r}")
     return int(text)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..exceptions import BadInventory, MissingTool
-from .hostkeys import HOST_KEY_FAILED, STRICT, HostKeys, host_key_reason
+from .hostkeys import HOST_KEY_FAILED, STRICT, HostKeys, host_key_reason, unchecked_keys
 from .remote import MODULES
 from .tools import ansible_path, ansible_program
 
@@ -172,6 +172,10 @@ def _inventory_list(runner, path: Path, limit: str | None, tmp: str, warn) -> li
     hosts = list(dict.fromkeys(_hosts_of(data, "all")))  # inventory order, each host once
     if not hosts:
         raise BadInventory(path, "no hosts" + (f" match --limit {limit!r}" if limit else ""))
+    if warn is not None:
+        meta = data.get("_meta") if isinstance(data.get("_meta"), dict) else {}
+        for line in unchecked_keys(hosts, meta.get("hostvars") if isinstance(meta.get("hostvars"), dict) else {}):
+            warn(line)
     return hosts
 
 

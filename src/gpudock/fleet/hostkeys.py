@@ -83,3 +83,25 @@ def host_key_reason(ssh_output: str) -> str:
         f"ssh: {HOST_KEY_FAILED}: the host's key is not in known_hosts; compare its fingerprint "
         "with the host's own, then rerun with --trust-new-hosts"
     )
+
+
+def unchecked_keys(hosts: list[str], hostvars: dict) -> list[str]:
+    """A line per host whose inventory variables take host-key checking out of gpudock's hands.
+
+    Seen with `ansible-playbook -vvv`: ``ansible_ssh_extra_args`` replaces ``ANSIBLE_SSH_EXTRA_ARGS`` (gpudock's
+    ``StrictHostKeyChecking`` and ``UserKnownHostsFile`` are gone), and ``ansible_host_key_checking: false``
+    puts ``StrictHostKeyChecking=no`` first, where OpenSSH keeps the first value."""
+    lines = []
+    for host in hosts:
+        own = hostvars.get(host) if isinstance(hostvars.get(host), dict) else {}
+        why = []
+        if own.get("ansible_ssh_extra_args"):
+            why.append("ansible_ssh_extra_args replaces gpudock's ssh options (--trust-new-hosts, --known-hosts)")
+        if str(own.get("ansible_host_key_checking", "")).strip().lower() in ("false", "no", "0", "off"):
+            why.append("ansible_host_key_checking is off")
+        common = str(own.get("ansible_ssh_common_args") or "")
+        if "StrictHostKeyChecking=no" in common.replace(" ", "") or "UserKnownHostsFile=/dev/null" in common:
+            why.append("ansible_ssh_common_args turns key checking off")
+        if why:
+            lines.append(f"inventory: {host}: its SSH host key is not checked as gpudock asks: {'; '.join(why)}")
+    return lines
