@@ -245,7 +245,7 @@ def test_ctrl_c_ends_the_doctor_within_2_s_and_kills_its_probes(tmp_path):
         import sys
         from gpudock import probe
         from gpudock.cli import main
-        probe._image_listing = lambda *args, **kwargs: {{"rc": 0, "stdout": "", "stderr": ""}}
+        probe.IMAGE_LISTING = probe.Probe("docker_images", ("true",))
         probe.probes = lambda *a, **k: [
             probe.Probe("slow", ("sh", "-c", 'echo $$ > {pidfile}; exec sleep 55'), timeout=60),
             probe.Probe("slow2", ("sleep", "55"), timeout=60),

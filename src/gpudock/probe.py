@@ -180,11 +180,8 @@ def probes(
     ]
 
 
-IMAGES_ARGV = ("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}")
-
-
-def _image_listing(env: Mapping[str, str] | None, user, timeout: float = 10) -> dict:
-    return {**run_command(IMAGES_ARGV, timeout=timeout, env=env, user=user), "argv": list(IMAGES_ARGV)}
+# run before the others (their images are chosen from it) and kept: a plan knows which images it may run
+IMAGE_LISTING = Probe(IMAGES_PROBE, ("docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}"), timeout=10)
 
 
 def _time_left(timeout: float, deadline: float | None) -> float:
@@ -254,7 +251,7 @@ def collect(
     deadline = None if budget_s is None else time.monotonic() + budget_s
     as_root = os.geteuid() == 0 and user is None
     wanted = set(names) if names is not None else None
-    listing = _image_listing(env, user, _time_left(10, deadline))
+    listing = _run_probe(IMAGE_LISTING, env, user, deadline)
     local = local_images(listing)
     hello, gpu = choose_images(local or set())
     from .cdi.probes import cdi_evidence, cdi_gpu_argv

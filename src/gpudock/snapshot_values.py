@@ -184,26 +184,26 @@ def _check_urls(where: str, text: str, invalid: list, drop: bool) -> str:
     return "\n".join(kept) + ("\n" if text.endswith("\n") else "")
 
 
+# (section, key, syntax, what it is): a value of another syntax is left out and named
+_FIXED_SYNTAX = (
+    ("platform", "machine", _ARCH, "machine"),
+    ("platform", "release", _KERNEL, "release"),
+    *(("env", key, _USER, "user name") for key in ("USER", "SUDO_USER", "LOGNAME")),
+)
+
+
 def check_fields(data: dict) -> tuple[dict, list[tuple[str, str]]]:
     """The view gpudock reads (invalid values left out) and the list of (field, reason) left out."""
     invalid: list[tuple[str, str]] = []
     view = {}
     for key, value in data.items():
         view[key] = dict(sorted(value.items())) if key in SECTIONS and isinstance(value, dict) else value
-    platform = view.get("platform")
-    if isinstance(platform, dict):
-        for key, pattern in (("machine", _ARCH), ("release", _KERNEL)):
-            value = platform.get(key)
-            if isinstance(value, str) and value and not pattern.fullmatch(value):
-                invalid.append((f"platform.{key}", f"not a valid {key}: {shown(value)}"))
-                platform.pop(key)
-    env = view.get("env")
-    if isinstance(env, dict):
-        for key in ("USER", "SUDO_USER", "LOGNAME"):
-            value = env.get(key)
-            if isinstance(value, str) and value and not _USER.fullmatch(value):
-                invalid.append((f"env.{key}", f"not a valid user name: {shown(value)}"))
-                env.pop(key)
+    for section, key, pattern, what in _FIXED_SYNTAX:
+        values = view.get(section)
+        value = values.get(key) if isinstance(values, dict) else None
+        if isinstance(value, str) and value and not pattern.fullmatch(value):
+            invalid.append((f"{section}.{key}", f"not a valid {what}: {shown(value)}"))
+            values.pop(key)
     files = view.get("files")
     if isinstance(files, dict):
         if isinstance(files.get("/etc/os-release"), str):

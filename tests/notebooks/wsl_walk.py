@@ -44,49 +44,37 @@ def _base() -> dict:
     return json.loads(BASE.read_text(encoding="utf-8"))["snapshot"]
 
 
-def docker_desktop() -> dict:
+def _distro_without_docker_or_toolkit(groups: str) -> dict:
+    """Windows 11's Ubuntu 24.04 with no Docker Engine and no Container Toolkit installed in it."""
     snap = copy.deepcopy(_base())
     cmds = snap["commands"]
     cmds["windows_version"] = WINDOWS_11
-    cmds["docker_version"] = {"rc": 0, "stdout": DESKTOP_VERSION, "stderr": ""}
-    cmds["docker_info"] = {"rc": 0, "stdout": DESKTOP_INFO, "stderr": ""}
     cmds["nvidia_ctk_version"] = {"rc": 127, "stdout": "", "stderr": "nvidia-ctk: command not found\n"}
     cmds["dpkg_nvidia"] = {"rc": 1, "stdout": "", "stderr": DPKG_NONE.format("*nvidia*")}
     cmds["dpkg_docker"] = {"rc": 1, "stdout": "", "stderr": DPKG_NONE.format("docker*")}
     cmds["systemctl_docker"] = {"rc": 4, "stdout": "inactive\n", "stderr": ""}
-    cmds["id"] = {"rc": 0, "stdout": "uid=1000(taro) gid=1000(taro) groups=1000(taro),4(adm),27(sudo),1001(docker)\n"}
+    cmds["id"] = {"rc": 0, "stdout": f"uid=1000(taro) gid=1000(taro) groups={groups}\n"}
     snap["files"].pop("/etc/docker/daemon.json")
     snap["paths"].update(
-        {
-            "/usr/bin/dockerd": False,
-            "/usr/bin/nvidia-container-runtime-hook": False,
-            "/usr/bin/nvidia-ctk": False,
-            "/mnt/wsl/docker-desktop/cli-tools": True,
-        }
+        {"/usr/bin/dockerd": False, "/usr/bin/nvidia-container-runtime-hook": False, "/usr/bin/nvidia-ctk": False}
     )
     return snap
 
 
-def ubuntu_fresh() -> dict:
-    snap = copy.deepcopy(_base())
+def docker_desktop() -> dict:
+    snap = _distro_without_docker_or_toolkit("1000(taro),4(adm),27(sudo),1001(docker)")
     cmds = snap["commands"]
-    cmds["windows_version"] = WINDOWS_11
+    cmds["docker_version"] = {"rc": 0, "stdout": DESKTOP_VERSION, "stderr": ""}
+    cmds["docker_info"] = {"rc": 0, "stdout": DESKTOP_INFO, "stderr": ""}
+    snap["paths"]["/mnt/wsl/docker-desktop/cli-tools"] = True
+    return snap
+
+
+def ubuntu_fresh() -> dict:
+    snap = _distro_without_docker_or_toolkit("1000(taro),4(adm),27(sudo)")
     for name in ("docker_version", "docker_info", "docker_hello", "docker_gpu"):
-        cmds[name] = {"rc": 127, "stdout": "", "stderr": NOT_FOUND.format("docker")}
-    cmds["nvidia_ctk_version"] = {"rc": 127, "stdout": "", "stderr": "nvidia-ctk: command not found\n"}
-    cmds["dpkg_nvidia"] = {"rc": 1, "stdout": "", "stderr": DPKG_NONE.format("*nvidia*")}
-    cmds["dpkg_docker"] = {"rc": 1, "stdout": "", "stderr": DPKG_NONE.format("docker*")}
-    cmds["systemctl_docker"] = {"rc": 4, "stdout": "inactive\n", "stderr": ""}
-    cmds["id"] = {"rc": 0, "stdout": "uid=1000(taro) gid=1000(taro) groups=1000(taro),4(adm),27(sudo)\n"}
-    snap["files"].pop("/etc/docker/daemon.json")
-    snap["paths"].update(
-        {
-            "/var/run/docker.sock": False,
-            "/usr/bin/dockerd": False,
-            "/usr/bin/nvidia-container-runtime-hook": False,
-            "/usr/bin/nvidia-ctk": False,
-        }
-    )
+        snap["commands"][name] = {"rc": 127, "stdout": "", "stderr": NOT_FOUND.format("docker")}
+    snap["paths"]["/var/run/docker.sock"] = False
     return snap
 
 

@@ -26,7 +26,7 @@ from ..facts.cdi import (
     results,
     spec_unseen,
 )
-from ..facts.evidence import Line, cite, find
+from ..facts.evidence import Line, cite, find, probe_names
 from ..fixes import DOCS, docker_service
 from .registry import Hit, register
 
@@ -135,13 +135,11 @@ def cdi_device_unresolvable(snap, host):
         (NO_CDI_ENGINE, "old", "This Docker Engine has no CDI (it needs 25 or newer)"),
     ):
         line = find(snap, pattern)
-        if line and (not _own_probe_only(line) or find(snap, pattern, [n for n in _probes(snap) if n != CDI_PROBE])):
+        if line and (
+            not _own_probe_only(line) or find(snap, pattern, [n for n in probe_names(snap) if n != CDI_PROBE])
+        ):
             return Hit(cite(line), {key: True}, title=title)
     return None
-
-
-def _probes(snap) -> list[str]:
-    return sorted((snap.data.get("commands") or {}).keys())
 
 
 # --- cdi-spec-stale -------------------------------------------------------------------------------------

@@ -81,9 +81,9 @@ def cdi_not_in_use(result) -> bool:
     return bool(search(CDI_OFF, result.text) or search(NO_CDI_ENGINE, result.text))
 
 
-# the engines' words for a device no spec they loaded provides (also broken by a terminal's line wrap)
-UNRESOLVABLE = r"unresolvable CDI de\s{0,20}vices?:? {0,3}\S{0,200}"
-_ASKED = re.compile(r"unresolvable CDI de\s{0,20}vices?:? {0,3}(\S{1,200})")
+# the engines' words for a device no spec they loaded provides (also broken by a terminal's line wrap);
+# the group is what was asked for
+UNRESOLVABLE = r"unresolvable CDI de\s{0,20}vices?:? {0,3}(\S{0,200})"
 
 
 def spec_unseen(snap, host) -> Line | None:
@@ -95,7 +95,7 @@ def spec_unseen(snap, host) -> Line | None:
     result = results(snap, host)
     if line is None or result is None or not result.ok or not result.devices():
         return None
-    asked = _ASKED.search(line.text)
+    asked = re.search(UNRESOLVABLE, line.text, re.I)
     names = [name for name in re.split(r",\s*", asked.group(1).rstrip(".,;")) if name] if asked else []
     if not names or not all(name.startswith("nvidia.com/gpu=") for name in names):
         return None

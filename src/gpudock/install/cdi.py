@@ -42,8 +42,8 @@ CDI_ON = r'"cdi"[[:space:]]*:[[:space:]]*true'
 _CDI_OFF_TEXT = r"could not select device driver \"cdi\" with capabilities: \[\]"
 
 
-def _verify_image(snap: Snapshot) -> tuple[str, tuple[str, ...], bool]:
-    """The image to prove the GPU with, its command, and whether it is known to be here (then never pulled).
+def _verify_image(snap: Snapshot) -> tuple[str, bool]:
+    """The image to prove the GPU with, and whether it is known to be here (then never pulled).
 
     First the image a container probe of this host already ran; else one of the probe's image listing (a
     plan's probe runs no container, so that listing is what it knows); else the CUDA image, pulled if missing."""
@@ -51,15 +51,18 @@ def _verify_image(snap: Snapshot) -> tuple[str, tuple[str, ...], bool]:
     argvs = [(commands.get(name) or {}).get("argv") or [] for name in ("docker_cdi_gpu", "docker_gpu", "docker_hello")]
     ran = [image for argv in argvs for image in (CUDA_IMAGE, HELLO_IMAGE) if image in argv]
     here = local_images(commands.get(IMAGES_PROBE)) or set()
-    image = next(iter(ran), None) or next((i for i in (CUDA_IMAGE, HELLO_IMAGE) if i in here), None)
-    command = {CUDA_IMAGE: ("nvidia-smi", "-L"), HELLO_IMAGE: ("/bin/busybox", "ls", "/dev/nvidiactl", "/dev/dxg")}
-    return image or CUDA_IMAGE, command[image or CUDA_IMAGE], image is not None
+    found = next(iter(ran), None) or next((i for i in (CUDA_IMAGE, HELLO_IMAGE) if i in here), None)
+    return found or CUDA_IMAGE, found is not None
 
 
 def verification(snap: Snapshot, host: HostInfo, engine_name: str = "docker") -> Check:
-    image, command, here = _verify_image(snap)
-    if image == HELLO_IMAGE:  # busybox ls: the node of this kind of host (dxg on WSL 2)
-        command = ("/bin/busybox", "ls", "/dev/dxg" if host.is_wsl else "/dev/nvidiactl")
+    image, here = _verify_image(snap)
+    # nvidia-smi in the CUDA image; busybox ls in the hello image: the node of this kind of host (dxg on WSL 2)
+    command = (
+        ("nvidia-smi", "-L")
+        if image == CUDA_IMAGE
+        else ("/bin/busybox", "ls", "/dev/dxg" if host.is_wsl else "/dev/nvidiactl")
+    )
     pull = ("--pull", "never") if here else ()  # not known to be here: `docker run` pulls it, as it says
     argv = (engine_name, "run", "--rm", *pull, "--network", "none", "--device", "nvidia.com/gpu=all")
     return Check((*argv, image, *command), root=True, what="a container gets the GPU through CDI")
