@@ -201,3 +201,11 @@ def test_the_image_listing_is_never_read_as_a_message():
     doc = before()
     doc["commands"]["docker_images"] = {"rc": 0, "stdout": "unresolvable-cdi-devices:latest\n", "stderr": ""}
     assert find(Snapshot(doc), r"unresolvable.CDI.devices") is None
+
+
+def test_a_hostile_image_listing_never_reaches_the_check():
+    """The listing names images only to be matched against gpudock's own two: nothing of it is run."""
+    listing = "ubuntu:24.04 --privileged\n$(reboot):latest\n`id`\ngpudock/hello:latest;rm -rf /\n"
+    argv = _verify_argv(("docker_version", "docker_info"), listing)
+    assert argv[-3:] == ("ubuntu:24.04", "nvidia-smi", "-L") and ("--pull", "never") != argv[3:5]
+    assert not any(bad in " ".join(argv) for bad in ("privileged", "reboot", "`", ";"))
