@@ -207,5 +207,5 @@ def test_a_hostile_image_listing_never_reaches_the_check():
     """The listing names images only to be matched against gpudock's own two: nothing of it is run."""
     listing = "ubuntu:24.04 --privileged\n$(reboot):latest\n`id`\ngpudock/hello:latest;rm -rf /\n"
     argv = _verify_argv(("docker_version", "docker_info"), listing)
-    assert argv[-3:] == ("ubuntu:24.04", "nvidia-smi", "-L") and ("--pull", "never") != argv[3:5]
+    assert argv[-3:] == ("ubuntu:24.04", "nvidia-smi", "-L")  # gpudock's own image and command, whatever is listed
     assert not any(bad in " ".join(argv) for bad in ("privileged", "reboot", "`", ";"))
